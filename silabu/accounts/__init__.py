@@ -1,0 +1,1 @@
+"""Accounts: users, units, roles, login, API tokens, acting verifiers (Plh/Plt)."""

@@ -1,0 +1,49 @@
+"""Login wiring: session users (cookie) and API users (Bearer token) through Flask-Login."""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from silabu.accounts.models import User
+from silabu.extensions import db, login_manager
+
+
+def init_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Silakan masuk terlebih dahulu."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            uid, version = (int(p) for p in user_id.split(":", 1))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        # A changed password, a reset or a deactivation bumps session_version: older sessions end.
+        if user is None or user.session_version != version or not user.is_active_account:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_request(req) -> User | None:  # noqa: ANN001
+        header = req.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        from silabu.accounts.services import user_for_token
+
+        user = user_for_token(header[7:].strip())
+        if user is not None:
+            g.auth_via_token = True
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():  # noqa: ANN202
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "unauthorized", "message": "Anda belum masuk atau token tidak berlaku."}), 401
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def authenticated_by_token() -> bool:
+    return bool(getattr(g, "auth_via_token", False)) and current_user.is_authenticated

@@ -1,0 +1,199 @@
+"""Satker, units, users and their roles, API tokens and acting verifiers (Plh/Plt)."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from silabu.core.models import created_at_column, str_enum
+from silabu.extensions import db
+
+
+class Role(str, enum.Enum):
+    ASN = "asn"
+    KASUBAG = "kasubag"
+    RENDATIN = "rendatin"
+    SEKRETARIS = "sekretaris"
+    KETUA = "ketua"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.ASN: "ASN",
+    Role.KASUBAG: "Kepala Sub Bagian",
+    Role.RENDATIN: "Rendatin",
+    Role.SEKRETARIS: "Sekretaris",
+    Role.KETUA: "Ketua/Komisioner",
+    Role.ADMIN: "Admin",
+}
+
+
+class Employment(str, enum.Enum):
+    PNS = "PNS"
+    PPPK = "PPPK"
+
+
+class Satker(db.Model):
+    __tablename__ = "satker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20), default="kabupaten")
+    parent_code: Mapped[Optional[str]] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
+    address: Mapped[str] = mapped_column(String(400), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+
+    units: Mapped[list["Unit"]] = relationship(back_populates="satker")
+
+    def __repr__(self) -> str:
+        return f"<Satker {self.code} {self.name}>"
+
+
+class Unit(db.Model):
+    """A Sub Bagian (or the Sekretariat above them)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"))
+    requires_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who verifies the Kasubag's own entries; when empty the Sekretaris does.
+    head_verifier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", use_alter=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    satker: Mapped[Satker] = relationship(back_populates="units")
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side="Unit.id")
+    head_verifier: Mapped[Optional["User"]] = relationship(foreign_keys=[head_verifier_id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    username: Mapped[Optional[str]] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(150))
+    jabatan: Mapped[str] = mapped_column(String(150), default="")
+    golongan: Mapped[str] = mapped_column(String(10), default="")
+    employment: Mapped[Optional[Employment]] = mapped_column(str_enum(Employment, 10))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password change/reset/deactivation so older sessions stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    role_rows: Mapped[list["UserRole"]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                       lazy="selectin")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role.value for r in self.role_rows}
+
+    def has_role(self, *roles: str | Role) -> bool:
+        wanted = {r.value if isinstance(r, Role) else r for r in roles}
+        return bool(self.roles & wanted)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot log in
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def login_name(self) -> str:
+        return self.nip or self.username or ""
+
+    def __repr__(self) -> str:
+        return f"<User {self.login_name} {self.name}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+    def __repr__(self) -> str:
+        return f"<UserRole {self.user_id} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """Bearer tokens for the API; only the sha256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} user={self.user_id}>"
+
+
+class Delegation(db.Model):
+    """An acting verifier (Plh/Plt) for a unit over a date range."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10), default="Plh")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    unit: Mapped[Unit] = relationship()
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Delegation {self.kind} unit={self.unit_id} to={self.delegate_id} {self.start_date}..{self.end_date}>"
+
+
+class LoginAttempt(db.Model):
+    """Failed logins per account and per address, shared by every worker through the database."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(60), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return f"<LoginAttempt {self.login} {self.address}>"

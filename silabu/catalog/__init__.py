@@ -1,0 +1,1 @@
+"""Catalogue: output codes (RKA/DIPA), working-day calendar, Perjanjian Kinerja indicators."""

@@ -1,0 +1,112 @@
+"""The output-code catalogue (RKA/DIPA), office closures, and the Perjanjian Kinerja indicators."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from silabu.core.models import created_at_column, str_enum
+from silabu.extensions import db
+
+CODE_LEVELS = {3: "program", 4: "kegiatan", 5: "kro", 6: "ro"}
+
+
+class OutputCode(db.Model):
+    """One line of the budget classification Program.Kegiatan.KRO.RO, e.g. 076.01.WA.4499.EBA.962."""
+
+    __tablename__ = "output_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    default_unit: Mapped[str] = mapped_column(String(50), default="")
+    level: Mapped[str] = mapped_column(String(20), default="ro")
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("output_codes.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    parent: Mapped[Optional["OutputCode"]] = relationship(remote_side="OutputCode.id")
+
+    @property
+    def is_usable(self) -> bool:
+        """Entries are logged against RO lines (the leaves of the catalogue)."""
+        return self.is_active and self.level == "ro"
+
+    def __repr__(self) -> str:
+        return f"<OutputCode {self.code}>"
+
+
+class FavoriteCode(db.Model):
+    __tablename__ = "favorite_codes"
+    __table_args__ = (UniqueConstraint("user_id", "output_code_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    output_code_id: Mapped[int] = mapped_column(ForeignKey("output_codes.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return f"<FavoriteCode user={self.user_id} code={self.output_code_id}>"
+
+
+class ClosureKind(str, enum.Enum):
+    CUTI_BERSAMA = "cuti_bersama"
+    CLOSURE = "closure"  # office closed for another reason (e.g. a regional decree)
+    WORKDAY = "workday"  # a weekend or holiday declared a working day
+
+
+class OfficeDay(db.Model):
+    """Admin-set exceptions to the national calendar: cuti bersama, closures, extra working days."""
+
+    __tablename__ = "office_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[ClosureKind] = mapped_column(str_enum(ClosureKind))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return f"<OfficeDay {self.day} {self.kind.value}>"
+
+
+class Polarity(str, enum.Enum):
+    HIGHER = "+"
+    LOWER = "-"
+
+
+class Consolidation(str, enum.Enum):
+    SUM = "sum"
+    LAST = "last"
+    AVG = "avg"
+
+
+class Indicator(db.Model):
+    """An indicator of the Perjanjian Kinerja of one report (LKJ-SEK, LKJ-KPU) and year."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (UniqueConstraint("year", "report_code", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    report_code: Mapped[str] = mapped_column(String(20))
+    sasaran_code: Mapped[str] = mapped_column(String(20))
+    sasaran: Mapped[str] = mapped_column(String(400))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(400))
+    unit: Mapped[str] = mapped_column(String(50))
+    target_year: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    polarity: Mapped[Polarity] = mapped_column(str_enum(Polarity, 2))
+    consolidation: Mapped[Consolidation] = mapped_column(str_enum(Consolidation, 10))
+    output_code_id: Mapped[Optional[int]] = mapped_column(ForeignKey("output_codes.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    output_code: Mapped[Optional[OutputCode]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Indicator {self.year} {self.report_code} {self.code}>"

@@ -1,0 +1,135 @@
+"""Command line under ``flask --app wsgi``: the fixed points of API.md and the domains' own groups."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from silabu.core.clock import local_today
+from silabu.core.errors import ValidationFailed
+from silabu.extensions import db
+
+
+def register(app: Flask) -> None:
+    for command in (create_user_cmd, import_users_cmd, import_output_codes_cmd, import_indicators_cmd, demo_data_cmd):
+        app.cli.add_command(command)
+    from silabu.pleno.commands import pleno_cli
+    from jobs.cli import jobs_cli
+    from silabu.ops.commands import register_ops
+
+    app.cli.add_command(pleno_cli)
+    app.cli.add_command(jobs_cli)
+    register_ops(app)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Gagal: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("create-user")
+@click.option("--nip", default=None, help="NIP 18 digit")
+@click.option("--username", default=None, help="Nama pengguna untuk akun tanpa NIP (mis. admin)")
+@click.option("--name", required=True)
+@click.option("--unit", "unit_code", required=True, help="Kode unit, mis. KUL")
+@click.option("--roles", required=True, help="asn,kasubag,rendatin,sekretaris,ketua,admin")
+@click.option("--password", default=None, help="Tanpa opsi ini kata sandi awal dibuat dan wajib diganti")
+@click.option("--jabatan", default="")
+@click.option("--golongan", default="")
+@click.option("--employment", default=None, type=click.Choice(["PNS", "PPPK"], case_sensitive=False))
+@click.option("--email", default="")
+def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, golongan, employment, email):  # noqa: ANN001
+    """Buat satu pengguna."""
+    from silabu.accounts.services import UserData, create_user
+
+    if not nip and not username:
+        _fail("isi --nip atau --username.")
+    try:
+        user, initial = create_user(UserData(name=name, unit_code=unit_code, roles=roles, nip=nip, username=username,
+                                             jabatan=jabatan, golongan=golongan, employment=employment, email=email,
+                                             password=password), must_change_password=password is None)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()))
+    db.session.commit()
+    click.echo(f"Pengguna dibuat: {user.login_name} ({user.name}), id {user.id}")
+    if password is None:
+        click.echo(f"Kata sandi awal (wajib diganti saat masuk pertama): {initial}")
+
+
+def _read(path: str) -> list[dict[str, str]]:
+    from silabu.accounts.services import read_table
+
+    p = Path(path)
+    if not p.is_file():
+        _fail(f"berkas {path} tidak ditemukan.")
+    try:
+        return read_table(p.name, p.read_bytes())
+    except ValidationFailed as exc:
+        _fail("; ".join(exc.fields.values()))
+    return []
+
+
+@click.command("import-users")
+@click.argument("file")
+@click.option("--passwords-out", default=None, help="Tulis kata sandi awal pengguna baru ke berkas CSV ini")
+def import_users_cmd(file, passwords_out):  # noqa: ANN001
+    """Impor pengguna dari CSV/XLSX (bentuk users.csv)."""
+    from silabu.accounts.services import import_users
+
+    report = import_users(_read(file))
+    db.session.commit()
+    click.echo(f"{len(report.created)} dibuat, {len(report.updated)} diperbarui, {len(report.errors)} baris ditolak.")
+    for line, message in report.errors:
+        click.echo(f"  baris {line}: {message}", err=True)
+    if passwords_out and report.passwords:
+        Path(passwords_out).write_text("login,password\n" + "".join(f"{k},{v}\n" for k, v in report.passwords.items()))
+        click.echo(f"Kata sandi awal ditulis ke {passwords_out}.")
+    if report.errors:
+        sys.exit(2)
+
+
+@click.command("import-output-codes")
+@click.argument("file")
+def import_output_codes_cmd(file):  # noqa: ANN001
+    """Impor katalog kode output (RKA/DIPA) dari CSV/XLSX."""
+    from silabu.catalog.services import import_output_codes
+
+    report = import_output_codes(_read(file))
+    db.session.commit()
+    click.echo(f"{report.created} dibuat, {report.updated} diperbarui, {len(report.errors)} baris ditolak.")
+    for line, message in report.errors:
+        click.echo(f"  baris {line}: {message}", err=True)
+    if report.errors:
+        sys.exit(2)
+
+
+@click.command("import-indicators")
+@click.argument("file")
+@click.option("--year", type=int, default=None, help="Tahun Perjanjian Kinerja (bawaan: tahun ini)")
+def import_indicators_cmd(file, year):  # noqa: ANN001
+    """Impor indikator Perjanjian Kinerja dari CSV/XLSX (bentuk indicators.csv)."""
+    from silabu.catalog.services import import_indicators
+
+    year = year or local_today(current_app.config["SATKER_TIMEZONE"]).year
+    report = import_indicators(_read(file), year)
+    db.session.commit()
+    click.echo(f"Tahun {year}: {report.created} dibuat, {report.updated} diperbarui, {len(report.errors)} ditolak.")
+    for line, message in report.errors:
+        click.echo(f"  baris {line}: {message}", err=True)
+    if report.errors:
+        sys.exit(2)
+
+
+@click.command("demo-data")
+@click.option("--password", default="silabu-demo", show_default=True, help="Kata sandi semua akun demo")
+@click.option("--entries/--no-entries", default=True, help="Buat juga entri contoh beserta bukti")
+def demo_data_cmd(password, entries):  # noqa: ANN001
+    """Muat organisasi demo (unit, pengguna, kode output, indikator) dan entri contoh."""
+    from silabu.demo import load_demo
+
+    summary = load_demo(Path(current_app.config["DEMO_DATA_DIR"]), password=password, with_entries=entries)
+    db.session.commit()
+    click.echo(summary)

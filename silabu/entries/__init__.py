@@ -1,0 +1,1 @@
+"""The ASN's daily log (SOP Kudus steps 1-2)."""

@@ -1,0 +1,363 @@
+"""The rules of a daily entry. Pages, the API and uploads all come through here.
+
+- A new entry is dated today or earlier (satker time), in a month its unit has not closed.
+- It may change or be deleted only while it is a draft or returned, and its month is open.
+- A verified entry never changes; a closed unit-month locks all its entries.
+"""
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from silabu.accounts.access import can_view_entry
+from silabu.accounts.models import User
+from silabu.accounts.org import today_for
+from silabu.catalog.calendar import MonthCalendar
+from silabu.catalog.services import get_usable_code
+from silabu.core import audit
+from silabu.core.clock import parse_period, period_of, utcnow
+from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, UNIT_MAX, Entry, EntryStatus
+from silabu.extensions import db
+
+QUANTITY_MAX = Decimal("1000000")
+OLDEST_DAYS = 400  # no entries for days more than about a year back
+
+
+@dataclass
+class EntryInput:
+    entry_date: date
+    output_code_id: int
+    activity: str
+    output: str
+    quantity: Decimal
+    unit_of_measure: str
+    start_time: time | None = None
+    end_time: time | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_time(value: Any) -> time | None | str:
+    if value in (None, ""):
+        return None
+    if isinstance(value, time):
+        return value
+    text = str(value).strip()
+    try:
+        hh, mm = text.split(":")[:2]
+        return time(int(hh), int(mm))
+    except (TypeError, ValueError):
+        return "invalid"
+
+
+def _parse_quantity(value: Any) -> Decimal | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    text = str(value).strip().replace(" ", "")
+    if "," in text:  # Indonesian decimal comma: 1.234,5
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        q = Decimal(text)
+    except InvalidOperation:
+        return None
+    return q if q.is_finite() else None
+
+
+def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None = None) -> EntryInput:
+    """Turn raw form/API data into a valid EntryInput, or raise ValidationFailed with a message per field."""
+    errors: dict[str, str] = {}
+
+    def value(key: str, *alts: str) -> Any:
+        for k in (key, *alts):
+            if k in raw:
+                return raw[k]
+        if current is not None:
+            return _current_value(current, key)
+        return None
+
+    today = today_for(user)
+    entry_date = _parse_date(value("entry_date"))
+    if entry_date is None:
+        errors["entry_date"] = "Tanggal wajib diisi dengan format TTTT-BB-HH."
+    elif entry_date > today:
+        errors["entry_date"] = "Tanggal tidak boleh di masa depan."
+    elif entry_date < today - timedelta(days=OLDEST_DAYS):
+        errors["entry_date"] = "Tanggal terlalu jauh ke belakang."
+    elif month_is_closed(user.unit_id if current is None else current.unit_id, period_of(entry_date)):
+        errors["entry_date"] = "Bulan pada tanggal ini sudah ditutup oleh verifikator."
+
+    output_code_id = None
+    code_value = value("output_code")
+    if isinstance(code_value, str) or code_value is None:
+        try:
+            oc = get_usable_code(code_value or "")
+            output_code_id = oc.id
+        except ValidationFailed as exc:
+            errors.update(exc.fields if code_value else {"output_code": "Kode output wajib dipilih."})
+            oc = None
+    else:
+        oc = None
+        errors["output_code"] = "Kode output tidak dikenal."
+
+    activity = str(value("activity") or "").strip()
+    if not activity:
+        errors["activity"] = "Uraian kegiatan wajib diisi."
+    elif len(activity) > ACTIVITY_MAX:
+        errors["activity"] = f"Uraian kegiatan maksimal {ACTIVITY_MAX} karakter (sekarang {len(activity)})."
+    output = str(value("output") or "").strip()
+    if not output:
+        errors["output"] = "Hasil/output kegiatan wajib diisi."
+    elif len(output) > OUTPUT_MAX:
+        errors["output"] = f"Output maksimal {OUTPUT_MAX} karakter (sekarang {len(output)})."
+
+    quantity = _parse_quantity(value("quantity"))
+    if quantity is None:
+        errors["quantity"] = "Jumlah wajib diisi dengan angka."
+    elif quantity <= 0:
+        errors["quantity"] = "Jumlah harus lebih dari 0."
+    elif quantity > QUANTITY_MAX:
+        errors["quantity"] = "Jumlah terlalu besar."
+    elif quantity != quantity.quantize(Decimal("0.01")):
+        errors["quantity"] = "Jumlah paling banyak dua angka di belakang koma."
+
+    unit = str(value("unit", "unit_of_measure") or "").strip() or (oc.default_unit if oc else "")
+    if not unit:
+        errors["unit"] = "Satuan wajib diisi (mis. Dokumen, Kegiatan, Laporan)."
+    elif len(unit) > UNIT_MAX:
+        errors["unit"] = f"Satuan maksimal {UNIT_MAX} karakter."
+
+    start = _parse_time(value("start_time"))
+    end = _parse_time(value("end_time"))
+    if start == "invalid":
+        errors["start_time"] = "Jam mulai harus berformat JJ:MM."
+    if end == "invalid":
+        errors["end_time"] = "Jam selesai harus berformat JJ:MM."
+    if isinstance(start, time) and isinstance(end, time) and end <= start:
+        errors["end_time"] = "Jam selesai harus setelah jam mulai."
+
+    if errors:
+        raise ValidationFailed(errors)
+    result = EntryInput(entry_date=entry_date, output_code_id=output_code_id, activity=activity, output=output,
+                        quantity=quantity, unit_of_measure=unit, start_time=start, end_time=end)
+    if not MonthCalendar(entry_date.year, entry_date.month).is_working_day(entry_date):
+        result.warnings.append("Tanggal ini bukan hari kerja; kegiatan tetap dicatat.")
+    return result
+
+
+def _current_value(entry: Entry, key: str) -> Any:
+    return {"entry_date": entry.entry_date, "output_code": entry.output_code.code, "activity": entry.activity,
+            "output": entry.output, "quantity": entry.quantity, "unit": entry.unit_of_measure,
+            "start_time": entry.start_time, "end_time": entry.end_time}.get(key)
+
+
+def _snapshot(entry: Entry) -> dict[str, Any]:
+    return {"entry_date": entry.entry_date, "output_code_id": entry.output_code_id, "activity": entry.activity,
+            "output": entry.output, "quantity": str(entry.quantity), "unit": entry.unit_of_measure,
+            "start_time": entry.start_time, "end_time": entry.end_time, "status": entry.status}
+
+
+def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None = None) -> tuple[Entry, bool]:
+    """Create a draft entry for ``user``; returns (entry, created). A repeated ``client_uuid`` returns the first."""
+    if client_uuid is not None:
+        client_uuid = _normalise_uuid(client_uuid)
+        existing = _by_client_uuid(user, client_uuid)
+        if existing is not None:
+            return existing, False
+    data = validate_input(user, raw)
+    entry = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=data.entry_date, period=period_of(data.entry_date),
+                  output_code_id=data.output_code_id, activity=data.activity, output=data.output,
+                  quantity=data.quantity, unit_of_measure=data.unit_of_measure, start_time=data.start_time,
+                  end_time=data.end_time, status=EntryStatus.DRAFT, client_uuid=client_uuid)
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:
+        # Two copies of the same offline entry arrived at once: the other one won.
+        existing = _by_client_uuid(user, client_uuid) if client_uuid else None
+        if existing is None:
+            raise
+        return existing, False
+    entry.warnings = data.warnings  # type: ignore[attr-defined]
+    audit.record("entry.create", entry, actor=user, after=_snapshot(entry))
+    return entry, True
+
+
+def _normalise_uuid(value: str) -> str:
+    try:
+        return str(uuidlib.UUID(str(value)))
+    except (TypeError, ValueError):
+        raise ValidationFailed({"client_uuid": "client_uuid harus UUID yang sah."}) from None
+
+
+def _by_client_uuid(user: User, client_uuid: str) -> Entry | None:
+    return db.session.scalar(select(Entry).where(Entry.user_id == user.id, Entry.client_uuid == client_uuid))
+
+
+def month_is_closed(unit_id: int, period: str) -> bool:
+    from silabu.verification.models import UnitMonth
+
+    return bool(db.session.scalar(select(UnitMonth.is_closed).where(UnitMonth.unit_id == unit_id,
+                                                                     UnitMonth.period == period)))
+
+
+def assert_editable(entry: Entry) -> None:
+    """The one place that says whether an entry (or its evidence) may change."""
+    if entry.is_locked or month_is_closed(entry.unit_id, entry.period):
+        raise Conflict("Bulan entri ini sudah ditutup; entri terkunci dan tidak dapat diubah.", code="entry_locked")
+    if entry.status == EntryStatus.VERIFIED:
+        raise Conflict("Entri sudah diverifikasi dan tidak dapat diubah.", code="entry_verified")
+    if entry.status == EntryStatus.SUBMITTED:
+        raise Conflict("Entri sedang menunggu verifikasi dan tidak dapat diubah.", code="entry_submitted")
+
+
+def assert_owner(entry: Entry, actor: User) -> None:
+    if entry.user_id != actor.id:
+        raise NotFound("Entri tidak ditemukan.")
+
+
+def update_entry(entry: Entry, actor: User, raw: Mapping[str, Any]) -> Entry:
+    assert_owner(entry, actor)
+    assert_editable(entry)
+    before = _snapshot(entry)
+    data = validate_input(actor, raw, current=entry)
+    entry.entry_date, entry.period = data.entry_date, period_of(data.entry_date)
+    entry.output_code_id, entry.activity, entry.output = data.output_code_id, data.activity, data.output
+    entry.quantity, entry.unit_of_measure = data.quantity, data.unit_of_measure
+    entry.start_time, entry.end_time = data.start_time, data.end_time
+    entry.updated_at = utcnow()
+    db.session.flush()
+    entry.warnings = data.warnings  # type: ignore[attr-defined]
+    audit.record("entry.update", entry, actor=actor, before=before, after=_snapshot(entry))
+    return entry
+
+
+def delete_entry(entry: Entry, actor: User) -> None:
+    assert_owner(entry, actor)
+    assert_editable(entry)
+    audit.record("entry.delete", entry, actor=actor, before=_snapshot(entry))
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def submit_entry(entry: Entry, actor: User) -> Entry:
+    """Hand a draft or returned entry to the verifier."""
+    assert_owner(entry, actor)
+    assert_editable(entry)
+    if entry.unit.requires_evidence and not entry.evidence:
+        raise ValidationFailed({"evidence": "Unit Anda mewajibkan bukti dukung: lampirkan minimal satu berkas."})
+    before = entry.status
+    entry.status = EntryStatus.SUBMITTED
+    entry.submitted_at = utcnow()
+    db.session.flush()
+    audit.record("entry.resubmit" if before == EntryStatus.RETURNED else "entry.submit", entry, actor=actor,
+                 before={"status": before}, after={"status": entry.status})
+    return entry
+
+
+def submit_many(entries: list[Entry], actor: User) -> tuple[int, list[str]]:
+    done, problems = 0, []
+    for entry in entries:
+        try:
+            with db.session.begin_nested():
+                submit_entry(entry, actor)
+            done += 1
+        except (Conflict, ValidationFailed, NotFound) as exc:
+            problems.append(f"{entry.entry_date:%d/%m}: {exc.message}")
+    return done, problems
+
+
+def get_entry_for(user: User, entry_id: int) -> Entry:
+    """The entry if ``user`` may see it; 404 otherwise (never reveal that it exists)."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or not can_view_entry(user, entry, today_for(user)):
+        raise NotFound("Entri tidak ditemukan.")
+    return entry
+
+
+def entries_of(user_id: int, period: str | None = None, *, status: EntryStatus | None = None,
+               output_code_id: int | None = None, q: str | None = None) -> list[Entry]:
+    query = select(Entry).where(Entry.user_id == user_id).options(selectinload(Entry.evidence),
+                                                                    selectinload(Entry.output_code))
+    if period:
+        query = query.where(Entry.period == period)
+    if status:
+        query = query.where(Entry.status == status)
+    if output_code_id:
+        query = query.where(Entry.output_code_id == output_code_id)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(func.lower(Entry.activity).like(like) | func.lower(Entry.output).like(like))
+    return list(db.session.scalars(query.order_by(Entry.entry_date.desc(), Entry.id.desc())))
+
+
+@dataclass
+class Owed:
+    """What the ASN still owes: the home page's answer."""
+
+    today: date
+    today_entries: list[Entry]
+    empty_days: list[date]
+    returned: list[Entry]
+    drafts: list[Entry]
+    working_days: int
+    filled_days: int
+
+
+def owed_for(user: User) -> Owed:
+    today = today_for(user)
+    period = period_of(today)
+    cal = MonthCalendar(today.year, today.month)
+    month_entries = entries_of(user.id, period)
+    filled = {e.entry_date for e in month_entries}
+    working = [d for d in cal.working_days if d <= today]
+    returned = list(db.session.scalars(select(Entry).where(Entry.user_id == user.id,
+                                                           Entry.status == EntryStatus.RETURNED)
+                                       .options(selectinload(Entry.output_code)).order_by(Entry.entry_date)))
+    drafts = [e for e in month_entries if e.status == EntryStatus.DRAFT]
+    return Owed(today=today, today_entries=[e for e in month_entries if e.entry_date == today],
+                empty_days=[d for d in working if d not in filled], returned=returned, drafts=drafts,
+                working_days=len(working), filled_days=len([d for d in working if d in filled]))
+
+
+def prefill_from(entry: Entry, today: date) -> dict[str, Any]:
+    """Form values to log the same kind of work again ("use again", "copy yesterday")."""
+    return {"entry_date": today, "output_code": entry.output_code.code, "activity": entry.activity,
+            "output": entry.output, "quantity": entry.quantity, "unit": entry.unit_of_measure,
+            "start_time": entry.start_time, "end_time": entry.end_time}
+
+
+def latest_before(user: User, day: date) -> Entry | None:
+    return db.session.scalar(select(Entry).where(Entry.user_id == user.id, Entry.entry_date < day)
+                             .order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(1))
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    year, month = parse_period(period)
+    cal = MonthCalendar(year, month)
+    return cal.first, cal.last
+
+
+def taken_at_warnings(entry: Entry) -> list[str]:
+    """Photos whose EXIF time is not on the entry's date: shown as a warning, never blocking."""
+    out = []
+    for ev in entry.evidence:
+        if ev.taken_at is not None and ev.taken_at.date() != entry.entry_date:
+            out.append(f"Foto '{ev.original_name}' diambil pada {ev.taken_at:%d/%m/%Y}, bukan pada tanggal entri.")
+    return out

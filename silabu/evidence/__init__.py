@@ -1,0 +1,1 @@
+"""Evidence (bukti dukung): storage and photo/document handling (SOP Kudus step 1)."""

@@ -1,0 +1,64 @@
+"""Serving evidence bytes to those allowed to see the entry."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, send_file
+from flask_login import current_user, login_required
+
+from silabu.core.errors import NotFound
+from silabu.evidence.models import EvidenceKind
+from silabu.evidence.services import get_evidence_for
+from silabu.evidence.storage import get_storage
+
+bp = Blueprint("evidence", __name__)
+
+SAFE_DOCUMENT_TYPE = "application/octet-stream"
+
+
+def _serve(key: str, *, download_name: str, content_type: str, as_attachment: bool) -> Response:
+    storage = get_storage()
+    if not storage.exists(key):
+        raise NotFound("Berkas bukti tidak ditemukan di penyimpanan.")
+    accel = current_app.config.get("SILABU_X_ACCEL_PREFIX")
+    if accel:
+        # nginx serves the bytes after SILABU checked access (see README, "Deployment").
+        resp = Response(status=200, mimetype=content_type)
+        resp.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{key}"
+    else:
+        path = storage.local_path(key)
+        resp = send_file(path, mimetype=content_type, as_attachment=as_attachment, download_name=download_name,
+                         conditional=True, max_age=0) if path else send_file(
+            storage.open(key), mimetype=content_type, as_attachment=as_attachment, download_name=download_name)
+    if as_attachment and "Content-Disposition" not in resp.headers:
+        resp.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+@bp.route("/api/v1/evidence/<int:evidence_id>/file")
+@login_required
+def download(evidence_id: int):
+    ev = get_evidence_for(current_user, evidence_id)
+    if ev.kind == EvidenceKind.PHOTO:
+        name = _display_name(ev.original_name, ".jpg")
+        return _serve(ev.storage_key, download_name=name, content_type="image/jpeg", as_attachment=False)
+    # Documents are always downloads, with a fixed type: never rendered in the browser.
+    return _serve(ev.storage_key, download_name=_display_name(ev.original_name, ""), content_type=ev.content_type
+                  if ev.content_type != "text/html" else SAFE_DOCUMENT_TYPE, as_attachment=True)
+
+
+@bp.route("/api/v1/evidence/<int:evidence_id>/thumbnail")
+@login_required
+def thumbnail(evidence_id: int):
+    ev = get_evidence_for(current_user, evidence_id)
+    if not ev.thumbnail_key:
+        raise NotFound("Bukti ini tidak memiliki gambar mini.")
+    return _serve(ev.thumbnail_key, download_name="thumb.jpg", content_type="image/jpeg", as_attachment=False)
+
+
+def _display_name(original: str, force_ext: str) -> str:
+    base = original.rsplit("/", 1)[-1].replace('"', "").strip() or "bukti"
+    if force_ext and not base.lower().endswith(force_ext):
+        base = base.rsplit(".", 1)[0] + force_ext
+    return base

@@ -1,0 +1,1 @@
+"""The annual Laporan Kinerja: capaian, compile, review."""

@@ -1,0 +1,1 @@
+"""Operations: job runs, backups, storage clean-up."""

@@ -1,0 +1,1 @@
+"""Monthly roll-up and pleno packets for Rendatin (SOP Kudus steps 4-6)."""

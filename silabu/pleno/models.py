@@ -1,0 +1,68 @@
+"""Monthly pleno packets: versions per month, their files, and the pleno's outcome."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from silabu.core.models import str_enum
+from silabu.extensions import db
+
+
+class PacketStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PRESENTED = "presented"
+    FINAL = "final"
+
+
+PACKET_STATUS_LABELS = {PacketStatus.DRAFT: "Draf", PacketStatus.PRESENTED: "Sudah dipaparkan",
+                        PacketStatus.FINAL: "Final"}
+
+
+class Packet(db.Model):
+    __tablename__ = "packets"
+    __table_args__ = (UniqueConstraint("period", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PacketStatus] = mapped_column(str_enum(PacketStatus), default=PacketStatus.DRAFT)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    built_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data_sha256: Mapped[str] = mapped_column(String(64), default="")
+    presented_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    presented_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    finalized_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finalized_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    berita_acara_number: Mapped[Optional[str]] = mapped_column(String(120))
+    pleno_date: Mapped[Optional[date]] = mapped_column(Date)
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+
+    files: Mapped[list["PacketFile"]] = relationship(back_populates="packet", order_by="PacketFile.id",
+                                                     cascade="all, delete-orphan")
+    built_by = relationship("User", foreign_keys=[built_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Packet {self.period} v{self.version} {self.status.value}>"
+
+
+class PacketFile(db.Model):
+    __tablename__ = "packet_files"
+    __table_args__ = (UniqueConstraint("packet_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    packet_id: Mapped[int] = mapped_column(ForeignKey("packets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+
+    packet: Mapped[Packet] = relationship(back_populates="files")
+
+    def __repr__(self) -> str:
+        return f"<PacketFile {self.name}>"

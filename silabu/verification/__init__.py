@@ -1,0 +1,1 @@
+"""Month-end verification by the Kepala Sub Bagian (SOP Kudus step 3)."""

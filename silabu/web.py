@@ -1,0 +1,157 @@
+"""Web wiring shared by every page: filters, navigation, security headers, error pages, compression."""
+from __future__ import annotations
+
+import gzip
+import logging
+
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from silabu.core import formatting
+from silabu.core.errors import ServiceError
+from silabu.extensions import db
+
+log = logging.getLogger("silabu")
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; "
+       "worker-src 'self'; connect-src 'self'")
+
+ERROR_TEXT = {
+    400: ("Permintaan tidak valid", "Periksa kembali isian Anda lalu coba lagi."),
+    401: ("Belum masuk", "Silakan masuk terlebih dahulu."),
+    403: ("Tidak berwenang", "Anda tidak memiliki hak untuk membuka halaman ini."),
+    404: ("Tidak ditemukan", "Halaman atau data yang Anda cari tidak ada, atau tidak dapat Anda akses."),
+    405: ("Metode tidak diizinkan", "Tindakan ini tidak dapat dilakukan dengan cara tersebut."),
+    409: ("Konflik data", "Data telah berubah. Muat ulang halaman lalu coba lagi."),
+    413: ("Berkas terlalu besar", "Ukuran berkas melebihi batas unggah. Perkecil berkas lalu coba lagi."),
+    415: ("Jenis berkas tidak didukung", "Unggah foto (JPEG, PNG, WebP, HEIC) atau dokumen (PDF, DOCX, XLSX, ODT, ODS)."),
+    422: ("Data tidak valid", "Periksa kembali isian Anda."),
+    429: ("Terlalu banyak permintaan", "Tunggu sebentar lalu coba lagi."),
+    500: ("Terjadi kesalahan", "Maaf, terjadi kesalahan pada server. Data yang sudah tersimpan tidak hilang."),
+    503: ("Layanan sedang tidak tersedia", "Basis data sedang tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
+                                           "tidak ada data yang tersimpan setengah."),
+    507: ("Penyimpanan penuh", "Ruang penyimpanan server penuh. Hubungi admin."),
+}
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
+               429: "rate_limited", 500: "server_error", 503: "unavailable", 507: "storage_full"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, fields: dict | None = None,
+                   details: dict | None = None):  # noqa: ANN201
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
+    if wants_json():
+        body: dict = {"code": code or ERROR_CODES.get(status, "error"), "message": message or text}
+        if fields:
+            body["fields"] = fields
+        body.update({k: v for k, v in (details or {}).items() if k not in body})
+        return jsonify(error=body), status
+    return render_template("errors.html", status=status, title=title, message=message or text), status
+
+
+def init_web(app: Flask) -> None:
+    for name in ("tanggal", "tanggal_hari", "angka", "persen", "bulan", "ukuran"):
+        app.add_template_filter(getattr(formatting, name), name)
+
+    @app.template_filter("waktu")
+    def _waktu(value):  # noqa: ANN001, ANN202
+        from silabu.accounts.org import satker_timezone
+
+        return formatting.waktu(value, satker_timezone(current_user.unit if current_user.is_authenticated else None))
+
+    @app.context_processor
+    def _context():  # noqa: ANN202
+        from silabu.navigation import nav_items, unread_count
+
+        if not current_user.is_authenticated:
+            return {"nav_items": [], "unread_notifications": 0}
+        return {"nav_items": nav_items(current_user), "unread_notifications": unread_count(current_user)}
+
+    @app.before_request
+    def _force_password_change():  # noqa: ANN202
+        if (current_user.is_authenticated and current_user.must_change_password
+                and not getattr(g, "auth_via_token", False)
+                and request.endpoint not in {"auth.change_password", "auth.logout", "static"}
+                and not request.path.startswith("/api/")):
+            flash("Silakan ganti kata sandi awal Anda sebelum melanjutkan.", "info")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _headers(response):  # noqa: ANN001, ANN202
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype == "text/html":
+            h.setdefault("Cache-Control", "private, no-cache")
+        return _maybe_gzip(response)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):  # noqa: ANN202
+        db.session.rollback()
+        return error_response(exc.status, exc.message, exc.code, exc.fields, exc.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # noqa: ANN202
+        return error_response(400, "Sesi formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu kirim lagi.",
+                              "csrf_failed")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError):  # noqa: ANN202
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            pass
+        return error_response(503)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        status = exc.code or 500
+        message = None
+        if status == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            message = f"Ukuran unggahan melebihi batas {limit} MB. Perkecil berkas lalu coba lagi."
+        return error_response(status, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # noqa: ANN202
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001
+            pass
+        return error_response(500)
+
+
+COMPRESSIBLE = {"text/html", "text/css", "application/javascript", "text/javascript", "application/json",
+                "image/svg+xml", "application/manifest+json"}
+
+
+def _maybe_gzip(response):  # noqa: ANN001, ANN202
+    """Compress text responses for slow phone networks when no proxy in front does it."""
+    if (response.direct_passthrough or response.status_code < 200 or response.status_code >= 300
+            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
+            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()):
+        return response
+    data = response.get_data()
+    if len(data) < 1024:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response

@@ -1,0 +1,199 @@
+"""Fixtures shared by every test: an app on SQLite (or PostgreSQL when SILABU_TEST_DATABASE_URL names one),
+a clean database per test, and factories that read like the SOP (make_asn, make_kasubag, make_entry...)."""
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from flask.testing import FlaskClient
+
+from silabu.extensions import db as _db
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+UPLOADS = SHARED / "data" / "uploads"
+PASSWORD = "Rahasia-Uji-2026"
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("SILABU_TEST_DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _app_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("silabu")
+
+
+@pytest.fixture(scope="session")
+def app(_app_root):
+    uploads = _app_root / "uploads"
+    uploads.mkdir(exist_ok=True)
+    from silabu import create_app
+
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": _database_url(_app_root),
+        "UPLOAD_DIR": str(uploads),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "silabu.test",
+        "BACKUP_DIR": str(_app_root / "backups"),
+        "LOGIN_MAX_ATTEMPTS": 5,
+    })
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    app.test_client_class = IsolatedClient
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app):
+    """A clean database for each test: every table emptied afterwards."""
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+            conn.execute(text("PRAGMA foreign_keys=ON"))
+    import shutil
+
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    shutil.rmtree(upload_dir, ignore_errors=True)
+    upload_dir.mkdir(exist_ok=True)
+    ctx.pop()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (own ``g``, own database session), as in production,
+    even though the test itself holds an app context for its factories."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+_seq = itertools.count(1)
+
+
+def make_nip(birth: date | None = None, gender: str = "1") -> str:
+    n = next(_seq)
+    birth = birth or date(1980, 1, 1) + timedelta(days=random.randrange(0, 365 * 15))
+    return f"{birth:%Y%m%d}{birth.year + 25}03{gender}{n % 999 + 1:03d}"
+
+
+@pytest.fixture()
+def org(db):
+    """The demo satker with its units (no users): KUL, TPH, RDI, HSD under SEK."""
+    from silabu.accounts.org import ensure_satker, ensure_unit
+    from silabu.catalog.services import import_output_codes
+    from silabu.accounts.services import read_table
+
+    satker = ensure_satker("3319", "KPU Kabupaten Kudus", "Asia/Jakarta", address="Jl. Ganesha No. 4, Kudus")
+    sek = ensure_unit(satker, "SEK", "Sekretariat")
+    units = {"SEK": sek}
+    for code, name in [("KUL", "Sub Bagian Keuangan, Umum dan Logistik"), ("TPH", "Sub Bagian Teknis dan Hupmas"),
+                       ("RDI", "Sub Bagian Perencanaan, Data dan Informasi"), ("HSD", "Sub Bagian Hukum dan SDM")]:
+        units[code] = ensure_unit(satker, code, name, "SEK")
+    rows = read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes())
+    import_output_codes(rows)
+    db.session.commit()
+    return units
+
+
+@pytest.fixture()
+def make_user(org, db):
+    from silabu.accounts.services import UserData, create_user
+
+    def _make(unit: str = "KUL", roles: str = "asn", name: str | None = None, password: str = PASSWORD, **kw):
+        user, _ = create_user(UserData(name=name or f"Pegawai {next(_seq)}", unit_code=unit, roles=roles,
+                                       nip=kw.pop("nip", None) or make_nip(), password=password, **kw),
+                              must_change_password=False)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture()
+def make_asn(make_user):
+    return lambda unit="KUL", **kw: make_user(unit, "asn", **kw)
+
+
+@pytest.fixture()
+def make_kasubag(make_user):
+    return lambda unit="KUL", **kw: make_user(unit, "asn,kasubag", **kw)
+
+
+CODE = "076.01.WA.4499.EBA.962"
+
+
+@pytest.fixture()
+def make_entry(db):
+    """An entry through the real service, optionally moved on to submitted."""
+    from silabu.entries import services
+
+    def _make(user, entry_date: date | None = None, status: str = "draft", **fields):
+        from silabu.accounts.org import today_for
+
+        data = {"entry_date": (entry_date or today_for(user)).isoformat(), "output_code": CODE,
+                "activity": "Menyusun laporan harian", "output": "Laporan", "quantity": 1, "unit": "Dokumen"}
+        data.update(fields)
+        entry, _ = services.create_entry(user, data)
+        if status in ("submitted",):
+            services.submit_entry(entry, user)
+        db.session.commit()
+        return entry
+
+    return _make
+
+
+def login(client, user, password: str = PASSWORD):
+    return client.post("/masuk", data={"login": user.nip or user.username, "password": password})
+
+
+@pytest.fixture()
+def login_as(client):
+    def _login(user, password: str = PASSWORD):
+        resp = login(client, user, password)
+        assert resp.status_code == 302, resp.data[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture()
+def api_token(client):
+    def _token(user, password: str = PASSWORD) -> dict:
+        resp = client.post("/api/v1/auth/token", json={"username": user.nip or user.username, "password": password})
+        assert resp.status_code == 200, resp.json
+        return {"Authorization": f"Bearer {resp.json['token']}"}
+
+    return _token

@@ -1,0 +1,63 @@
+"""The schema comes from migrations: upgrading an empty database gives exactly the models' schema."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from silabu import create_app
+from silabu.extensions import db
+
+
+@pytest.fixture()
+def empty_database_url(tmp_path):
+    base = os.environ.get("SILABU_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"silabu_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _diff(app):
+    with app.app_context(), db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        return compare_metadata(ctx, db.metadata)
+
+
+def test_migrations_build_the_models_schema_from_empty(empty_database_url, tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True,
+                      "UPLOAD_DIR": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+    assert _diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_migrations_downgrade_to_empty_and_up_again(empty_database_url, tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True,
+                      "UPLOAD_DIR": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            tables = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
+        assert tables == set()
+        upgrade()
+    assert _diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
