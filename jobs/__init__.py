@@ -1,1 +1,1 @@
-"""The scheduler process: which job runs when. Each job calls a domain service."""
+"""The scheduler process: which job runs when (jobs/scheduler.py). Each job calls a domain service."""

@@ -99,3 +99,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN00
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_in_a_transaction(conn, name) -> None:  # noqa: ANN001
+    """SQLite: the driver opens no transaction before a SAVEPOINT, so its RELEASE would commit on its own."""
+    import sqlite3
+
+    raw = conn.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN")

@@ -117,6 +117,8 @@ def init_web(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may already be gone
             pass
+        # Render as anonymous: loading the logged-in user (menu, bell) would need the database again.
+        g._login_user = app.login_manager.anonymous_user()
         return error_response(503)
 
     @app.errorhandler(HTTPException)

@@ -1,0 +1,298 @@
+"""The scheduler: which job runs when. Every job is a thin call into a domain service.
+
+All jobs are registered in ``JOBS`` below, and only there: the scheduler, the catch-up on start,
+``flask jobs list`` and the admin page read this table, and each job is also a ``flask jobs ...``
+command. Times are in the satker's timezone. Each run goes through ``silabu.ops.services.run_job``,
+which records it and, for a keyed job, lets it happen once per key even with two scheduler processes.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Iterable, Mapping
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app
+
+from silabu.core.clock import local_now, period_of, previous_period, zone
+from silabu.extensions import db
+from silabu.ops.services import JobResult, JobSkipped, has_succeeded, run_job
+
+log = logging.getLogger("silabu.jobs")
+
+# A run delayed by a busy or paused process still happens within this many seconds; later ones are
+# left to the next run or to the catch-up on start. coalesce: several missed runs become one.
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1}
+WINDOW_NOTICES_AT = time(7, 0)
+ROLLUP_AT = time(1, 0)
+BACKUP_AT = time(2, 0)
+CLEANUP_AT = time(3, 0)
+MAIL_EVERY_MINUTES = 5
+ORPHAN_MIN_AGE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    label: str
+    schedule: str
+    trigger: Callable[[Mapping[str, Any], str], BaseTrigger]
+    run: Callable[[datetime], list[JobResult]]
+    # Whether the job is due when the scheduler starts at ``now`` (a run was missed while it was down).
+    catch_up: Callable[[datetime], bool] | None = None
+
+
+# the jobs: each one knows its key and calls one service
+
+def reminders(now: datetime) -> list[JobResult]:
+    """Daily reminder to ASN with an empty working day this month."""
+    from silabu.entries.reminders import send_daily_reminders
+
+    today = now.date()
+    return [run_job("reminders", today.isoformat(),
+                    lambda: f"{send_daily_reminders(today)} pengingat dikirim")]
+
+
+def window_notices(now: datetime) -> list[JobResult]:
+    """Verification window opened (for the month whose window is open today) and overdue notices."""
+    from silabu.verification import services as verification
+
+    today = now.date()
+
+    def work() -> str:
+        opened = sum(verification.notify_window_opened(p, today) for p in open_window_periods(today))
+        overdue = verification.notify_overdue(today)
+        return f"{opened} pemberitahuan jendela verifikasi dibuka, {overdue} pemberitahuan terlambat"
+
+    return [run_job("window-notices", today.isoformat(), work)]
+
+
+def rollup(now: datetime, period: str | None = None) -> list[JobResult]:
+    """Build the pleno packet of each month whose verification window has closed, once per month."""
+    periods = [period] if period else due_rollup_periods(now.date())
+    return [run_job("rollup", p, lambda p=p: _build_packet(p)) for p in periods]
+
+
+def _build_packet(period: str) -> str:
+    from silabu.core.errors import Conflict
+    from silabu.pleno.services import build_packet
+
+    try:
+        packet = build_packet(period, actor=None)
+    except Conflict as exc:
+        if exc.code == "packet_final":  # the pleno has decided: nothing to rebuild, and nothing to retry
+            raise JobSkipped(exc.message) from exc
+        raise  # e.g. a build in progress elsewhere: recorded as failed, retried at the next run
+    version = getattr(packet, "version", None)
+    return f"paket {period} versi {version} dibangun" if version is not None else f"paket {period} dibangun"
+
+
+def backup(now: datetime) -> list[JobResult]:
+    """Nightly backup of the database and the upload tree, then retention."""
+    from silabu.ops.backup import nightly_backup
+
+    return [run_job("backup", now.date().isoformat(), nightly_backup)]
+
+
+def cleanup_orphans(now: datetime) -> list[JobResult]:
+    """Remove stored files no row refers to (left by an upload killed before its commit)."""
+    from silabu.evidence.services import clean_orphans
+    from silabu.evidence.storage import get_storage
+
+    return [run_job("cleanup-orphans", now.date().isoformat(),
+                    lambda: f"{clean_orphans(get_storage(), older_than_seconds=ORPHAN_MIN_AGE_SECONDS)} berkas dihapus")]
+
+
+def send_mail(now: datetime) -> list[JobResult]:
+    """E-mail copies of notifications (the outbox); quiet when there is nothing to send."""
+    from silabu.notifications.services import deliver_pending_emails
+
+    # Keyed by the 5-minute slot so a second scheduler process does not send the same outbox at once.
+    slot = now.replace(minute=now.minute - now.minute % MAIL_EVERY_MINUTES, second=0, microsecond=0)
+    return [run_job("send-mail", slot.strftime("%Y-%m-%dT%H:%M"), deliver_pending_emails, quiet=True)]
+
+
+# when things are due
+
+def due_rollup_periods(today: date) -> list[str]:
+    """Months whose verification window closed before ``today`` and whose roll-up has not run yet.
+
+    Last month counts once its window has closed, with or without data (an empty packet says so). The month
+    before it counts only when it has entries: a scheduler that was down from before that window closed
+    until after this month began still builds the missed packet, while a fresh installation does not build
+    an empty packet for a month before its time.
+    """
+    from sqlalchemy import select
+
+    from silabu.entries.models import Entry
+    from silabu.verification.services import verification_window
+
+    last = previous_period(period_of(today))
+    before = previous_period(last)
+    due = []
+    for period in (before, last):
+        if today <= verification_window(period)[1] or has_succeeded("rollup", period):
+            continue
+        if period == before and db.session.scalar(select(Entry.id).where(Entry.period == period).limit(1)) is None:
+            continue
+        due.append(period)
+    return due
+
+
+def open_window_periods(today: date) -> list[str]:
+    """The month(s) whose verification window is open on ``today``."""
+    from silabu.verification.services import verification_window
+
+    found = []
+    for period in (previous_period(period_of(today)), period_of(today)):
+        opens, closes = verification_window(period)
+        if opens <= today <= closes:
+            found.append(period)
+    return found
+
+
+def reminder_time(config: Mapping[str, Any]) -> time:
+    value = str(config.get("REMINDER_TIME") or "15:30")
+    try:
+        hour, minute = (int(x) for x in value.split(":"))
+        return time(hour, minute)
+    except ValueError as exc:
+        raise ValueError(f"REMINDER_TIME harus berbentuk JJ:MM, bukan {value!r}") from exc
+
+
+def _cron(at: time | Callable[[Mapping[str, Any]], time], **extra: Any) -> Callable[[Mapping[str, Any], str], BaseTrigger]:
+    def make(config: Mapping[str, Any], tz_name: str) -> BaseTrigger:
+        t = at(config) if callable(at) else at
+        return CronTrigger(hour=t.hour, minute=t.minute, timezone=zone(tz_name), **extra)
+
+    return make
+
+
+def _every(minutes: int) -> Callable[[Mapping[str, Any], str], BaseTrigger]:
+    return lambda config, tz_name: IntervalTrigger(minutes=minutes, timezone=zone(tz_name))
+
+
+def _after(at: time | Callable[[Mapping[str, Any]], time]) -> Callable[[datetime], bool]:
+    def due(now: datetime) -> bool:
+        t = at(current_app.config) if callable(at) else at
+        return now.time() >= t
+
+    return due
+
+
+def _backup_missing(now: datetime) -> bool:
+    from silabu.ops.backup import list_backups
+
+    latest = list_backups()
+    return not latest or latest[0].created_at is None or latest[0].created_at < now - timedelta(hours=24)
+
+
+JOBS: list[JobSpec] = [
+    JobSpec("reminders", "Pengingat harian laporan kosong", "Senin–Jumat, pukul REMINDER_TIME (bawaan 15.30)",
+            _cron(reminder_time, day_of_week="mon-fri"), reminders,
+            catch_up=lambda now: now.weekday() < 5 and _after(reminder_time)(now)),
+    JobSpec("window-notices", "Pemberitahuan jendela verifikasi dibuka dan terlambat", "setiap hari 07.00",
+            _cron(WINDOW_NOTICES_AT), window_notices, catch_up=_after(WINDOW_NOTICES_AT)),
+    JobSpec("rollup", "Rekap bulanan dan paket pleno", "setiap hari 01.00 (membangun setelah jendela verifikasi ditutup)",
+            _cron(ROLLUP_AT), rollup, catch_up=lambda now: True),
+    JobSpec("backup", "Cadangan basis data dan berkas unggahan", "setiap hari 02.00",
+            _cron(BACKUP_AT), backup, catch_up=_backup_missing),
+    JobSpec("cleanup-orphans", "Pembersihan berkas unggahan yatim", "setiap hari 03.00",
+            _cron(CLEANUP_AT), cleanup_orphans),
+    JobSpec("send-mail", "Pengiriman e-mail pemberitahuan", f"setiap {MAIL_EVERY_MINUTES} menit",
+            _every(MAIL_EVERY_MINUTES), send_mail),
+]
+
+
+def job(name: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+# running
+
+def scheduler_timezone() -> str:
+    from silabu.accounts.org import satker_timezone
+
+    return satker_timezone()
+
+
+def now_local(tz_name: str | None = None) -> datetime:
+    return local_now(tz_name or scheduler_timezone())
+
+
+def run_now(name: str, **kwargs: Any) -> list[JobResult]:
+    """Run one job now, in the current app context (the CLI commands and tests use this)."""
+    return job(name).run(now_local(), **kwargs)
+
+
+def catch_up(now: datetime | None = None, only: Iterable[str] | None = None) -> list[JobResult]:
+    """Run every job whose due run was missed while no scheduler was running; keys make this idempotent."""
+    now = now or now_local()
+    wanted = set(only) if only is not None else None
+    results: list[JobResult] = []
+    for spec in JOBS:
+        if spec.catch_up is None or (wanted is not None and spec.name not in wanted):
+            continue
+        try:
+            if spec.catch_up(now):
+                results.extend(spec.run(now))
+        except Exception:  # noqa: BLE001 - one job's trouble must not stop the scheduler from starting
+            log.exception("catch-up of %s failed", spec.name)
+            db.session.rollback()
+    return results
+
+
+def _execute(app: Flask, name: str, tz_name: str) -> None:
+    """What APScheduler calls: one job in its own app context and session."""
+    with app.app_context():
+        try:
+            job(name).run(local_now(tz_name))
+        except Exception:  # noqa: BLE001 - logged; the next trigger tries again
+            log.exception("job %s could not run", name)
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask, tz_name: str | None = None) -> BlockingScheduler:
+    """A BlockingScheduler with every job of ``JOBS`` on its trigger, in the satker's timezone."""
+    if tz_name is None:
+        with app.app_context():
+            tz_name = scheduler_timezone()
+    scheduler = BlockingScheduler(timezone=zone(tz_name), job_defaults=dict(JOB_DEFAULTS))
+    for spec in JOBS:
+        scheduler.add_job(_execute, trigger=spec.trigger(app.config, tz_name), args=(app, spec.name, tz_name),
+                          id=spec.name, name=spec.label, replace_existing=True)
+    return scheduler
+
+
+def run_scheduler(app: Flask, *, with_catch_up: bool = True) -> None:
+    """The scheduler process: catch up on missed runs, then run jobs on time until stopped."""
+    if not logging.getLogger().handlers:  # its log is the journal's: when, which job, what outcome
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with app.app_context():
+        tz_name = scheduler_timezone()
+        if with_catch_up:
+            for result in catch_up(local_now(tz_name)):
+                log.info("catch-up %s [%s]: %s %s", result.job, result.key, result.outcome, result.message)
+        db.session.remove()
+    scheduler = build_scheduler(app, tz_name)
+
+    def _stop(signum: int, frame: Any) -> None:  # noqa: ARG001
+        log.info("scheduler stopping (signal %s); running jobs finish first", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
+    log.info("scheduler started in %s with %d jobs", tz_name, len(JOBS))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
