@@ -251,6 +251,10 @@ def update_entry(entry: Entry, actor: User, raw: Mapping[str, Any]) -> Entry:
 def delete_entry(entry: Entry, actor: User) -> None:
     assert_owner(entry, actor)
     assert_editable(entry)
+    from silabu.evidence.services import delete_evidence
+
+    for ev in list(entry.evidence):  # their files go once the deletion is committed
+        delete_evidence(ev, actor)
     audit.record("entry.delete", entry, actor=actor, before=_snapshot(entry))
     db.session.delete(entry)
     db.session.flush()
@@ -318,6 +322,7 @@ class Owed:
     drafts: list[Entry]
     working_days: int
     filled_days: int
+    compliant_days: int  # days with a submitted or verified entry: the compliance of DOMAIN.md
 
 
 def owed_for(user: User) -> Owed:
@@ -326,6 +331,7 @@ def owed_for(user: User) -> Owed:
     cal = MonthCalendar(today.year, today.month)
     month_entries = entries_of(user.id, period)
     filled = {e.entry_date for e in month_entries}
+    compliant = {e.entry_date for e in month_entries if e.status in (EntryStatus.SUBMITTED, EntryStatus.VERIFIED)}
     working = [d for d in cal.working_days if d <= today]
     returned = list(db.session.scalars(select(Entry).where(Entry.user_id == user.id,
                                                            Entry.status == EntryStatus.RETURNED)
@@ -333,7 +339,8 @@ def owed_for(user: User) -> Owed:
     drafts = [e for e in month_entries if e.status == EntryStatus.DRAFT]
     return Owed(today=today, today_entries=[e for e in month_entries if e.entry_date == today],
                 empty_days=[d for d in working if d not in filled], returned=returned, drafts=drafts,
-                working_days=len(working), filled_days=len([d for d in working if d in filled]))
+                working_days=len(working), filled_days=len([d for d in working if d in filled]),
+                compliant_days=len([d for d in working if d in compliant]))
 
 
 def prefill_from(entry: Entry, today: date) -> dict[str, Any]:
