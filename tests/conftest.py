@@ -49,6 +49,7 @@ def app(_app_root):
         "SERVER_NAME": "silabu.test",
         "BACKUP_DIR": str(_app_root / "backups"),
         "LOGIN_MAX_ATTEMPTS": 5,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # production uses scrypt; tests need speed, not strength
     })
     with app.app_context():
         _db.drop_all()

@@ -107,3 +107,39 @@ def test_audit_log_is_append_only(db, make_asn):
     db.session.delete(db.session.scalars(db.select(AuditEvent)).first())
     with pytest.raises(AuditLogIsAppendOnly):
         db.session.flush()
+
+
+def test_import_file_with_numeric_nips_is_refused(db, org):
+    import io
+
+    import openpyxl
+    import pytest
+
+    from silabu.accounts.services import read_table
+    from silabu.core.errors import ValidationFailed
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["nip", "name", "unit_code", "roles"])
+    ws.append([198603242014031003, "Agus", "KUL", "asn"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(ValidationFailed) as exc:
+        read_table("users.xlsx", buf.getvalue())
+    assert "Kolom NIP berisi angka" in exc.value.fields["file"]
+
+
+def test_csv_row_wider_than_its_header_is_refused():
+    import pytest
+
+    from silabu.accounts.services import read_table
+    from silabu.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        read_table("u.csv", b"nip,name\n198603242014031003,Agus,extra\n")
+
+
+def test_non_ascii_digits_are_not_a_nip():
+    from silabu.accounts.nip import nip_problem
+
+    assert nip_problem("１９８６０３２４２０１４０３１００３") == "NIP harus terdiri dari 18 digit angka."

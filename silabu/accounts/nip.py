@@ -10,7 +10,7 @@ def nip_problem(nip: str, today: date | None = None) -> str | None:
     if not isinstance(nip, str) or not nip:
         return "NIP wajib diisi."
     nip = nip.strip()
-    if len(nip) != 18 or not nip.isdigit():
+    if len(nip) != 18 or not (nip.isascii() and nip.isdigit()):
         return "NIP harus terdiri dari 18 digit angka."
     try:
         birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))

@@ -23,7 +23,11 @@ LOCK_MESSAGE = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minu
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    from flask import current_app, has_app_context
+
+    # scrypt (werkzeug's default cost); tests may configure a cheaper method to stay fast.
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 def password_problem(password: str, user: User | None = None) -> str | None:
@@ -316,6 +320,16 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
         if not rows:
             return []
         header = [str(h or "").strip().lower() for h in rows[0]]
+        if "nip" in header:
+            col = header.index("nip")
+            bad = [n for n, row in enumerate(rows[1:], start=2) if row is not None and col < len(row)
+                   and isinstance(row[col], (int, float)) and not isinstance(row[col], bool)
+                   and abs(row[col]) >= 10 ** 15]
+            if bad:
+                # A spreadsheet keeps ~15 digits of a number: an 18-digit NIP typed as a number is another NIP.
+                raise ValidationFailed({"file": "Kolom NIP berisi angka, bukan teks (baris "
+                                                + ", ".join(map(str, bad[:10])) + "). Format kolom NIP sebagai "
+                                                "Teks, ketik ulang NIP-nya, lalu unggah lagi."})
         out = []
         for row in rows[1:]:
             if row is None or all(v in (None, "") for v in row):
@@ -328,9 +342,15 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
         text = content.decode("latin-1")
     sample = text[:2000]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
-            if any((v or "").strip() for v in row.values())]
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey="_extra")
+    out = []
+    for row in reader:
+        extra = row.pop("_extra", None)
+        if extra and any((v or "").strip() for v in extra):
+            raise ValidationFailed({"file": f"Baris {reader.line_num} berisi lebih banyak kolom daripada baris judul."})
+        if any((v or "").strip() for v in row.values()):
+            out.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
+    return out
 
 
 def _cell(value: Any) -> str:
