@@ -38,6 +38,7 @@ def entry_json(entry: Entry, *, with_history: bool = False) -> dict:
         "start_time": entry.start_time.strftime("%H:%M") if entry.start_time else None,
         "end_time": entry.end_time.strftime("%H:%M") if entry.end_time else None,
         "status": entry.status.value, "locked": bool(entry.is_locked), "editable": entry.is_editable,
+        "version": entry.version,
         "return_note": entry.return_note, "return_count": entry.return_count, "client_uuid": entry.client_uuid,
         "created_at": _iso(entry.created_at), "updated_at": _iso(entry.updated_at),
         "submitted_at": _iso(entry.submitted_at), "verified_at": _iso(entry.verified_at),

@@ -1,0 +1,204 @@
+/* Verification pages: photo lightbox, keyboard shortcuts (j/k/v/r/n) and verify/return without a page reload.
+   Everything here is an enhancement: without JavaScript the forms post and the links open normally. */
+(function () {
+  "use strict";
+
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = meta ? meta.getAttribute("content") : "";
+  var LABELS = { submitted: "Diajukan", verified: "Terverifikasi", returned: "Dikembalikan", draft: "Draf" };
+
+  function closest(el, selector) {
+    while (el && el.nodeType === 1) {
+      if (el.matches(selector)) { return el; }
+      el = el.parentElement;
+    }
+    return null;
+  }
+
+  /* ---------- lightbox ---------- */
+  var dialog = document.getElementById("v-lightbox");
+  if (dialog && typeof dialog.showModal === "function") {
+    var img = dialog.querySelector("img");
+    var caption = dialog.querySelector(".v-lightbox-caption");
+    document.addEventListener("click", function (ev) {
+      var link = closest(ev.target, "a.v-thumb[data-full]");
+      if (!link || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) { return; }
+      ev.preventDefault();
+      img.src = link.getAttribute("data-full");
+      img.alt = "Foto bukti: " + (link.getAttribute("data-caption") || "");
+      caption.textContent = link.getAttribute("data-caption") || "";
+      dialog.showModal();
+    });
+    dialog.addEventListener("click", function (ev) {
+      if (ev.target === dialog || ev.target === img) { dialog.close(); }
+    });
+    dialog.addEventListener("close", function () { img.removeAttribute("src"); });
+  }
+
+  /* ---------- verify / return in place ---------- */
+  function cards() { return Array.prototype.slice.call(document.querySelectorAll(".ventry")); }
+
+  function message(card, text, ok) {
+    var box = card.querySelector(".v-msg");
+    if (!box) { return; }
+    box.textContent = text || "";
+    box.classList.toggle("v-ok", !!ok);
+  }
+
+  function bump(status, delta) {
+    var el = document.querySelector('[data-owner-counts] [data-count="' + status + '"]');
+    if (!el) { return; }
+    var value = Math.max(0, parseInt(el.textContent, 10) + delta);
+    el.textContent = String(value);
+    if (status === "submitted") {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-waiting]"), function (w) { w.textContent = String(value); });
+      var all = document.querySelector(".v-verify-all");
+      if (all && value === 0) { all.classList.add("hidden"); }
+    }
+  }
+
+  function focusCard(card) {
+    if (!card) { return; }
+    cards().forEach(function (c) { c.classList.remove("v-focus"); });
+    card.classList.add("v-focus");
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+
+  function nextWaiting(after) {
+    var list = cards();
+    var start = list.indexOf(after);
+    var order = list.slice(start + 1).concat(list.slice(0, Math.max(start, 0)));
+    for (var i = 0; i < order.length; i++) {
+      if (order[i].getAttribute("data-status") === "submitted" && order[i].querySelector(".js-verify")) { return order[i]; }
+    }
+    return null;
+  }
+
+  function applyResult(card, entry) {
+    var before = card.getAttribute("data-status");
+    card.setAttribute("data-status", entry.status);
+    if (entry.version !== undefined) { card.setAttribute("data-version", String(entry.version)); }
+    card.className = card.className.replace(/ventry-\w+/, "ventry-" + entry.status);
+    var badge = card.querySelector(".status");
+    if (badge) {
+      badge.className = "status status-" + entry.status;
+      badge.textContent = LABELS[entry.status] || entry.status;
+    }
+    if (entry.status !== "submitted") { card.classList.add("v-done"); }
+    if (before !== entry.status) { bump(before, -1); bump(entry.status, 1); }
+  }
+
+  function send(form, card, body) {
+    var url = form.getAttribute("data-api");
+    var buttons = form.querySelectorAll("button");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    message(card, "Menyimpan…", true);
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(body)
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) { return { status: resp.status, data: data }; });
+    }).then(function (res) {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      if (res.status === 200) {
+        applyResult(card, res.data);
+        message(card, res.data.status === "verified" ? "Diverifikasi." : "Dikembalikan dengan catatan.", true);
+        var next = nextWaiting(card);
+        if (next) { focusCard(next); } else {
+          var link = document.getElementById("v-next-asn");
+          message(card, "Semua entri ASN ini sudah diperiksa." + (link ? " Tekan n untuk ASN berikutnya." : ""), true);
+          if (link) { link.focus(); }
+        }
+        return;
+      }
+      var err = (res.data && res.data.error) || {};
+      var text = err.message || "Gagal menyimpan. Muat ulang halaman lalu coba lagi.";
+      if (err.fields && err.fields.note) { text = err.fields.note; }
+      if (res.status === 409 && err.entry) { applyResult(card, err.entry); }
+      message(card, text, false);
+    }).catch(function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      message(card, "Koneksi terputus; belum tersimpan. Coba lagi.", false);
+    });
+  }
+
+  /* Forms that change a whole month ask once more (without JavaScript they simply post). */
+  document.addEventListener("submit", function (ev) {
+    var text = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
+    if (text && !window.confirm(text)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  }, true);
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var isVerify = form.classList && form.classList.contains("js-verify");
+    var isReturn = form.classList && form.classList.contains("js-return");
+    if ((!isVerify && !isReturn) || !window.fetch || !form.getAttribute("data-api")) { return; }
+    var card = closest(form, ".ventry");
+    if (!card) { return; }
+    ev.preventDefault();
+    var body = { version: parseInt(card.getAttribute("data-version"), 10) };
+    if (isReturn) {
+      body.note = (form.elements.note.value || "").trim();
+      if (!body.note) {
+        message(card, "Catatan wajib diisi: tuliskan apa yang perlu diperbaiki ASN.", false);
+        form.elements.note.focus();
+        return;
+      }
+    }
+    send(form, card, body);
+  });
+
+  /* ---------- keyboard shortcuts (desktop) ---------- */
+  function current() {
+    var active = closest(document.activeElement, ".ventry");
+    return active || document.querySelector(".ventry.v-focus");
+  }
+
+  function submitForm(form) {
+    if (typeof form.requestSubmit === "function") { form.requestSubmit(); return; }
+    var ev = document.createEvent("Event");
+    ev.initEvent("submit", true, true);
+    if (form.dispatchEvent(ev)) { form.submit(); }
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) { return; }
+    var t = ev.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) { return; }
+    if (dialog && dialog.open) { return; }
+    var list = cards();
+    if (!list.length && ev.key !== "n") { return; }
+    var card = current();
+    var index = card ? list.indexOf(card) : -1;
+    if (ev.key === "j") {
+      ev.preventDefault();
+      focusCard(list[Math.min(index + 1, list.length - 1)]);
+    } else if (ev.key === "k") {
+      ev.preventDefault();
+      focusCard(list[Math.max(index - 1, 0)]);
+    } else if (ev.key === "v" && card) {
+      var verify = card.querySelector("form.js-verify");
+      if (verify) { ev.preventDefault(); submitForm(verify); }
+    } else if (ev.key === "r" && card) {
+      var details = card.querySelector("details.v-return");
+      if (details) {
+        ev.preventDefault();
+        details.open = true;
+        var area = details.querySelector("textarea");
+        if (area) { area.focus(); }
+      }
+    } else if (ev.key === "n") {
+      var link = document.getElementById("v-next-asn");
+      if (link) { ev.preventDefault(); window.location.href = link.href; }
+    }
+  });
+
+  /* Land on the entry named in the address (after a plain form post) or on the first one waiting. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    if (target && target.classList.contains("ventry")) { focusCard(target); }
+  });
+})();

@@ -1,0 +1,289 @@
+"""SOP step 3 through the pages: the Kasubag's queue, verify/return, verify-all, close/reopen, exports,
+the Sekretaris's oversight and the Plh/Plt page."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timezone
+
+import openpyxl
+import pytest
+import time_machine
+from PIL import Image
+from sqlalchemy import select
+
+from silabu.core.audit import history
+from silabu.entries.models import Entry, EntryStatus
+from silabu.evidence.services import add_evidence
+from silabu.verification import services
+
+DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+NOV = "2026-11"
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 120, 90)).save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+@pytest.fixture()
+def frozen():
+    with time_machine.travel(DEC_1, tick=False):
+        yield
+
+
+@pytest.fixture()
+def kul(frozen, make_kasubag, make_asn, make_entry, db):
+    kasubag = make_kasubag("KUL", name="Agus Pratama")
+    ani = make_asn("KUL", name="Ani Wulandari")
+    budi = make_asn("KUL", name="Budi Santoso")
+    ani_entries = [make_entry(ani, date(2026, 11, d)) for d in (2, 3)]
+    add_evidence(ani_entries[0], ani, "daftar_hadir.jpg", _jpeg())
+    add_evidence(ani_entries[0], ani, "notulen.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    db.session.commit()
+    from silabu.entries import services as entries
+
+    for e in ani_entries:
+        entries.submit_entry(e, ani)
+    budi_entries = [make_entry(budi, date(2026, 11, d), "submitted") for d in (4, 5)]
+    db.session.commit()
+    return kasubag, ani, budi, ani_entries, budi_entries
+
+
+def _queue_url(asn=None, **kw):  # noqa: ANN001, ANN202
+    url = f"/verifikasi/KUL/{NOV}"
+    params = ([f"asn={asn}"] if asn else []) + [f"{k}={v}" for k, v in kw.items()]
+    return url + ("?" + "&".join(params) if params else "")
+
+
+def test_queue_page_groups_by_asn_with_evidence_and_empty_days(kul, login_as):
+    kasubag, ani, budi, ani_entries, _ = kul
+    client = login_as(kasubag)
+    resp = client.get(_queue_url())
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Ani Wulandari" in html and "Budi Santoso" in html
+    assert 'loading="lazy"' in html and "<dialog" in html
+    assert 'target="_blank"' in html and "notulen.pdf" in html
+    assert "Hari kerja tanpa entri (19)" in html  # 21 working days in November, Ani filled 2
+    assert "Tidak ada entri pada hari kerja ini." in html
+    assert f'name="version" value="{ani_entries[0].version}"' in html
+    assert "verification.css" in html and "verification.js" in html
+    assert "<script>" not in html and ' style="' not in html and " onclick=" not in html
+    assert "Senin, 2 November 2026" in html
+
+
+def test_asn_and_other_units_kasubag_do_not_see_the_queue(kul, make_kasubag, client, login_as):
+    _, ani, *_ = kul
+    login_as(ani)
+    assert client.get(_queue_url()).status_code == 404
+    assert client.get("/verifikasi/").status_code == 403
+    client.post("/keluar")
+    login_as(make_kasubag("TPH"))
+    assert client.get(_queue_url()).status_code == 404
+    assert client.post(f"/verifikasi/entri/{kul[3][0].id}/verifikasi", data={}).status_code == 404
+
+
+def test_verify_from_the_page_with_the_seen_version(kul, login_as, db):
+    kasubag, ani, _, ani_entries, _ = kul
+    client = login_as(kasubag)
+    entry = ani_entries[0]
+    resp = client.post(f"/verifikasi/entri/{entry.id}/verifikasi",
+                       data={"version": entry.version, "next_entry": ani_entries[1].id})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"#e{ani_entries[1].id}")
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).status == EntryStatus.VERIFIED
+
+
+def test_page_with_a_stale_version_does_not_overwrite_the_other_verifier(kul, login_as, db):
+    kasubag, ani, _, ani_entries, _ = kul
+    entry = ani_entries[0]
+    seen = entry.version
+    services.return_entry(entry, kasubag, "Kurang foto.")
+    db.session.commit()
+    client = login_as(kasubag)
+    resp = client.post(f"/verifikasi/entri/{entry.id}/verifikasi", data={"version": seen}, follow_redirects=True)
+    assert "baru saja diubah" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).status == EntryStatus.RETURNED
+
+
+def test_return_without_a_note_rerenders_the_form_with_the_message(kul, login_as, db):
+    kasubag, _, _, ani_entries, _ = kul
+    client = login_as(kasubag)
+    entry = ani_entries[0]
+    resp = client.post(f"/verifikasi/entri/{entry.id}/kembalikan", data={"version": entry.version, "note": " "})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Catatan wajib diisi" in html and 'aria-invalid="true"' in html
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).status == EntryStatus.SUBMITTED
+    resp = client.post(f"/verifikasi/entri/{entry.id}/kembalikan",
+                       data={"version": entry.version, "note": "Lampirkan daftar hadir."})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).return_note == "Lampirkan daftar hadir."
+
+
+def test_verify_all_then_the_queue_moves_to_the_next_asn(kul, login_as, db):
+    kasubag, ani, budi, ani_entries, budi_entries = kul
+    client = login_as(kasubag)
+    resp = client.post(f"/verifikasi/KUL/{NOV}/asn/{ani.id}/verifikasi-semua")
+    assert resp.status_code == 302 and f"asn={budi.id}" in resp.headers["Location"]
+    db.session.expire_all()
+    assert all(db.session.get(Entry, e.id).status == EntryStatus.VERIFIED for e in ani_entries)
+    assert all(db.session.get(Entry, e.id).status == EntryStatus.SUBMITTED for e in budi_entries)
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Verifikasi semua (<span data-waiting>2</span>)" in page
+
+
+def test_close_and_reopen_from_the_pages(kul, login_as, db):
+    kasubag, ani, budi, *_ = kul
+    client = login_as(kasubag)
+    resp = client.post(f"/verifikasi/KUL/{NOV}/tutup", follow_redirects=True)
+    assert "Masih ada 4 entri yang menunggu verifikasi" in resp.get_data(as_text=True)
+    assert not services.month_is_closed(kasubag.unit_id, NOV)
+    for owner in (ani, budi):
+        client.post(f"/verifikasi/KUL/{NOV}/asn/{owner.id}/verifikasi-semua")
+    resp = client.post(f"/verifikasi/KUL/{NOV}/tutup", follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "ditutup" in html and "Buka kembali" in html
+    assert services.month_is_closed(kasubag.unit_id, NOV)
+    resp = client.post(f"/verifikasi/KUL/{NOV}/buka-kembali", data={"reason": ""})
+    assert resp.status_code == 422 and "Alasan membuka kembali wajib diisi." in resp.get_data(as_text=True)
+    resp = client.post(f"/verifikasi/KUL/{NOV}/buka-kembali", data={"reason": "Koreksi jumlah."})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert not services.month_is_closed(kasubag.unit_id, NOV)
+
+
+def test_entry_page_shows_the_whole_history(kul, login_as, db):
+    kasubag, ani, _, ani_entries, _ = kul
+    entry = ani_entries[0]
+    services.return_entry(entry, kasubag, "Kurang foto.")
+    db.session.commit()
+    from silabu.entries import services as entries
+
+    entries.submit_entry(entry, ani)
+    db.session.commit()
+    html = login_as(kasubag).get(f"/verifikasi/entri/{entry.id}").get_data(as_text=True)
+    for label in ("Dibuat", "Diajukan", "Dikembalikan", "Diajukan ulang", "Kurang foto."):
+        assert label in html
+    assert len(history("entries", entry.id)) == 4
+
+
+def test_exports_are_the_softfile_with_kop_table_per_asn_and_signature(kul, login_as, db):
+    kasubag, ani, budi, *_ = kul
+    services.verify_all(ani, NOV, kasubag)
+    db.session.commit()
+    client = login_as(kasubag)
+    resp = client.get(f"/verifikasi/KUL/{NOV}/data-kinerja.xlsx")
+    assert resp.status_code == 200 and "spreadsheetml" in resp.mimetype
+    assert "data-kinerja-terverifikasi-KUL-2026-11.xlsx" in resp.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(resp.data))
+    assert book.sheetnames == ["Rekap", "Rincian"]
+    rekap = [str(c) for row in book["Rekap"].iter_rows(values_only=True) for c in row if c is not None]
+    assert "KPU KABUPATEN KUDUS" in rekap and "Jl. Ganesha No. 4, Kudus" in rekap
+    assert "DATA KINERJA ASN HASIL VERIFIKASI" in rekap and "Bulan: November 2026" in rekap
+    assert "Ani Wulandari" in rekap and "Budi Santoso" in rekap
+    assert kasubag.name in rekap and f"NIP. {kasubag.nip}" in rekap
+    rincian = [str(c) for row in book["Rincian"].iter_rows(values_only=True) for c in row if c is not None]
+    assert "2 November 2026" in rincian and any(c.startswith("Jumlah: 2 entri terverifikasi") for c in rincian)
+    assert "Tidak ada entri terverifikasi." in rincian  # Budi's are still waiting
+    pdf = client.get(f"/verifikasi/KUL/{NOV}/data-kinerja.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert len(pdf.data) > 2000
+
+
+def test_oversight_page_is_for_the_sekretaris_and_shows_overdue_units(kul, make_user, client, login_as):
+    kasubag = kul[0]
+    login_as(kasubag)
+    assert client.get("/verifikasi/pantauan").status_code == 403
+    client.post("/keluar")
+    sekretaris = make_user("SEK", "sekretaris")
+    with time_machine.travel(datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc), tick=False):
+        login_as(sekretaris)
+        html = client.get(f"/verifikasi/pantauan?month={NOV}").get_data(as_text=True)
+    assert "1 unit terlambat" in html and "KUL (4 menunggu)" in html and "Terlambat" in html
+
+
+def test_admin_appoints_a_plh_who_then_verifies_on_behalf_of_the_unit(kul, make_user, make_kasubag, client,
+                                                                       login_as, db):
+    kasubag, ani, _, ani_entries, _ = kul
+    plh = make_kasubag("TPH", name="Nur Nugroho")
+    login_as(kasubag)
+    assert client.get("/verifikasi/delegasi").status_code == 403
+    client.post("/keluar")
+    login_as(make_user("SEK", "admin"))
+    bad = client.post("/verifikasi/delegasi", data={"unit_id": kasubag.unit_id, "delegate_id": plh.id, "kind": "Plh",
+                                                    "start_date": "2026-12-05", "end_date": "2026-12-01"})
+    assert bad.status_code == 422 and "tidak boleh sebelum" in bad.get_data(as_text=True)
+    ok = client.post("/verifikasi/delegasi", data={"unit_id": kasubag.unit_id, "delegate_id": plh.id, "kind": "Plh",
+                                                   "start_date": "2026-12-01", "end_date": "2026-12-04",
+                                                   "reason": "Kasubag cuti"})
+    assert ok.status_code == 302
+    client.post("/keluar")
+    login_as(plh)
+    assert client.get(_queue_url()).status_code == 200
+    entry = ani_entries[0]
+    client.post(f"/verifikasi/entri/{entry.id}/verifikasi", data={"version": entry.version})
+    ev = history("entries", entry.id)[-1]
+    assert ev.action == "entry.verify" and ev.actor_id == plh.id
+    assert ev.on_behalf_of == "a.n. Sub Bagian Keuangan, Umum dan Logistik"
+
+
+def test_index_lists_the_units_to_verify(kul, login_as):
+    html = login_as(kul[0]).get(f"/verifikasi/?month={NOV}").get_data(as_text=True)
+    assert "Sub Bagian Keuangan, Umum dan Logistik" in html and "4 menunggu Anda" in html
+    assert re.search(r"Masa verifikasi November 2026: 30 November 2026 s\.d\. 3 Desember 2026", html)
+
+
+def test_full_verification_of_a_unit_month_takes_few_requests(kul, login_as, db):
+    """Queue page per ASN, one verify-all each, then close: the path the benchmark measures."""
+    kasubag, ani, budi, *_ = kul
+    client = login_as(kasubag)
+    requests = 0
+    url = _queue_url()
+    while True:
+        page = client.get(url)
+        requests += 1
+        m = re.search(r'action="(/verifikasi/KUL/2026-11/asn/\d+/verifikasi-semua)"', page.get_data(as_text=True))
+        if not m:
+            break
+        resp = client.post(m.group(1))
+        requests += 1
+        url = resp.headers["Location"]
+    client.post(f"/verifikasi/KUL/{NOV}/tutup")
+    requests += 1
+    assert services.month_is_closed(kasubag.unit_id, NOV)
+    assert requests == 2 * 2 + 2
+    assert not db.session.scalars(select(Entry).where(Entry.status == EntryStatus.SUBMITTED)).all()
+
+
+def test_page_script_verifies_through_the_api_with_the_session_and_csrf_token(kul, app, login_as, db):
+    kasubag, _, _, ani_entries, _ = kul
+    client = login_as(kasubag)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        html = client.get(_queue_url()).get_data(as_text=True)
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+        entry = ani_entries[0]
+        api = re.search(rf'data-api="(/api/v1/entries/{entry.id}/verify)"', html).group(1)
+        refused = client.post(api, json={"version": entry.version})
+        assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf_failed"
+        resp = client.post(api, json={"version": entry.version}, headers={"X-CSRFToken": token})
+        assert resp.status_code == 200 and resp.json["status"] == "verified"
+        again = client.post(f"/api/v1/entries/{entry.id}/return", json={"note": "x", "version": entry.version},
+                            headers={"X-CSRFToken": token})
+        assert again.status_code == 409 and again.json["error"]["entry"]["status"] == "verified"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_index_points_to_other_months_with_waiting_entries(kul, make_entry, login_as):
+    kasubag, ani, *_ = kul
+    make_entry(ani, date(2026, 12, 1), "submitted")
+    html = login_as(kasubag).get(f"/verifikasi/?month={NOV}").get_data(as_text=True)
+    assert "Juga menunggu verifikasi Anda" in html and "Desember 2026 (1 entri)" in html
+    assert services.waiting_by_period(kasubag) == {NOV: 4, "2026-12": 1}
