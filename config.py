@@ -95,4 +95,5 @@ class Config:
         self.LOGIN_MAX_ATTEMPTS = _int("SILABU_LOGIN_MAX_ATTEMPTS", 5)
         self.LOGIN_LOCK_MINUTES = _int("SILABU_LOGIN_LOCK_MINUTES", 15)
         self.DEMO_DATA_DIR = os.environ.get("SILABU_DEMO_DIR", str(BASE_DIR / "silabu" / "demo" / "data"))
+        self.LKJ_FIRST_DRAFT_MONTH = _int("SILABU_LKJ_FIRST_DRAFT_MONTH", 1)
         self.TESTING = False

@@ -70,6 +70,7 @@ _job_command("window-notices", "Kirim pemberitahuan jendela verifikasi dibuka da
 _job_command("backup", "Cadangan malam: basis data dan berkas unggahan, lalu retensi BACKUP_KEEP.")
 _job_command("cleanup-orphans", "Hapus berkas unggahan yang tidak dirujuk data apa pun (berumur > 1 jam).")
 _job_command("send-mail", "Kirim e-mail pemberitahuan yang masih antre.")
+_job_command("lkj-first-draft", "Susun draf pertama LKj tahun lalu bila sudah waktunya (Januari; idempoten).")
 
 
 @jobs_cli.command("rollup")

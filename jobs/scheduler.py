@@ -117,6 +117,16 @@ def send_mail(now: datetime) -> list[JobResult]:
     return [run_job("send-mail", slot.strftime("%Y-%m-%dT%H:%M"), deliver_pending_emails, quiet=True)]
 
 
+def lkj_first_draft(now: datetime) -> list[JobResult]:
+    """Compile the first draft of last year's LKj reports in January (idempotent; retried daily until done)."""
+    from silabu.lkj.services import compile_first_draft, first_draft_due
+
+    year = first_draft_due(now.date())
+    if year is None:
+        return []
+    return [run_job("lkj-first-draft", now.date().isoformat(), lambda: len(compile_first_draft(year)), quiet=True)]
+
+
 # when things are due
 
 def due_rollup_periods(today: date) -> list[str]:
@@ -206,6 +216,8 @@ JOBS: list[JobSpec] = [
             _cron(CLEANUP_AT), cleanup_orphans),
     JobSpec("send-mail", "Pengiriman e-mail pemberitahuan", f"setiap {MAIL_EVERY_MINUTES} menit",
             _every(MAIL_EVERY_MINUTES), send_mail),
+    JobSpec("lkj-first-draft", "Draf pertama LKj tahun lalu (Januari)", "setiap hari 04.00",
+            _cron(time(4, 0)), lkj_first_draft, catch_up=lambda now: True),
 ]
 
 

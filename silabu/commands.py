@@ -15,11 +15,13 @@ from silabu.extensions import db
 def register(app: Flask) -> None:
     for command in (create_user_cmd, import_users_cmd, import_output_codes_cmd, import_indicators_cmd, demo_data_cmd):
         app.cli.add_command(command)
-    from silabu.pleno.commands import pleno_cli
     from jobs.cli import jobs_cli
+    from silabu.lkj.commands import lkj_cli
     from silabu.ops.commands import register_ops
+    from silabu.pleno.commands import pleno_cli
 
     app.cli.add_command(pleno_cli)
+    app.cli.add_command(lkj_cli)
     app.cli.add_command(jobs_cli)
     register_ops(app)
 

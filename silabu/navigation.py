@@ -26,6 +26,8 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Pantauan", "verification.oversight", "eye"))
     if user.has_role(Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN):
         items.append(NavItem("Pleno", "pleno.index", "doc"))
+    if user.has_role(Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KASUBAG, Role.ADMIN):
+        items.append(NavItem("LKj", "lkj.index", "doc"))
     if user.has_role(Role.ADMIN):
         items.append(NavItem("Admin", "admin.index", "gear"))
     return [i for i in items if _exists(i.endpoint)]

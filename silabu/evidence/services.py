@@ -212,29 +212,30 @@ def _snapshot(ev: Evidence) -> dict[str, Any]:
             "taken_at": ev.taken_at}
 
 
+def _key_columns() -> list:
+    """Every column that points at a stored blob. A blob is in use while any of them names it."""
+    from silabu.lkj.models import LkjDocument, ManualRealisasi
+    from silabu.pleno.models import PacketFile
+
+    return [Evidence.storage_key, Evidence.thumbnail_key, PacketFile.storage_key, ManualRealisasi.evidence_key,
+            LkjDocument.docx_key, LkjDocument.pdf_key, LkjDocument.final_key]
+
+
 def _referenced_keys(keys: list[str], conn=None) -> set[str]:  # noqa: ANN001
     """Which of ``keys`` some row still refers to (in this transaction's view, or on ``conn``)."""
     if not keys:
         return set()
-    from silabu.pleno.models import PacketFile
-
     run = conn.scalars if conn is not None else db.session.scalars
     found: set[str] = set()
-    found.update(run(select(Evidence.storage_key).where(Evidence.storage_key.in_(keys))))
-    found.update(run(select(Evidence.thumbnail_key).where(Evidence.thumbnail_key.in_(keys))))
-    found.update(run(select(PacketFile.storage_key).where(PacketFile.storage_key.in_(keys))))
+    for column in _key_columns():
+        found.update(run(select(column).where(column.in_(keys))))
     return found
 
 
 def _all_referenced_keys() -> set[str]:
-    from silabu.pleno.models import PacketFile
-
     found: set[str] = set()
-    for storage_key, thumbnail_key in db.session.execute(select(Evidence.storage_key, Evidence.thumbnail_key)):
-        found.add(storage_key)
-        if thumbnail_key:
-            found.add(thumbnail_key)
-    found.update(db.session.scalars(select(PacketFile.storage_key)))
+    for column in _key_columns():
+        found.update(k for k in db.session.scalars(select(column).where(column.is_not(None))) if k)
     return found
 
 

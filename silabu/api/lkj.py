@@ -1,0 +1,187 @@
+"""The annual Laporan Kinerja: the Tabel Capaian, its sources, the document and its compiled versions."""
+from __future__ import annotations
+
+import io
+
+from flask import request, send_file
+from flask_login import current_user, login_required
+
+from silabu.api import SPEC_SCHEMAS, api_bp, ok, path_param, query_param, spec
+from silabu.core.clock import as_utc
+from silabu.core.errors import Forbidden, NotFound
+from silabu.extensions import db
+from silabu.lkj import services
+from silabu.lkj.models import LkjDocument
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _iso(value):  # noqa: ANN001, ANN202
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def _document_json(doc: LkjDocument) -> dict:
+    return {"version": doc.version, "compiled_at": _iso(doc.compiled_at),
+            "verification_code": services.format_code(doc.verification_code),
+            "verification_url": services.verification_url(doc.verification_code),
+            "docx_sha256": doc.docx_sha256, "pdf_sha256": doc.pdf_sha256, "data_sha256": doc.data_sha256,
+            "is_signed": doc.is_signed, "signed_at": _iso(doc.signed_at), "final_sha256": doc.final_sha256}
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/capaian")
+@login_required
+def lkj_capaian(year: int, report_code: str):
+    services.assert_can_view(current_user)
+    table = services.tabel_capaian(year, report_code, request.args.get("period"))
+    if not table.rows and table.report_code not in services.REPORTS:
+        raise NotFound(f"Laporan {table.report_code} tahun {year} tidak ditemukan.")
+    return ok({"year": year, "report_code": table.report_code, "period": table.period.key,
+               "period_label": table.period.label, "final_periods": table.final_periods,
+               "previous_year": table.previous_year, "items": [services.row_json(r) for r in table.rows]})
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/indicators/<indicator_code>/trace")
+@login_required
+def lkj_trace(year: int, report_code: str, indicator_code: str):
+    services.assert_can_view(current_user)
+    indicator = next((i for i in services.indicators_for(year, report_code) if i.code == indicator_code), None)
+    if indicator is None:
+        raise NotFound("Indikator tidak ditemukan.")
+    trace = services.trace(indicator, request.args.get("period"))
+    months = []
+    for m in trace.months:
+        item = {"period": m.period, "value": services.number(m.value), "is_final": m.is_final,
+                "packet": None if m.packet is None else {
+                    "version": m.packet.version, "status": m.packet.status.value,
+                    "berita_acara_number": m.packet.berita_acara_number,
+                    "pleno_date": m.packet.pleno_date.isoformat() if m.packet.pleno_date else None,
+                    "data_sha256": m.packet.data_sha256},
+                "pending_entries": m.pending_entries,
+                "entries": [{"id": e.id, "entry_date": e.entry_date.isoformat(), "user": e.user.name,
+                             "unit": e.unit.code, "output_code": e.output_code.code, "activity": e.activity,
+                             "output": e.output, "quantity": services.number(e.quantity),
+                             "unit_of_measure": e.unit_of_measure, "evidence_count": len(e.evidence)}
+                            for e in m.entries]}
+        if m.manual is not None:
+            item["manual"] = {"value": services.number(m.manual.value), "note": m.manual.note,
+                              "evidence_name": m.manual.evidence_name, "evidence_sha256": m.manual.evidence_sha256,
+                              "entered_at": _iso(m.manual.entered_at)}
+        months.append(item)
+    return ok({"year": year, "report_code": indicator.report_code, "indicator_code": indicator.code,
+               "period": trace.period.key, "source": trace.source, "output_codes": [c.code for c in trace.codes],
+               "row": services.row_json(trace.row), "months": months})
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>")
+@login_required
+def lkj_report(year: int, report_code: str):
+    services.assert_can_view(current_user)
+    code = services.normalise_report_code(report_code)
+    report = services.get_report(year, code)
+    spec_ = services.report_spec(code)
+    data = {"year": year, "report_code": code, "title": spec_.title, "status": "draft", "current_version": 0,
+            "documents": [], "steps": []}
+    if report is not None:
+        data.update(status=report.status.value, status_label=report.status_label,
+                    current_version=report.current_version, signed_version=report.signed_version,
+                    pleno_rounds=report.pleno_rounds,
+                    sent_date=report.sent_date.isoformat() if report.sent_date else None,
+                    letter_number=report.letter_number, sent_to=report.sent_to,
+                    documents=[_document_json(d) for d in report.documents],
+                    steps=[{"step": s.step, "action": s.action, "to_status": s.to_status,
+                            "actor": s.actor.name if s.actor else None, "on_behalf_of": s.on_behalf_of,
+                            "at": _iso(s.at), "note": s.note, "pleno_round": s.pleno_round,
+                            "version": s.document.version if s.document else None, "details": s.details}
+                           for s in services.history(report)])
+    return ok(data)
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/compile", methods=["POST"])
+@login_required
+def lkj_compile(year: int, report_code: str):
+    if not current_user.has_role(*services.LKJ_MANAGE_ROLES):
+        raise Forbidden("Kompilasi LKj dilakukan oleh Rendatin.")
+    doc = services.compile_report(year, report_code, current_user)
+    db.session.commit()
+    return ok(_document_json(doc), 201)
+
+
+def _send(data: bytes, mimetype: str, name: str):  # noqa: ANN202
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+def _document_bytes(year: int, report_code: str, fmt: str) -> tuple[bytes, str]:
+    """A stored version (?version=N, or the signed one once signed), else the draft from the current data."""
+    services.assert_can_view(current_user)
+    code = services.normalise_report_code(report_code)
+    report = services.get_report(year, code)
+    version = request.args.get("version")
+    doc = None
+    if version:
+        if report is None:
+            raise NotFound("Versi dokumen tidak ditemukan.")
+        doc = services.get_document(report, version)
+    elif report is not None and report.is_signed:
+        doc = services.signed_document(report)
+    if doc is not None:
+        with services.open_blob(doc.docx_key if fmt == "docx" else doc.pdf_key) as fh:
+            return fh.read(), f"LKj-{year}-{code}-v{doc.version}.{fmt}"
+    return services.render_preview(year, code, fmt), f"LKj-{year}-{code}-draf.{fmt}"
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/document.docx")
+@login_required
+def lkj_document_docx(year: int, report_code: str):
+    data, name = _document_bytes(year, report_code, "docx")
+    return _send(data, DOCX, name)
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/document.pdf")
+@login_required
+def lkj_document_pdf(year: int, report_code: str):
+    data, name = _document_bytes(year, report_code, "pdf")
+    return _send(data, "application/pdf", name)
+
+
+ROW_SCHEMA = {"type": "object", "properties": {
+    "sasaran": {"type": "string"}, "sasaran_code": {"type": "string"}, "indicator_code": {"type": "string"},
+    "indicator": {"type": "string"}, "unit": {"type": "string"}, "target": {"type": "number", "nullable": True},
+    "realisasi": {"type": "number", "nullable": True},
+    "capaian": {"type": "number", "nullable": True, "description": "persen, 2 desimal (pembulatan setengah ke atas)"},
+    "kategori": {"type": "string", "nullable": True},
+    "reason": {"type": "string", "nullable": True, "description": "alasan bila capaian null"},
+    "polarity": {"type": "string", "enum": ["+", "-"]},
+    "consolidation": {"type": "string", "enum": ["sum", "last", "avg"]},
+    "source": {"type": "string", "enum": ["entries", "manual"]},
+    "output_codes": {"type": "array", "items": {"type": "string"}},
+    "months_counted": {"type": "integer"}, "months_in_period": {"type": "integer"},
+    "previous": {"type": "object", "nullable": True}}}
+SPEC_SCHEMAS["LkjCapaianRow"] = ROW_SCHEMA
+SPEC_SCHEMAS["LkjCapaian"] = {"type": "object", "properties": {
+    "year": {"type": "integer"}, "report_code": {"type": "string"}, "period": {"type": "string"},
+    "period_label": {"type": "string"}, "final_periods": {"type": "array", "items": {"type": "string"}},
+    "previous_year": {"type": "integer", "nullable": True},
+    "items": {"type": "array", "items": {"$ref": "#/components/schemas/LkjCapaianRow"}}}}
+_YEAR = path_param("year")
+_REPORT = path_param("report_code", "string")
+_PERIOD = query_param("period", description="tahun (bawaan), s1, s2, tw1-tw4, atau bulan TTTT-BB")
+spec("/api/v1/lkj/{year}/{report_code}/capaian", "get",
+     "Tabel Capaian Kinerja (realisasi dari paket pleno final dan realisasi manual)", tags=["lkj"],
+     params=[_YEAR, _REPORT, _PERIOD],
+     responses={"200": "{year, report_code, period, final_periods, items: [baris]}", "403": "Bukan peran LKj",
+                "422": "Periode tidak dikenal"})
+spec("/api/v1/lkj/{year}/{report_code}/indicators/{indicator_code}/trace", "get",
+     "Jejak realisasi satu indikator: paket pleno dan entri per bulan", tags=["lkj"],
+     params=[_YEAR, _REPORT, path_param("indicator_code", "string"), _PERIOD])
+spec("/api/v1/lkj/{year}/{report_code}", "get", "Status LKj, versi terkompilasi dan riwayat langkah reviu",
+     tags=["lkj"], params=[_YEAR, _REPORT])
+spec("/api/v1/lkj/{year}/{report_code}/compile", "post", "Kompilasi versi baru (DOCX + PDF dengan kode verifikasi)",
+     tags=["lkj"], params=[_YEAR, _REPORT],
+     responses={"201": "Versi baru", "403": "Hanya Rendatin", "409": "Sudah ditandatangani",
+                "422": "Belum ada indikator"})
+spec("/api/v1/lkj/{year}/{report_code}/document.docx", "get",
+     "Dokumen LKj (DOCX). Tanpa ?version: draf dari data terkini, atau versi yang ditandatangani bila sudah "
+     "ditandatangani", tags=["lkj"], params=[_YEAR, _REPORT, query_param("version", "integer")],
+     responses={"200": "Berkas DOCX"})
+spec("/api/v1/lkj/{year}/{report_code}/document.pdf", "get", "Dokumen LKj (PDF), aturan versi sama dengan DOCX",
+     tags=["lkj"], params=[_YEAR, _REPORT, query_param("version", "integer")], responses={"200": "Berkas PDF"})

@@ -1,0 +1,63 @@
+"""`flask lkj ...` commands: compile a report by hand, or run the year-end first-draft job."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from silabu.core.clock import local_today
+from silabu.core.errors import ServiceError
+from silabu.extensions import db
+
+lkj_cli = AppGroup("lkj", help="Laporan Kinerja (LKj) tahunan.")
+
+
+@lkj_cli.command("compile")
+@click.option("--year", type=int, required=True, help="Tahun LKj, mis. 2026")
+@click.option("--report", "report_code", default=None, help="Kode laporan (LKJ-SEK, LKJ-KPU); tanpa opsi: semua")
+def compile_cmd(year: int, report_code: str | None) -> None:
+    """Kompilasi versi baru LKj (DOCX + PDF) dari data terkini."""
+    from silabu.lkj import services
+
+    codes = [report_code.strip().upper()] if report_code else [c for c in services.report_codes(year)
+                                                               if services.indicators_for(year, c)]
+    if not codes:
+        click.echo(f"Gagal: belum ada indikator untuk tahun {year}.", err=True)
+        sys.exit(1)
+    failed = False
+    for code in codes:
+        try:
+            doc = services.compile_report(year, code)
+        except ServiceError as exc:
+            db.session.rollback()
+            click.echo(f"{code} {year}: gagal, {exc.message}", err=True)
+            failed = True
+            continue
+        db.session.commit()
+        click.echo(f"{code} {year}: versi {doc.version}, kode verifikasi "
+                   f"{services.format_code(doc.verification_code)}, "
+                   f"PDF sha256 {doc.pdf_sha256}")
+    if failed:
+        sys.exit(1)
+
+
+@lkj_cli.command("first-draft")
+@click.option("--year", type=int, default=None,
+              help="Tahun LKj (bawaan: tahun lalu, bila bulan ini sudah mencapai LKJ_FIRST_DRAFT_MONTH)")
+def first_draft_cmd(year: int | None) -> None:
+    """Tugas akhir tahun: kompilasi draf pertama setiap LKj yang belum punya versi (idempoten)."""
+    from silabu.lkj import services
+
+    if year is None:
+        year = services.first_draft_due(local_today(current_app.config["SATKER_TIMEZONE"]))
+        if year is None:
+            click.echo("Belum waktunya menyusun draf pertama LKj.")
+            return
+    created = services.compile_first_draft(year)
+    db.session.commit()
+    if not created:
+        click.echo(f"Tahun {year}: semua LKj sudah memiliki draf; tidak ada yang dikompilasi.")
+    for doc in created:
+        click.echo(f"{doc.report.report_code} {year}: draf versi {doc.version} dikompilasi.")

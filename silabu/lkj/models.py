@@ -1,0 +1,229 @@
+"""The annual Laporan Kinerja: Rencana Aksi targets, manual realisasi, kategori bands, the report, its compiled
+versions and every review step (Kupang steps 8-15, Bengkulu 3-6, Banten 6-9)."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from silabu.core.models import created_at_column, str_enum
+from silabu.extensions import db
+
+
+class TargetPeriod(str, enum.Enum):
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+class IndicatorTarget(db.Model):
+    """A Rencana Aksi target of one indicator for one month (1-12) or quarter (1-4), for that period alone."""
+
+    __tablename__ = "lkj_indicator_targets"
+    __table_args__ = (UniqueConstraint("indicator_id", "period_kind", "period_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
+    period_kind: Mapped[TargetPeriod] = mapped_column(str_enum(TargetPeriod, 10))
+    period_index: Mapped[int] = mapped_column(Integer)
+    target: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+    indicator = relationship("Indicator")
+
+    def __repr__(self) -> str:
+        return f"<IndicatorTarget {self.indicator_id} {self.period_kind.value}{self.period_index}={self.target}>"
+
+
+class IndicatorOutputCode(db.Model):
+    """Further output codes (beside ``Indicator.output_code``) whose verified quantities count as realisasi."""
+
+    __tablename__ = "lkj_indicator_output_codes"
+    __table_args__ = (UniqueConstraint("indicator_id", "output_code_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
+    output_code_id: Mapped[int] = mapped_column(ForeignKey("output_codes.id"))
+
+    output_code = relationship("OutputCode")
+
+    def __repr__(self) -> str:
+        return f"<IndicatorOutputCode {self.indicator_id} -> {self.output_code_id}>"
+
+
+class ManualRealisasi(db.Model):
+    """Realisasi entered by Rendatin for a month where no daily entry measures it (e.g. the IKPA score)."""
+
+    __tablename__ = "lkj_manual_realisasi"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence_key: Mapped[Optional[str]] = mapped_column(String(200))
+    evidence_name: Mapped[Optional[str]] = mapped_column(String(255))
+    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    evidence_content_type: Mapped[Optional[str]] = mapped_column(String(120))
+    evidence_size: Mapped[Optional[int]] = mapped_column(Integer)
+    entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = created_at_column()
+
+    indicator = relationship("Indicator")
+    entered_by = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<ManualRealisasi {self.indicator_id} {self.period}={self.value}>"
+
+
+class KategoriBand(db.Model):
+    """A configurable kategori: capaian >= ``min_capaian`` (NULL: below every other band)."""
+
+    __tablename__ = "lkj_kategori_bands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    min_capaian: Mapped[Optional[Decimal]] = mapped_column(Numeric(7, 2))
+    label: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<KategoriBand {self.min_capaian} {self.label}>"
+
+
+class LkjStatus(str, enum.Enum):
+    DRAFT = "draft"
+    KOREKSI = "koreksi"
+    PLENO = "pleno"
+    REVISI = "revisi"
+    PARAF = "paraf"
+    TANDA_TANGAN = "tanda_tangan"
+    DITANDATANGANI = "ditandatangani"
+    DIKIRIM = "dikirim"
+    ARSIP = "arsip"
+
+
+LKJ_STATUS_LABELS = {
+    LkjStatus.DRAFT: "Draf",
+    LkjStatus.KOREKSI: "Koreksi",
+    LkjStatus.PLENO: "Pemaparan dalam rapat pleno",
+    LkjStatus.REVISI: "Perbaikan",
+    LkjStatus.PARAF: "Paraf",
+    LkjStatus.TANDA_TANGAN: "Tanda tangan",
+    LkjStatus.DITANDATANGANI: "Ditandatangani, siap dikirim",
+    LkjStatus.DIKIRIM: "Dikirim",
+    LkjStatus.ARSIP: "Diarsipkan",
+}
+SIGNED_STATUSES = frozenset({LkjStatus.DITANDATANGANI, LkjStatus.DIKIRIM, LkjStatus.ARSIP})
+
+
+class LkjReport(db.Model):
+    """One Laporan Kinerja (a year and a report code, e.g. 2026 LKJ-SEK) and where it stands in its review."""
+
+    __tablename__ = "lkj_reports"
+    __table_args__ = (UniqueConstraint("year", "report_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    report_code: Mapped[str] = mapped_column(String(20))
+    status: Mapped[LkjStatus] = mapped_column(str_enum(LkjStatus), default=LkjStatus.DRAFT)
+    # The narrative as the team is writing it; each compiled version keeps its own copy.
+    narrative: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    pleno_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    signed_version: Mapped[Optional[int]] = mapped_column(Integer)
+    sent_date: Mapped[Optional[date]] = mapped_column(Date)
+    letter_number: Mapped[Optional[str]] = mapped_column(String(120))
+    sent_to: Mapped[Optional[str]] = mapped_column(String(200))
+    archived_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+    # Optimistic concurrency: two reviewers acting at once -> one wins, the other gets a 409.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    documents: Mapped[list["LkjDocument"]] = relationship(back_populates="report", order_by="LkjDocument.version",
+                                                          cascade="all, delete-orphan")
+    steps: Mapped[list["LkjReviewStep"]] = relationship(back_populates="report",
+                                                        order_by="LkjReviewStep.id",
+                                                        cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def status_label(self) -> str:
+        return LKJ_STATUS_LABELS[self.status]
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status in SIGNED_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<LkjReport {self.year} {self.report_code} {self.status.value}>"
+
+
+class LkjDocument(db.Model):
+    """One compiled version: the figures and narrative it was built from, its DOCX and PDF, its verification code."""
+
+    __tablename__ = "lkj_documents"
+    __table_args__ = (UniqueConstraint("report_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("lkj_reports.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    compiled_at: Mapped[datetime] = created_at_column()
+    compiled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    narrative: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    verification_code: Mapped[str] = mapped_column(String(12), unique=True)
+    docx_key: Mapped[str] = mapped_column(String(200))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    docx_size: Mapped[int] = mapped_column(Integer)
+    pdf_key: Mapped[str] = mapped_column(String(200))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(Integer)
+    is_signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    # The laid-out copy that was actually signed on paper, when the team uploads it at signature.
+    final_key: Mapped[Optional[str]] = mapped_column(String(200))
+    final_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    final_name: Mapped[Optional[str]] = mapped_column(String(255))
+    final_size: Mapped[Optional[int]] = mapped_column(Integer)
+    final_content_type: Mapped[Optional[str]] = mapped_column(String(120))
+
+    report: Mapped[LkjReport] = relationship(back_populates="documents")
+    compiled_by = relationship("User", foreign_keys=[compiled_by_id])
+    signed_by = relationship("User", foreign_keys=[signed_by_id])
+
+    def __repr__(self) -> str:
+        return f"<LkjDocument report={self.report_id} v{self.version}{' signed' if self.is_signed else ''}>"
+
+
+class LkjReviewStep(db.Model):
+    """Who did what to the report, when, on which version, and what they said."""
+
+    __tablename__ = "lkj_review_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("lkj_reports.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("lkj_documents.id"))
+    step: Mapped[str] = mapped_column(String(20))  # the status the report was in
+    action: Mapped[str] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of: Mapped[Optional[str]] = mapped_column(String(200))
+    at: Mapped[datetime] = created_at_column()
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    pleno_round: Mapped[Optional[int]] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    report: Mapped[LkjReport] = relationship(back_populates="steps")
+    document: Mapped[Optional[LkjDocument]] = relationship()
+    actor = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<LkjReviewStep {self.report_id} {self.step}:{self.action}>"

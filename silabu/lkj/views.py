@@ -1,0 +1,507 @@
+"""LKj pages: indicators and targets, manual realisasi, the Tabel Capaian with its sources, the narrative,
+compiling, the review steps, downloads, and the public verification page."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from silabu.accounts.access import role_required
+from silabu.accounts.org import today_for
+from silabu.core.errors import Conflict, FileRejected, NotFound, ValidationFailed
+from silabu.core.formatting import MONTHS
+from silabu.extensions import db
+from silabu.lkj import services
+from silabu.lkj.capaian import describe_band
+from silabu.lkj.document import narrative_html
+from silabu.lkj.models import LKJ_STATUS_LABELS, LkjStatus
+
+bp = Blueprint("lkj", __name__, url_prefix="/lkj")
+VIEW = services.LKJ_VIEW_ROLES
+MANAGE = services.LKJ_MANAGE_ROLES
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+STEPS = [LkjStatus.DRAFT, LkjStatus.KOREKSI, LkjStatus.PLENO, LkjStatus.REVISI, LkjStatus.PARAF,
+         LkjStatus.TANDA_TANGAN, LkjStatus.DITANDATANGANI, LkjStatus.DIKIRIM, LkjStatus.ARSIP]
+
+
+@bp.app_template_filter("lkj_narasi")
+def _narasi(text: str | None):  # noqa: ANN202
+    return narrative_html(text)
+
+
+@bp.app_template_filter("lkj_kode")
+def _kode(code: str | None) -> str:
+    return services.format_code(code or "")
+
+
+def _year(value: int) -> int:
+    if not 2000 <= value <= 2100:
+        abort(404)
+    return value
+
+
+def _code(report_code: str) -> str:
+    code = services.normalise_report_code(report_code)
+    return code
+
+
+def _can_manage() -> bool:
+    return current_user.has_role(*MANAGE)
+
+
+# ---- overview ---------------------------------------------------------------------------------------------
+
+@bp.route("/")
+@role_required(*VIEW)
+def index():
+    today = today_for(current_user)
+    years = services.iter_years_for_index(today)
+    year = request.args.get("tahun", type=int) or (today.year - 1 if today.month <= 3 and today.year - 1 in years
+                                                   else today.year)
+    return render_template("lkj/index.html", years=years, year=_year(year), reports=services.status_summary(year),
+                           can_manage=_can_manage())
+
+
+@bp.route("/<int:year>/<report_code>/")
+@role_required(*VIEW)
+def report(year: int, report_code: str, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    code = _code(report_code)
+    spec = services.report_spec(code)
+    report_ = services.get_report(_year(year), code)
+    today = today_for(current_user)
+    actions = services.allowed_actions(report_, current_user, today) if report_ else []
+    can_compile = _can_manage() and (report_ is None or services.can_compile(report_, current_user))
+    return render_template("lkj/report.html", year=year, code=code, spec=spec, report=report_, steps=STEPS,
+                           labels=LKJ_STATUS_LABELS, actions=actions, can_compile=can_compile,
+                           history=services.history(report_) if report_ else [],
+                           documents=list(reversed(report_.documents)) if report_ else [],
+                           indicator_count=len(services.indicators_for(year, code)), errors=errors or {},
+                           form=form or {}, today=today, default_recipient=services.default_recipient(),
+                           step_label=services.step_label), status
+
+
+@bp.route("/<int:year>/<report_code>/kompilasi", methods=["POST"])
+@role_required(*MANAGE)
+def compile_(year: int, report_code: str):
+    code = _code(report_code)
+    try:
+        doc = services.compile_report(_year(year), code, current_user)
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.report", year=year, report_code=code))
+    db.session.commit()
+    flash(f"Versi {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
+          f"{services.format_code(doc.verification_code)}).", "success")
+    return redirect(url_for("lkj.report", year=year, report_code=code))
+
+
+@bp.route("/<int:year>/<report_code>/langkah", methods=["POST"])
+@role_required(*VIEW)
+def step(year: int, report_code: str):
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code)
+    if report_ is None:
+        abort(404)
+    upload = request.files.get("final_file")
+    final_file = (upload.filename or "lkj-final.pdf", upload.read()) if upload and upload.filename else None
+    action = request.form.get("action", "")
+    try:
+        step_ = services.perform(report_, action, current_user, today=today_for(current_user),
+                                 note=request.form.get("note"), pleno_date=request.form.get("pleno_date"),
+                                 sent_date=request.form.get("sent_date"),
+                                 letter_number=request.form.get("letter_number"),
+                                 sent_to=request.form.get("sent_to"), final_file=final_file)
+    except (ValidationFailed, FileRejected) as exc:
+        db.session.rollback()
+        fields = exc.fields or {"final_file": exc.message}
+        return report(year, code, errors=fields, form={**request.form.to_dict(), "action": action}, status=422)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.report", year=year, report_code=code))
+    db.session.commit()
+    flash(f"{services.step_label(step_)}: tercatat. Status sekarang {report_.status_label.lower()}.", "success")
+    return redirect(url_for("lkj.report", year=year, report_code=code))
+
+
+@bp.route("/<int:year>/<report_code>/versi/<int:version>/<kind>")
+@role_required(*VIEW)
+def download(year: int, report_code: str, version: int, kind: str):
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code)
+    if report_ is None or kind not in ("docx", "pdf", "final"):
+        abort(404)
+    doc = services.get_document(report_, version)
+    if kind == "final":
+        if not doc.final_key:
+            abort(404)
+        key, mimetype, name = doc.final_key, doc.final_content_type or "application/octet-stream", doc.final_name
+    else:
+        key = doc.docx_key if kind == "docx" else doc.pdf_key
+        mimetype = DOCX if kind == "docx" else "application/pdf"
+        name = f"LKj-{year}-{code}-v{version}.{kind}"
+    with services.open_blob(key) as fh:
+        data = fh.read()
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@bp.route("/<int:year>/<report_code>/pratinjau.<kind>")
+@role_required(*VIEW)
+def preview(year: int, report_code: str, kind: str):
+    if kind not in ("docx", "pdf"):
+        abort(404)
+    code = _code(report_code)
+    data = services.render_preview(_year(year), code, kind)
+    return send_file(io.BytesIO(data), mimetype=DOCX if kind == "docx" else "application/pdf", as_attachment=True,
+                     download_name=f"LKj-{year}-{code}-pratinjau.{kind}")
+
+
+# ---- the Tabel Capaian and its sources ----------------------------------------------------------------------
+
+@bp.route("/<int:year>/<report_code>/capaian")
+@role_required(*VIEW)
+def capaian(year: int, report_code: str):
+    code = _code(report_code)
+    try:
+        table = services.tabel_capaian(_year(year), code, request.args.get("periode"))
+    except ValidationFailed as exc:
+        flash(exc.fields.get("period", exc.message), "error")
+        return redirect(url_for("lkj.capaian", year=year, report_code=code))
+    return render_template("lkj/capaian.html", year=year, code=code, spec=services.report_spec(code), table=table,
+                           choices=services.period_choices(year), months=[m[:3] for m in MONTHS],
+                           describe_band=describe_band, report=services.get_report(year, code))
+
+
+@bp.route("/indikator/<int:indicator_id>/jejak")
+@role_required(*VIEW)
+def trace(indicator_id: int):
+    indicator = services.get_indicator(indicator_id)
+    try:
+        trace_ = services.trace(indicator, request.args.get("periode"))
+    except ValidationFailed:
+        abort(404)
+    return render_template("lkj/trace.html", indicator=indicator, trace=trace_, year=indicator.year,
+                           code=indicator.report_code, spec=services.report_spec(indicator.report_code),
+                           choices=services.period_choices(indicator.year), can_manage=_can_manage())
+
+
+# ---- indicators and targets ---------------------------------------------------------------------------------
+
+@bp.route("/<int:year>/<report_code>/indikator")
+@role_required(*VIEW)
+def indicators(year: int, report_code: str, import_errors: dict | None = None, status: int = 200):
+    code = _code(report_code)
+    items = services.indicators_for(_year(year), code)
+    data = services.indicator_data(items, year)
+    return render_template("lkj/indicators.html", year=year, code=code, spec=services.report_spec(code),
+                           items=items, data=data, can_manage=_can_manage(), import_errors=import_errors or {},
+                           report=services.get_report(year, code)), status
+
+
+@bp.route("/<int:year>/<report_code>/indikator/impor", methods=["POST"])
+@role_required(*MANAGE)
+def import_indicators(year: int, report_code: str):
+    code = _code(report_code)
+    upload = request.files.get("file")
+    try:
+        result = services.import_indicators_file(upload.filename if upload else "", upload.read() if upload else b"",
+                                                 _year(year), current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return indicators(year, code, import_errors=exc.fields, status=422)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.indicators", year=year, report_code=code))
+    db.session.commit()
+    flash(f"Impor selesai: {result.created} indikator baru, {result.updated} diperbarui, "
+          f"{len(result.errors)} baris ditolak.", "success" if not result.errors else "warning")
+    for line, message in result.errors[:10]:
+        flash(f"Baris {line}: {message}", "warning")
+    return redirect(url_for("lkj.indicators", year=year, report_code=code))
+
+
+def _indicator_form(indicator=None) -> dict:  # noqa: ANN001
+    if indicator is None:
+        return {"polarity": "+", "consolidation": "sum"}
+    return {"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
+            "sasaran_code": indicator.sasaran_code, "sasaran": indicator.sasaran,
+            "target_year": services.number(indicator.target_year), "polarity": indicator.polarity.value,
+            "consolidation": indicator.consolidation.value, "position": indicator.position,
+            "output_codes": "\n".join(c.code for c in services.output_codes_of(indicator))}
+
+
+@bp.route("/<int:year>/<report_code>/indikator/baru", methods=["GET", "POST"])
+@role_required(*MANAGE)
+def new_indicator(year: int, report_code: str):
+    code = _code(report_code)
+    errors: dict = {}
+    form = _indicator_form()
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            indicator = services.save_indicator(_year(year), code, form, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except Conflict as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("lkj.indicators", year=year, report_code=code))
+        else:
+            db.session.commit()
+            flash(f"Indikator {indicator.code} ditambahkan.", "success")
+            return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
+    return render_template("lkj/indicator_form.html", year=year, code=code, spec=services.report_spec(code),
+                           indicator=None, form=form, errors=errors, targets={}, target_errors={},
+                           ), 422 if errors else 200
+
+
+@bp.route("/indikator/<int:indicator_id>/ubah", methods=["GET", "POST"])
+@role_required(*MANAGE)
+def edit_indicator(indicator_id: int):
+    indicator = services.get_indicator(indicator_id)
+    errors: dict = {}
+    form = _indicator_form(indicator)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            services.save_indicator(indicator.year, indicator.report_code, form, current_user, indicator=indicator)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except Conflict as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("lkj.indicators", year=indicator.year, report_code=indicator.report_code))
+        else:
+            db.session.commit()
+            flash(f"Indikator {indicator.code} disimpan.", "success")
+            return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
+    return _indicator_page(indicator, form, errors, {}, 422 if errors else 200)
+
+
+def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, status: int,  # noqa: ANN001
+                    targets: dict | None = None):  # noqa: ANN202
+    if targets is None:
+        targets = {f"{k[0]}_{k[1]}": services.number(v) for k, v in services.targets_of(indicator).items()}
+    return render_template("lkj/indicator_form.html", year=indicator.year, code=indicator.report_code,
+                           spec=services.report_spec(indicator.report_code), indicator=indicator, form=form,
+                           errors=errors, targets=targets, target_errors=target_errors,
+                           month_names=MONTHS), status
+
+
+@bp.route("/indikator/<int:indicator_id>/target", methods=["POST"])
+@role_required(*MANAGE)
+def targets(indicator_id: int):
+    indicator = services.get_indicator(indicator_id)
+    kind = request.form.get("kind", "")
+    count = 12 if kind == "month" else 4
+    values = {i: request.form.get(f"{kind}_{i}", "") for i in range(1, count + 1)}
+    try:
+        warnings = services.set_targets(indicator, kind, values, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        current = {f"{k[0]}_{k[1]}": services.number(v) for k, v in services.targets_of(indicator).items()}
+        current.update({f"{kind}_{i}": v for i, v in values.items()})
+        return _indicator_page(indicator, _indicator_form(indicator), {}, exc.fields, 422, targets=current)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
+    db.session.commit()
+    flash("Target Rencana Aksi disimpan.", "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
+
+
+@bp.route("/indikator/<int:indicator_id>/hapus", methods=["POST"])
+@role_required(*MANAGE)
+def delete_indicator(indicator_id: int):
+    indicator = services.get_indicator(indicator_id)
+    year, code, name = indicator.year, indicator.report_code, indicator.code
+    try:
+        services.delete_indicator(indicator, current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.edit_indicator", indicator_id=indicator_id))
+    db.session.commit()
+    flash(f"Indikator {name} dihapus.", "success")
+    return redirect(url_for("lkj.indicators", year=year, report_code=code))
+
+
+# ---- manual realisasi ----------------------------------------------------------------------------------------
+
+@bp.route("/indikator/<int:indicator_id>/realisasi", methods=["GET", "POST"])
+@role_required(*VIEW)
+def manual(indicator_id: int):
+    indicator = services.get_indicator(indicator_id)
+    errors: dict = {}
+    form = {"period": request.args.get("bulan", "")}
+    if form["period"]:
+        existing = next((r for r in services.manual_rows(indicator) if r.period == form["period"]), None)
+        if existing is not None:
+            form.update(value=services.number(existing.value), note=existing.note)
+    if request.method == "POST":
+        if not _can_manage():
+            abort(403)
+        form = request.form.to_dict()
+        upload = request.files.get("evidence")
+        try:
+            row = services.save_manual_realisasi(
+                indicator, form.get("period", ""), form.get("value"), form.get("note", ""), current_user,
+                today=today_for(current_user), filename=upload.filename if upload else None,
+                data=upload.read() if upload and upload.filename else None)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except FileRejected as exc:
+            db.session.rollback()
+            errors = {"evidence": exc.message}
+        except Conflict as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("lkj.manual", indicator_id=indicator.id))
+        else:
+            db.session.commit()
+            flash(f"Realisasi {row.period} disimpan.", "success")
+            return redirect(url_for("lkj.manual", indicator_id=indicator.id))
+    data = services.indicator_data([indicator], indicator.year)[indicator.id]
+    return render_template("lkj/manual.html", indicator=indicator, rows=services.manual_rows(indicator), form=form,
+                           errors=errors, year=indicator.year, code=indicator.report_code,
+                           spec=services.report_spec(indicator.report_code), source=data.source,
+                           periods=services.month_periods(indicator.year), can_manage=_can_manage(),
+                           max_period=f"{today_for(current_user):%Y-%m}"), 422 if errors else 200
+
+
+@bp.route("/realisasi/<int:manual_id>/hapus", methods=["POST"])
+@role_required(*MANAGE)
+def delete_manual(manual_id: int):
+    row = services.get_manual(manual_id)
+    indicator_id, period = row.indicator_id, row.period
+    try:
+        services.delete_manual_realisasi(row, current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("lkj.manual", indicator_id=indicator_id))
+    db.session.commit()
+    flash(f"Realisasi {period} dihapus.", "success")
+    return redirect(url_for("lkj.manual", indicator_id=indicator_id))
+
+
+@bp.route("/realisasi/<int:manual_id>/bukti")
+@role_required(*VIEW)
+def manual_evidence(manual_id: int):
+    row = services.get_manual(manual_id)
+    if not row.evidence_key:
+        abort(404)
+    with services.open_blob(row.evidence_key) as fh:
+        data = fh.read()
+    inline = (row.evidence_content_type or "").startswith("image/")
+    return send_file(io.BytesIO(data), mimetype=row.evidence_content_type or "application/octet-stream",
+                     as_attachment=not inline, download_name=row.evidence_name or "bukti")
+
+
+# ---- narrative -------------------------------------------------------------------------------------------------
+
+@bp.route("/<int:year>/<report_code>/narasi")
+@role_required(*VIEW)
+def narrative(year: int, report_code: str):
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code) or _unsaved_report(year, code)
+    return render_template("lkj/narrative.html", year=year, code=code, spec=services.report_spec(code),
+                           report=report_, sections=services.sections_for(report_),
+                           texts=report_.narrative or {}, can_manage=_can_manage())
+
+
+def _unsaved_report(year: int, code: str):  # noqa: ANN202
+    from silabu.lkj.models import LkjReport
+
+    return LkjReport(year=year, report_code=code, status=LkjStatus.DRAFT, narrative={}, current_version=0)
+
+
+@bp.route("/<int:year>/<report_code>/narasi/<path:key>", methods=["GET", "POST"])
+@role_required(*MANAGE)
+def edit_section(year: int, report_code: str, key: str):
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code) or _unsaved_report(year, code)
+    section = next((s for s in services.sections_for(report_) if s.key == key), None)
+    if section is None:
+        abort(404)
+    errors: dict = {}
+    text = (report_.narrative or {}).get(key, "")
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        try:
+            saved = services.ensure_report(year, code)
+            services.save_section(saved, key, text, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except Conflict as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("lkj.narrative", year=year, report_code=code))
+        else:
+            db.session.commit()
+            flash(f"{section.title} disimpan. Kompilasi ulang agar masuk ke dokumen.", "success")
+            return redirect(url_for("lkj.narrative", year=year, report_code=code) + f"#s-{section.key}")
+    return render_template("lkj/section_form.html", year=year, code=code, spec=services.report_spec(code),
+                           section=section, text=text, errors=errors,
+                           max_length=services.SECTION_MAX), 422 if errors else 200
+
+
+# ---- kategori bands -----------------------------------------------------------------------------------------
+
+@bp.route("/kategori", methods=["GET", "POST"])
+@role_required(*services.BAND_ROLES)
+def bands():
+    errors: dict = {}
+    rows = [(b.minimum, b.label) for b in services.current_bands()]
+    if request.method == "POST":
+        rows = [(request.form.get(f"min_{i}", ""), request.form.get(f"label_{i}", "")) for i in range(8)]
+        try:
+            services.save_bands(rows, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            db.session.commit()
+            flash("Kategori capaian disimpan.", "success")
+            return redirect(url_for("lkj.bands"))
+    while len(rows) < 8:
+        rows.append(("", ""))
+    return render_template("lkj/bands.html", rows=rows, errors=errors), 422 if errors else 200
+
+
+# ---- public verification -------------------------------------------------------------------------------------
+
+@bp.route("/verifikasi", methods=["GET"])
+def verify_form():
+    code = request.args.get("kode", "").strip()
+    if code:
+        return redirect(url_for("lkj.verify", code="".join(ch for ch in code.upper() if ch.isalnum())))
+    return render_template("lkj/verify.html", doc=None, code="", result=None)
+
+
+@bp.route("/verifikasi/<code>", methods=["GET", "POST"])
+def verify(code: str):
+    """Anyone holding a printed or digital LKj can confirm it: version, status and the files' sha256."""
+    try:
+        doc = services.document_by_code(code)
+    except NotFound:
+        return render_template("lkj/verify.html", doc=None, code=code, result=None), 404
+    result = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read() if upload and upload.filename else b""
+        result = services.match_file(doc, data) if data else "empty"
+    spec = services.report_spec(doc.report.report_code)
+    return render_template("lkj/verify.html", doc=doc, code=code, result=result, spec=spec,
+                           subject=services.subject_name(spec),
+                           signed=services.signed_document(doc.report) if doc.report.signed_version else None)
