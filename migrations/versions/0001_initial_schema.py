@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 08:15:03.130476
+Create Date: 2026-11-21 08:58:46.578957
 
 """
 from alembic import op
@@ -32,6 +32,32 @@ def upgrade():
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_runs_job'), ['job'], unique=False)
 
+    op.create_table('lkj_kategori_bands',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('min_capaian', sa.Numeric(precision=7, scale=2), nullable=True),
+    sa.Column('label', sa.String(length=60), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_kategori_bands'))
+    )
+    op.create_table('lkj_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('report_code', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'koreksi', 'pleno', 'revisi', 'paraf', 'tanda_tangan', 'ditandatangani', 'dikirim', 'arsip', name='lkjstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('narrative', sa.JSON(), nullable=False),
+    sa.Column('current_version', sa.Integer(), nullable=False),
+    sa.Column('pleno_rounds', sa.Integer(), nullable=False),
+    sa.Column('signed_version', sa.Integer(), nullable=True),
+    sa.Column('sent_date', sa.Date(), nullable=True),
+    sa.Column('letter_number', sa.String(length=120), nullable=True),
+    sa.Column('sent_to', sa.String(length=200), nullable=True),
+    sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_reports')),
+    sa.UniqueConstraint('year', 'report_code', name=op.f('uq_lkj_reports_year_report_code'))
+    )
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('login', sa.String(length=60), nullable=False),
@@ -98,12 +124,36 @@ def upgrade():
     sa.Column('requires_evidence', sa.Boolean(), nullable=False),
     sa.Column('head_verifier_id', sa.Integer(), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['head_verifier_id'], ['users.id'], name=op.f('fk_units_head_verifier_id_users'), use_alter=True),
     sa.ForeignKeyConstraint(['parent_id'], ['units.id'], name=op.f('fk_units_parent_id_units')),
     sa.ForeignKeyConstraint(['satker_id'], ['satker.id'], name=op.f('fk_units_satker_id_satker')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('code', name=op.f('uq_units_code'))
     )
+    op.create_table('lkj_indicator_output_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('output_code_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicators.id'], name=op.f('fk_lkj_indicator_output_codes_indicator_id_indicators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['output_code_id'], ['output_codes.id'], name=op.f('fk_lkj_indicator_output_codes_output_code_id_output_codes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_indicator_output_codes')),
+    sa.UniqueConstraint('indicator_id', 'output_code_id', name=op.f('uq_lkj_indicator_output_codes_indicator_id_output_code_id'))
+    )
+    with op.batch_alter_table('lkj_indicator_output_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lkj_indicator_output_codes_indicator_id'), ['indicator_id'], unique=False)
+
+    op.create_table('lkj_indicator_targets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('period_kind', sa.Enum('month', 'quarter', name='targetperiod', native_enum=False, length=10), nullable=False),
+    sa.Column('period_index', sa.Integer(), nullable=False),
+    sa.Column('target', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicators.id'], name=op.f('fk_lkj_indicator_targets_indicator_id_indicators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_indicator_targets')),
+    sa.UniqueConstraint('indicator_id', 'period_kind', 'period_index', name=op.f('uq_lkj_indicator_targets_indicator_id_period_kind_period_index'))
+    )
+    with op.batch_alter_table('lkj_indicator_targets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lkj_indicator_targets_indicator_id'), ['indicator_id'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nip', sa.String(length=18), nullable=True),
@@ -232,6 +282,61 @@ def upgrade():
     with op.batch_alter_table('favorite_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_favorite_codes_user_id'), ['user_id'], unique=False)
 
+    op.create_table('lkj_documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('compiled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('compiled_by_id', sa.Integer(), nullable=True),
+    sa.Column('narrative', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data_sha256', sa.String(length=64), nullable=False),
+    sa.Column('verification_code', sa.String(length=12), nullable=False),
+    sa.Column('docx_key', sa.String(length=200), nullable=False),
+    sa.Column('docx_sha256', sa.String(length=64), nullable=False),
+    sa.Column('docx_size', sa.Integer(), nullable=False),
+    sa.Column('pdf_key', sa.String(length=200), nullable=False),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=False),
+    sa.Column('pdf_size', sa.Integer(), nullable=False),
+    sa.Column('is_signed', sa.Boolean(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('signed_by_id', sa.Integer(), nullable=True),
+    sa.Column('final_key', sa.String(length=200), nullable=True),
+    sa.Column('final_sha256', sa.String(length=64), nullable=True),
+    sa.Column('final_name', sa.String(length=255), nullable=True),
+    sa.Column('final_size', sa.Integer(), nullable=True),
+    sa.Column('final_content_type', sa.String(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['compiled_by_id'], ['users.id'], name=op.f('fk_lkj_documents_compiled_by_id_users')),
+    sa.ForeignKeyConstraint(['report_id'], ['lkj_reports.id'], name=op.f('fk_lkj_documents_report_id_lkj_reports'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signed_by_id'], ['users.id'], name=op.f('fk_lkj_documents_signed_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_documents')),
+    sa.UniqueConstraint('report_id', 'version', name=op.f('uq_lkj_documents_report_id_version')),
+    sa.UniqueConstraint('verification_code', name=op.f('uq_lkj_documents_verification_code'))
+    )
+    with op.batch_alter_table('lkj_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lkj_documents_report_id'), ['report_id'], unique=False)
+
+    op.create_table('lkj_manual_realisasi',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('value', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('evidence_key', sa.String(length=200), nullable=True),
+    sa.Column('evidence_name', sa.String(length=255), nullable=True),
+    sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
+    sa.Column('evidence_content_type', sa.String(length=120), nullable=True),
+    sa.Column('evidence_size', sa.Integer(), nullable=True),
+    sa.Column('entered_by_id', sa.Integer(), nullable=True),
+    sa.Column('entered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_lkj_manual_realisasi_entered_by_id_users')),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicators.id'], name=op.f('fk_lkj_manual_realisasi_indicator_id_indicators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_manual_realisasi')),
+    sa.UniqueConstraint('indicator_id', 'period', name=op.f('uq_lkj_manual_realisasi_indicator_id_period'))
+    )
+    with op.batch_alter_table('lkj_manual_realisasi', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lkj_manual_realisasi_indicator_id'), ['indicator_id'], unique=False)
+
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -340,6 +445,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_evidence_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_sha256'), ['sha256'], unique=False)
 
+    op.create_table('lkj_review_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=True),
+    sa.Column('step', sa.String(length=20), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('on_behalf_of', sa.String(length=200), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('pleno_round', sa.Integer(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_lkj_review_steps_actor_id_users')),
+    sa.ForeignKeyConstraint(['document_id'], ['lkj_documents.id'], name=op.f('fk_lkj_review_steps_document_id_lkj_documents')),
+    sa.ForeignKeyConstraint(['report_id'], ['lkj_reports.id'], name=op.f('fk_lkj_review_steps_report_id_lkj_reports'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lkj_review_steps'))
+    )
+    with op.batch_alter_table('lkj_review_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lkj_review_steps_report_id'), ['report_id'], unique=False)
+
     op.create_table('packet_files',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('packet_id', sa.Integer(), nullable=False),
@@ -356,14 +482,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_packet_files_packet_id'), ['packet_id'], unique=False)
 
     # ### end Alembic commands ###
+    # units <-> users reference each other: the unit's head verifier is added once both tables exist.
+    with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_units_head_verifier_id_users'), 'users', ['head_verifier_id'], ['id'])
 
 
 def downgrade():
+    with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_units_head_verifier_id_users'), type_='foreignkey')
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('packet_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_packet_files_packet_id'))
 
     op.drop_table('packet_files')
+    with op.batch_alter_table('lkj_review_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lkj_review_steps_report_id'))
+
+    op.drop_table('lkj_review_steps')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_sha256'))
         batch_op.drop_index(batch_op.f('ix_evidence_entry_id'))
@@ -383,6 +518,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
 
     op.drop_table('notifications')
+    with op.batch_alter_table('lkj_manual_realisasi', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lkj_manual_realisasi_indicator_id'))
+
+    op.drop_table('lkj_manual_realisasi')
+    with op.batch_alter_table('lkj_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lkj_documents_report_id'))
+
+    op.drop_table('lkj_documents')
     with op.batch_alter_table('favorite_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_favorite_codes_user_id'))
 
@@ -410,6 +553,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_unit_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('lkj_indicator_targets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lkj_indicator_targets_indicator_id'))
+
+    op.drop_table('lkj_indicator_targets')
+    with op.batch_alter_table('lkj_indicator_output_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lkj_indicator_output_codes_indicator_id'))
+
+    op.drop_table('lkj_indicator_output_codes')
     op.drop_table('units')
     with op.batch_alter_table('indicators', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicators_year'))
@@ -422,6 +573,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_login_attempts_address'))
 
     op.drop_table('login_attempts')
+    op.drop_table('lkj_reports')
+    op.drop_table('lkj_kategori_bands')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_runs_job'))
 
