@@ -268,6 +268,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_entries_output_code_id'), ['output_code_id'], unique=False)
         batch_op.create_index('ix_entries_unit_period_status', ['unit_id', 'period', 'status'], unique=False)
         batch_op.create_index('ix_entries_user_period', ['user_id', 'period'], unique=False)
+        batch_op.create_index('ix_entries_period_status_unit', ['period', 'status', 'unit_id'], unique=False)
 
     op.create_table('favorite_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -531,6 +532,7 @@ def downgrade():
 
     op.drop_table('favorite_codes')
     with op.batch_alter_table('entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_entries_period_status_unit')
         batch_op.drop_index('ix_entries_user_period')
         batch_op.drop_index('ix_entries_unit_period_status')
         batch_op.drop_index(batch_op.f('ix_entries_output_code_id'))

@@ -44,6 +44,7 @@ class Entry(db.Model):
         UniqueConstraint("user_id", "client_uuid"),
         Index("ix_entries_unit_period_status", "unit_id", "period", "status"),
         Index("ix_entries_user_period", "user_id", "period"),
+        Index("ix_entries_period_status_unit", "period", "status", "unit_id"),  # the monthly roll-up
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

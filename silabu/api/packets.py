@@ -1,0 +1,140 @@
+"""Monthly pleno packets: build, read, present, finalize, download (Rendatin, Sekretaris, admin; Ketua reads)."""
+from __future__ import annotations
+
+from flask import request, send_file
+from flask_login import current_user, login_required
+
+from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
+from silabu.core.errors import NotFound, ValidationFailed
+from silabu.evidence.storage import get_storage
+from silabu.extensions import db
+from silabu.pleno import services
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed({"version": "Versi harus berupa angka."}) from None
+
+
+def _body_version(data: dict) -> int | None:
+    raw = data.get("version", request.args.get("version"))
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"version": "Versi harus berupa angka."}) from None
+
+
+@api_bp.route("/packets")
+@login_required
+def list_packets():
+    if not services.can_view(current_user):
+        raise NotFound("Paket pleno tidak ditemukan.")
+    year = request.args.get("year", type=int)
+    if year is None:
+        from silabu.accounts.org import today_for
+
+        year = today_for(current_user).year
+    rows = services.year_overview(year)
+    return ok({"year": year, "items": [
+        {"month": r["month"], "status": r["status"], "status_label": r["status_label"],
+         "version": r["packet"].version if r["packet"] else None, "versions": r["versions"],
+         "units_closed": r["units_closed"], "units_total": r["units_total"]} for r in rows],
+        "final_months": services.final_periods(year)})
+
+
+@api_bp.route("/packets/<month>/build", methods=["POST"])
+@login_required
+def build_packet(month: str):
+    packet = services.build_packet(month, current_user)
+    db.session.commit()
+    return ok(services.packet_json(packet), 201)
+
+
+@api_bp.route("/packets/<month>")
+@login_required
+def get_packet(month: str):
+    return ok(services.packet_json(services.get_packet_for(current_user, month, _version_arg())))
+
+
+@api_bp.route("/packets/<month>/versions")
+@login_required
+def packet_versions(month: str):
+    services.check_period(month)
+    if not services.can_view(current_user):
+        raise NotFound("Paket pleno tidak ditemukan.")
+    return ok({"month": month, "items": [services.packet_json(p) for p in services.packet_versions(month)]})
+
+
+@api_bp.route("/packets/<month>/present", methods=["POST"])
+@login_required
+def present_packet(month: str):
+    data = json_body()
+    packet = services.get_packet_for(current_user, month, _body_version(data))
+    services.mark_presented(packet, current_user)
+    db.session.commit()
+    return ok(services.packet_json(packet))
+
+
+@api_bp.route("/packets/<month>/finalize", methods=["POST"])
+@login_required
+def finalize_packet(month: str):
+    data = json_body()
+    packet = services.get_packet_for(current_user, month, _body_version(data))
+    services.finalize(packet, current_user, data.get("berita_acara_number"), data.get("pleno_date"),
+                      data.get("notes"))
+    db.session.commit()
+    return ok(services.packet_json(packet))
+
+
+@api_bp.route("/packets/<month>/versions/<int:version>/files/<name>")
+@login_required
+def packet_file(month: str, version: int, name: str):
+    f = services.packet_file_for(current_user, month, version, name)
+    storage = get_storage()
+    if not storage.exists(f.storage_key):
+        raise NotFound("Berkas paket tidak ditemukan di penyimpanan.")
+    path = storage.local_path(f.storage_key)
+    resp = send_file(path if path else storage.open(f.storage_key), mimetype=f.content_type, as_attachment=True,
+                     download_name=f.name, conditional=True, max_age=0, etag=f.sha256)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+MONTH = path_param("month", "string")
+FINALIZE_SCHEMA = {"type": "object", "required": ["berita_acara_number", "pleno_date"],
+                   "properties": {"berita_acara_number": {"type": "string", "maxLength": 120},
+                                  "pleno_date": {"type": "string", "format": "date"},
+                                  "notes": {"type": "string", "maxLength": 5000},
+                                  "version": {"type": "integer", "description": "bawaan: versi terbaru"}}}
+spec("/api/v1/packets", "get", "Bulan-bulan setahun dengan status paket pleno dan bulan unit yang ditutup",
+     tags=["pleno"], params=[query_param("year", "integer", "tahun, bawaan: tahun ini")])
+spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai versi baru) paket pleno bulan ini",
+     tags=["pleno"], params=[MONTH],
+     responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris/admin",
+                "409": "Paket sudah final, atau sedang disusun proses lain", "422": "Format bulan salah"})
+spec("/api/v1/packets/{month}", "get",
+     "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}",
+     tags=["pleno"], params=[MONTH, query_param("version", "integer", "bawaan: versi terbaru")],
+     responses={"200": "Paket", "404": "Belum ada paket, atau tidak berwenang"})
+spec("/api/v1/packets/{month}/versions", "get", "Semua versi paket bulan ini, terbaru dahulu", tags=["pleno"],
+     params=[MONTH])
+spec("/api/v1/packets/{month}/present", "post", "Tandai paket (versi terbaru) sudah dipaparkan di rapat pleno",
+     tags=["pleno"], params=[MONTH],
+     body={"type": "object", "properties": {"version": {"type": "integer"}}},
+     responses={"200": "Paket", "403": "Tidak berwenang", "409": "Sudah final atau bukan versi terbaru"})
+spec("/api/v1/packets/{month}/finalize", "post", "Catat hasil pleno (nomor dan tanggal Berita Acara) dan finalkan",
+     tags=["pleno"], params=[MONTH], body=FINALIZE_SCHEMA,
+     responses={"200": "Paket final", "403": "Tidak berwenang", "409": "Sudah final atau bukan versi terbaru",
+                "422": "Nomor Berita Acara/tanggal pleno tidak valid"})
+spec("/api/v1/packets/{month}/versions/{version}/files/{name}", "get", "Unduh satu berkas paket (lampiran)",
+     tags=["pleno"], params=[MONTH, path_param("version"), path_param("name", "string")],
+     responses={"200": "Berkas", "404": "Tidak ada, atau tidak berwenang"})

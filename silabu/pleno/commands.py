@@ -1,0 +1,63 @@
+"""`flask pleno ...` commands: build a month's packet by hand, see the year's status."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from silabu.core.clock import local_today, period_of, previous_period
+from silabu.core.errors import ServiceError
+from silabu.core.formatting import angka, bulan, ukuran
+from silabu.extensions import db
+
+pleno_cli = AppGroup("pleno", help="Paket pleno bulanan.")
+
+
+def _today():  # noqa: ANN202
+    from silabu.accounts.org import satker_timezone
+
+    return local_today(satker_timezone())
+
+
+@pleno_cli.command("build")
+@click.option("--month", "month", default=None, help="Bulan TTTT-BB (bawaan: bulan lalu)")
+def build_cmd(month: str | None) -> None:
+    """Susun paket pleno sebuah bulan sekarang (versi baru)."""
+    from silabu.pleno import services
+
+    period = month or previous_period(period_of(_today()))
+    try:
+        packet = services.build_packet(period, None)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"Gagal: {exc.message}", err=True)
+        sys.exit(1)
+    s = packet.summary or {}
+    click.echo(f"Paket {bulan(period)} versi {packet.version} tersusun "
+               f"({s.get('units_closed', 0)}/{s.get('units_total', 0)} bulan unit ditutup, "
+               f"{angka(s.get('activities', 0), 0)} kegiatan terverifikasi).")
+    if s.get("message"):
+        click.echo(s["message"])
+    for f in packet.files:
+        click.echo(f"  {f.name}  {ukuran(f.size)}  sha256 {f.sha256}")
+    click.echo(f"Sidik data: {packet.data_sha256}")
+
+
+@pleno_cli.command("status")
+@click.option("--year", type=int, default=None, help="Tahun (bawaan: tahun ini)")
+def status_cmd(year: int | None) -> None:
+    """Tampilkan status paket pleno setiap bulan dalam setahun."""
+    from silabu.pleno import services
+
+    year = year or _today().year
+    click.echo(f"Paket pleno {year} ({current_app.config.get('SATKER_TIMEZONE', '')})")
+    for row in services.year_overview(year):
+        p = row["packet"]
+        extra = f"  BA {p.berita_acara_number}" if p is not None and p.berita_acara_number else ""
+        click.echo(f"  {row['month']}  {row['label']:<16} {row['status_label']:<28} "
+                   f"unit ditutup {row['units_closed']}/{row['units_total']}{extra}")
+    finals = services.final_periods(year)
+    click.echo("Bulan final (dasar LKj): " + (", ".join(finals) if finals else "belum ada"))

@@ -1,0 +1,491 @@
+"""The monthly roll-up (SOP Kudus step 4): verified entries of closed unit-months, compiled with pandas.
+
+The database does the heavy lifting: every figure starts as a SQL ``GROUP BY`` whose grouped rows are handed
+to pandas, so a national-size month (a million entries) never becomes a million ORM objects. Entries that are
+not part of the figures (their unit-month is still open, or they were not verified before the month closed)
+are counted and reported in their own frame, never silently dropped.
+
+The same data gives the same frames, and ``data_sha256`` hashes a canonical serialisation of them, so a
+rebuild of an unchanged month keeps its hash.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select, text
+
+from silabu.accounts.models import Role, Unit, User, UserRole
+from silabu.catalog.calendar import MonthCalendar
+from silabu.catalog.models import Indicator, OutputCode
+from silabu.core.clock import parse_period, previous_period
+from silabu.entries.models import Entry, EntryStatus
+from silabu.evidence.models import Evidence
+from silabu.extensions import db
+from silabu.verification.models import UnitMonth
+
+# Frames that make up the data of a packet, in the order they are hashed and written.
+FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "indicators", "missing")
+
+# Who is expected to log daily entries, and so gets a compliance row even without entries.
+LOGGING_ROLES = (Role.ASN, Role.KASUBAG)
+
+MISSING_OPEN = "Bulan unit belum ditutup"
+MISSING_UNVERIFIED = "Belum terverifikasi saat bulan ditutup"
+
+
+@dataclass
+class Rollup:
+    """The month's figures as DataFrames, plus the calendar facts they rest on."""
+
+    period: str
+    working_days: int
+    units: pd.DataFrame
+    asn: pd.DataFrame
+    outputs: pd.DataFrame
+    unit_outputs: pd.DataFrame
+    quantities: pd.DataFrame
+    comparison: pd.DataFrame
+    indicators: pd.DataFrame
+    missing: pd.DataFrame
+    previous_period: str = ""
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in FRAME_NAMES}
+
+    @property
+    def is_empty(self) -> bool:
+        """No verified entry of a closed unit-month, and nothing waiting either."""
+        return int(self.units["activities"].sum()) == 0 and self.missing.empty
+
+    def data_sha256(self) -> str:
+        return frames_sha256(self.period, self.working_days, self.frames)
+
+    def summary(self) -> dict:
+        """Plain numbers for Packet.summary, the API and the pages."""
+        u, a = self.units, self.asn
+        quantities = (self.quantities.groupby("uom", observed=True)["quantity"].sum().sort_index()
+                      if not self.quantities.empty else pd.Series(dtype="float64"))
+        closed = int(u["is_closed"].sum()) if not u.empty else 0
+        compliance = a["compliance"].dropna()
+        missing_total = int(self.missing["entries"].sum()) if not self.missing.empty else 0
+        activities = int(u["activities"].sum()) if not u.empty else 0
+        data = {
+            "month": self.period,
+            "working_days": self.working_days,
+            "units_total": int(len(u)),
+            "units_closed": closed,
+            "units_open": [str(c) for c in u.loc[~u["is_closed"], "unit_code"]] if not u.empty else [],
+            "asn_count": int(len(a)),
+            "asn_with_entries": int((a["activities"] > 0).sum()) if not a.empty else 0,
+            "activities": activities,
+            "quantity_total": _num(float(u["quantity"].sum()) if not u.empty else 0.0),
+            "quantity_by_unit": {str(k): _num(float(v)) for k, v in quantities.items()},
+            "evidence": int(u["evidence"].sum()) if not u.empty else 0,
+            "compliance_avg": _num(round(float(compliance.mean()), 2)) if len(compliance) else None,
+            "returned_fixed": int(u["returned_fixed"].sum()) if not u.empty else 0,
+            "missing_entries": missing_total,
+            "output_codes": int(self.outputs["code"].nunique()) if not self.outputs.empty else 0,
+            "indicators": int(len(self.indicators)),
+            "previous_month": self.previous_period,
+            "is_empty": self.is_empty,
+            "units": [{"code": str(r.unit_code), "name": str(r.unit_name), "is_closed": bool(r.is_closed),
+                       "asn_count": int(r.asn_count), "activities": int(r.activities),
+                       "quantity": _num(float(r.quantity)), "evidence": int(r.evidence),
+                       "compliance": None if pd.isna(r.compliance) else _num(float(r.compliance)),
+                       "returned_fixed": int(r.returned_fixed), "missing_entries": int(r.missing_entries)}
+                      for r in u.itertuples(index=False)],
+        }
+        if data["is_empty"]:
+            data["message"] = "Belum ada data terverifikasi dari bulan unit yang sudah ditutup untuk bulan ini."
+        elif missing_total:
+            data["message"] = (f"{missing_total} entri belum masuk rekapitulasi (bulan unit belum ditutup atau "
+                               "entri belum terverifikasi).")
+        else:
+            data["message"] = "Seluruh entri bulan ini sudah terverifikasi dan masuk rekapitulasi."
+        return data
+
+
+def rollup(period: str) -> Rollup:
+    """Compile the month: per unit, per ASN and per output code, the comparison and the PK indicators."""
+    year, month = parse_period(period)
+    cal = MonthCalendar(year, month)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Room for hash aggregates over a national month instead of sorting on disk; this transaction only.
+        db.session.execute(text("SET LOCAL work_mem = '128MB'"))
+    base = _base(period, cal)
+    prev_period = previous_period(period)
+    py, pm = parse_period(prev_period)
+    prev_units = _unit_totals(prev_period, MonthCalendar(py, pm), base.people, base.units_df)
+    comparison = _comparison(base.units, prev_units)
+    indicators = _indicators(year, base.outputs)
+    return Rollup(period=period, working_days=len(cal.working_days), units=base.units, asn=base.asn,
+                  outputs=base.outputs, unit_outputs=base.unit_outputs, quantities=base.quantities,
+                  comparison=comparison, indicators=indicators, missing=base.missing, previous_period=prev_period)
+
+
+def frames_sha256(period: str, working_days: int, frames: dict[str, pd.DataFrame]) -> str:
+    """sha256 of a canonical text form of the frames: fixed order, fixed float format, '\\n' line ends."""
+    h = hashlib.sha256()
+    h.update(f"period={period}\nworking_days={working_days}\n".encode())
+    for name in FRAME_NAMES:
+        df = frames[name]
+        h.update(f"[{name}]\n".encode())
+        h.update(df.to_csv(index=False, lineterminator="\n", float_format="%.4f", na_rep="").encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class _Base:
+    people: pd.DataFrame
+    units: pd.DataFrame
+    asn: pd.DataFrame
+    outputs: pd.DataFrame
+    unit_outputs: pd.DataFrame
+    quantities: pd.DataFrame
+    missing: pd.DataFrame
+    units_df: pd.DataFrame
+
+
+def _rows(stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    """Grouped rows of a Core select as a DataFrame, column by column.
+
+    Runs on the session's connection (same transaction) but outside the ORM's row handling, and hands pandas
+    one list per column: both matter when the rows number in the hundreds of thousands.
+    """
+    result = db.session.connection().execute(stmt)
+    rows = result.fetchall()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))))
+
+
+def _closed_join():  # noqa: ANN202
+    return and_(UnitMonth.unit_id == Entry.unit_id, UnitMonth.period == Entry.period)
+
+
+def _counted(period: str):  # noqa: ANN202
+    """Entries that make the figures: verified, in a unit-month that is closed."""
+    return and_(Entry.period == period, Entry.status == EntryStatus.VERIFIED, UnitMonth.is_closed.is_(True))
+
+
+def _people() -> pd.DataFrame:
+    """Active accounts expected to log entries: they get a row even in a month without entries."""
+    stmt = (select(User.id, User.name, User.nip, User.jabatan, User.unit_id)
+            .where(User.is_active_account.is_(True),
+                   User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(LOGGING_ROLES))))
+            .order_by(User.id))
+    return _ints(_rows(stmt, ["user_id", "name", "nip", "jabatan", "home_unit_id"]), ["user_id", "home_unit_id"])
+
+
+def _base(period: str, cal: MonthCalendar, people: pd.DataFrame | None = None) -> _Base:
+    if people is None:
+        people = _people()
+    units_df = _rows(select(Unit.id, Unit.code, Unit.name, Unit.is_active).order_by(Unit.code),
+                     ["unit_id", "unit_code", "unit_name", "is_active"])
+    units_df = _ints(units_df, ["unit_id"])
+    closed_ids = set(db.session.scalars(select(UnitMonth.unit_id).where(UnitMonth.period == period,
+                                                                         UnitMonth.is_closed.is_(True))))
+
+    # The heavy part: one grouped row per (unit, ASN, output code, unit of measure) of the counted entries.
+    group_cols = [Entry.unit_id, Entry.user_id, Entry.output_code_id, Entry.unit_of_measure]
+    counted = _counted(period)
+    main = _rows(select(*group_cols, func.count(Entry.id),
+                        cast(func.sum(Entry.quantity), Float),
+                        func.sum(case((Entry.return_count > 0, 1), else_=0)))
+                 .join(UnitMonth, _closed_join()).where(counted).group_by(*group_cols),
+                 ["unit_id", "user_id", "output_code_id", "uom", "activities", "quantity", "returned_fixed"])
+    evidence = _rows(select(*group_cols, func.count(Evidence.id))
+                     .select_from(Evidence).join(Entry, Evidence.entry_id == Entry.id)
+                     .join(UnitMonth, _closed_join()).where(counted).group_by(*group_cols),
+                     ["unit_id", "user_id", "output_code_id", "uom", "evidence"])
+    keys = ["unit_id", "user_id", "output_code_id", "uom"]
+    evidence = _ints(evidence, ["unit_id", "user_id", "output_code_id"])
+    main = _ints(main, ["unit_id", "user_id", "output_code_id"])
+    main = main.merge(evidence, on=keys, how="left")
+    main = _ints(main, ["activities", "returned_fixed", "evidence"], "int32")
+    main["uom"] = main["uom"].astype("category")
+    main["quantity"] = main["quantity"].astype("float64").round(2)
+
+    person = _person_stats(period, cal)
+    filled = person[["unit_id", "user_id", "filled_days"]]
+    status = _melt_missing(person)
+
+    codes = _codes(main["output_code_id"].unique().tolist())
+    asn = _asn_frame(main, filled, status, people, units_df, len(cal.working_days), closed_ids)
+    units = _unit_frame(asn, units_df, closed_ids)
+    outputs, unit_outputs, quantities = _output_frames(main, codes, units_df)
+    missing = _missing_frame(status, units_df)
+    return _Base(people, units, asn, outputs, unit_outputs, quantities, missing, units_df)
+
+
+MISSING_STATUSES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.RETURNED, EntryStatus.VERIFIED)
+
+
+def _person_stats(period: str, cal: MonthCalendar) -> pd.DataFrame:
+    """One scan of the month, one row per (unit, ASN): filled days, counted entries, and what is missing.
+
+    Filled days are days with at least one submitted-or-verified entry, counted on working days only. Missing
+    entries are split by reason (unit-month open / not verified when it closed) and status.
+    """
+    is_open = or_(UnitMonth.is_closed.is_(None), UnitMonth.is_closed.is_(False))
+    filled_day = case((and_(Entry.status.in_((EntryStatus.SUBMITTED, EntryStatus.VERIFIED)),
+                            Entry.entry_date.in_(cal.working_days) if cal.working_days else Entry.id.is_(None)),
+                       Entry.entry_date), else_=None)
+    counted = and_(Entry.status == EntryStatus.VERIFIED, UnitMonth.is_closed.is_(True))
+    cols = [Entry.unit_id, Entry.user_id, func.count(distinct(filled_day)),
+            func.sum(case((counted, 1), else_=0)), cast(func.sum(case((counted, Entry.quantity), else_=0)), Float)]
+    names = ["unit_id", "user_id", "filled_days", "activities", "quantity"]
+    for st in MISSING_STATUSES:
+        cols.append(func.sum(case((and_(is_open, Entry.status == st), 1), else_=0)))
+        names.append(f"open:{st.value}")
+        if st != EntryStatus.VERIFIED:
+            cols.append(func.sum(case((and_(UnitMonth.is_closed.is_(True), Entry.status == st), 1), else_=0)))
+            names.append(f"closed:{st.value}")
+    stmt = (select(*cols).outerjoin(UnitMonth, _closed_join()).where(Entry.period == period)
+            .group_by(Entry.unit_id, Entry.user_id))
+    df = _ints(_rows(stmt, names), ["unit_id", "user_id"])
+    df = _ints(df, [n for n in names if n not in ("unit_id", "user_id", "quantity")], "int32")
+    df["quantity"] = df["quantity"].fillna(0.0).astype("float64").round(2)
+    return df
+
+
+def _melt_missing(person: pd.DataFrame) -> pd.DataFrame:
+    """(unit, ASN, status, closed, entries) rows for the entries outside the figures."""
+    cols = [c for c in person.columns if ":" in c]
+    long = person.melt(id_vars=["unit_id", "user_id"], value_vars=cols, var_name="kind", value_name="entries")
+    long = long[long["entries"] > 0]
+    parts = long["kind"].str.split(":", n=1, expand=True) if not long.empty else None
+    out = pd.DataFrame({"unit_id": long["unit_id"].astype("int64"), "user_id": long["user_id"].astype("int64"),
+                        "status": parts[1] if parts is not None else pd.Series(dtype="object"),
+                        "closed": (parts[0] == "closed") if parts is not None else pd.Series(dtype="bool"),
+                        "entries": long["entries"].astype("int32")})
+    return out.reset_index(drop=True)
+
+
+def _unit_totals(period: str, cal: MonthCalendar, people: pd.DataFrame, units_df: pd.DataFrame) -> pd.DataFrame:
+    """Per unit of another month (the comparison): activities, quantity and compliance, from one scan."""
+    person = _person_stats(period, cal)
+    wd = len(cal.working_days)
+    rows = person[["unit_id", "user_id", "activities", "quantity", "filled_days"]]
+    idle = people.loc[~people["user_id"].isin(rows["user_id"]), ["home_unit_id", "user_id"]].rename(
+        columns={"home_unit_id": "unit_id"})
+    rows = pd.concat([rows, idle], ignore_index=True)
+    for c in ("activities", "filled_days"):
+        rows[c] = rows[c].fillna(0)
+    rows["quantity"] = rows["quantity"].fillna(0.0)
+    rows["compliance"] = rows["filled_days"] / wd * 100 if wd else np.nan
+    agg = rows.groupby("unit_id").agg(activities=("activities", "sum"), quantity=("quantity", "sum"),
+                                      compliance=("compliance", "mean")).reset_index()
+    out = units_df[["unit_id", "unit_code"]].merge(agg, on="unit_id", how="inner")
+    out["activities"] = out["activities"].astype("int32")
+    out["quantity"] = out["quantity"].astype("float64").round(2)
+    out["compliance"] = out["compliance"].astype("float64").round(2)
+    return out
+
+
+def _ints(df: pd.DataFrame, cols: list[str], dtype: str = "int64") -> pd.DataFrame:
+    """Keys as int64 (merges need equal key types, also on empty frames); counts narrowed to int32."""
+    for c in cols:
+        df[c] = df[c].fillna(0).astype(dtype)
+    return df
+
+
+def _codes(ids: list[int]) -> pd.DataFrame:
+    if not ids:
+        return pd.DataFrame({"output_code_id": pd.Series(dtype="int64"), "code": pd.Series(dtype="object"),
+                             "code_name": pd.Series(dtype="object")})
+    rows = []
+    for i in range(0, len(ids), 900):  # keep IN lists within SQLite's parameter limit
+        rows += db.session.execute(select(OutputCode.id, OutputCode.code, OutputCode.name)
+                                   .where(OutputCode.id.in_([int(x) for x in ids[i:i + 900]]))).all()
+    return _ints(pd.DataFrame.from_records(rows, columns=["output_code_id", "code", "code_name"]), ["output_code_id"])
+
+
+def _asn_frame(main: pd.DataFrame, filled: pd.DataFrame, status: pd.DataFrame, people: pd.DataFrame,
+               units_df: pd.DataFrame, working_days: int, closed_ids: set[int]) -> pd.DataFrame:
+    keys = ["unit_id", "user_id"]
+    per = (main.groupby(keys, observed=True)
+           .agg(activities=("activities", "sum"), quantity=("quantity", "sum"), evidence=("evidence", "sum"),
+                returned_fixed=("returned_fixed", "sum")).reset_index())
+    detail = _quantity_detail(main)
+    per = per.merge(detail, on=keys, how="left")
+    miss = status.groupby(keys).agg(missing_entries=("entries", "sum")).reset_index()
+    # Each person appears under the unit of their entries; people without any entry under their own unit.
+    seen = pd.concat([per[keys], filled[keys], miss[keys]], ignore_index=True).drop_duplicates()
+    idle = people.loc[~people["user_id"].isin(seen["user_id"]), ["home_unit_id", "user_id"]]
+    idle = idle.rename(columns={"home_unit_id": "unit_id"})
+    rows = pd.concat([seen, idle], ignore_index=True).astype({"unit_id": "int64", "user_id": "int64"})
+    rows = rows.merge(per, on=keys, how="left").merge(filled, on=keys, how="left").merge(miss, on=keys, how="left")
+    names = _names(rows["user_id"], people)
+    rows = rows.merge(names, on="user_id", how="left").merge(units_df[["unit_id", "unit_code", "unit_name"]],
+                                                             on="unit_id", how="left")
+    for c in ("activities", "evidence", "returned_fixed", "filled_days", "missing_entries"):
+        rows[c] = rows[c].fillna(0).astype("int32")
+    rows["quantity"] = rows["quantity"].fillna(0.0).astype("float64").round(2)
+    rows["quantity_detail"] = rows["quantity_detail"].fillna("")
+    rows["working_days"] = np.int32(working_days)
+    rows["compliance"] = (rows["filled_days"] / working_days * 100).round(2) if working_days else np.nan
+    rows["unit_closed"] = rows["unit_id"].isin(closed_ids)
+    rows = rows.sort_values(["unit_code", "name", "user_id"], kind="stable").reset_index(drop=True)
+    return rows[["unit_id", "unit_code", "unit_name", "user_id", "nip", "name", "jabatan", "activities", "quantity",
+                 "quantity_detail", "evidence", "working_days", "filled_days", "compliance", "returned_fixed",
+                 "missing_entries", "unit_closed"]]
+
+
+def _quantity_detail(main: pd.DataFrame) -> pd.DataFrame:
+    """'9 Dokumen; 2 Kegiatan' per person: quantities keep their unit of measure."""
+    if main.empty:
+        return pd.DataFrame({"unit_id": pd.Series(dtype="int64"), "user_id": pd.Series(dtype="int64"),
+                             "quantity_detail": pd.Series(dtype="object")})
+    q = main.groupby(["unit_id", "user_id", "uom"], observed=True)["quantity"].sum().reset_index()
+    q = q.sort_values(["unit_id", "user_id", "uom"], kind="stable")
+    q["txt"] = _angka_series(q["quantity"]) + " " + q["uom"].astype(str)
+    joined: dict[tuple[int, int], list[str]] = {}
+    for key, txt in zip(zip(q["unit_id"].tolist(), q["user_id"].tolist()), q["txt"].tolist()):
+        joined.setdefault(key, []).append(txt)
+    return pd.DataFrame({"unit_id": pd.Series([k[0] for k in joined], dtype="int64"),
+                         "user_id": pd.Series([k[1] for k in joined], dtype="int64"),
+                         "quantity_detail": ["; ".join(v) for v in joined.values()]})
+
+
+def _names(user_ids: pd.Series, people: pd.DataFrame) -> pd.DataFrame:
+    cols = ["user_id", "name", "nip", "jabatan"]
+    known = people[cols]
+    unknown = sorted(set(int(u) for u in user_ids) - set(int(u) for u in known["user_id"]))
+    extra = []
+    for i in range(0, len(unknown), 900):
+        extra += db.session.execute(select(User.id, User.name, User.nip, User.jabatan)
+                                    .where(User.id.in_(unknown[i:i + 900]))).all()
+    if extra:
+        known = pd.concat([known, _ints(pd.DataFrame.from_records(extra, columns=cols), ["user_id"])],
+                          ignore_index=True)
+    known = known.copy()
+    known["nip"] = known["nip"].fillna("")
+    known["jabatan"] = known["jabatan"].fillna("")
+    return known
+
+
+def _unit_frame(asn: pd.DataFrame, units_df: pd.DataFrame, closed_ids: set[int]) -> pd.DataFrame:
+    agg = (asn.groupby("unit_id")
+           .agg(asn_count=("user_id", "nunique"), activities=("activities", "sum"), quantity=("quantity", "sum"),
+                evidence=("evidence", "sum"), compliance=("compliance", "mean"),
+                filled_days=("filled_days", "mean"), returned_fixed=("returned_fixed", "sum"),
+                missing_entries=("missing_entries", "sum")).reset_index())
+    wanted = units_df.loc[units_df["is_active"].astype(bool) | units_df["unit_id"].isin(agg["unit_id"])]
+    units = wanted[["unit_id", "unit_code", "unit_name"]].merge(agg, on="unit_id", how="left")
+    for c in ("asn_count", "activities", "evidence", "returned_fixed", "missing_entries"):
+        units[c] = units[c].fillna(0).astype("int32")
+    units["quantity"] = units["quantity"].fillna(0.0).astype("float64").round(2)
+    units["compliance"] = units["compliance"].astype("float64").round(2)
+    units["filled_days"] = units["filled_days"].astype("float64").round(2)
+    units["is_closed"] = units["unit_id"].isin(closed_ids)
+    units = units.sort_values("unit_code", kind="stable").reset_index(drop=True)
+    return units[["unit_id", "unit_code", "unit_name", "is_closed", "asn_count", "activities", "quantity",
+                  "evidence", "filled_days", "compliance", "returned_fixed", "missing_entries"]]
+
+
+def _output_frames(main: pd.DataFrame, codes: pd.DataFrame, units_df: pd.DataFrame):  # noqa: ANN202
+    m = main.merge(codes, on="output_code_id", how="left").merge(
+        units_df[["unit_id", "unit_code", "unit_name"]], on="unit_id", how="left")
+    outputs = (m.groupby(["code", "code_name", "uom"], observed=True)
+               .agg(activities=("activities", "sum"), quantity=("quantity", "sum"), evidence=("evidence", "sum"),
+                    asn_count=("user_id", "nunique"), unit_count=("unit_id", "nunique"))
+               .reset_index().sort_values(["code", "uom"], kind="stable").reset_index(drop=True))
+    unit_outputs = (m.groupby(["unit_code", "code", "code_name", "uom"], observed=True)
+                    .agg(activities=("activities", "sum"), quantity=("quantity", "sum"),
+                         evidence=("evidence", "sum"), asn_count=("user_id", "nunique"))
+                    .reset_index().sort_values(["unit_code", "code", "uom"], kind="stable").reset_index(drop=True))
+    quantities = (m.groupby(["unit_code", "uom"], observed=True)
+                  .agg(activities=("activities", "sum"), quantity=("quantity", "sum"))
+                  .reset_index().sort_values(["unit_code", "uom"], kind="stable").reset_index(drop=True))
+    for df in (outputs, unit_outputs, quantities):
+        df["quantity"] = df["quantity"].astype("float64").round(2)
+        df["uom"] = df["uom"].astype(str)
+        for c in ("activities", "evidence", "asn_count", "unit_count"):
+            if c in df:
+                df[c] = df[c].astype("int32")
+    return outputs, unit_outputs, quantities
+
+
+def _missing_frame(status: pd.DataFrame, units_df: pd.DataFrame) -> pd.DataFrame:
+    from silabu.entries.models import STATUS_LABELS
+
+    if status.empty:
+        return pd.DataFrame({"unit_code": pd.Series(dtype="object"), "unit_name": pd.Series(dtype="object"),
+                             "reason": pd.Series(dtype="object"), "status": pd.Series(dtype="object"),
+                             "entries": pd.Series(dtype="int32"), "asn_count": pd.Series(dtype="int32")})
+    s = status.copy()
+    s["reason"] = np.where(s["closed"], MISSING_UNVERIFIED, MISSING_OPEN)
+    labels = {k.value: v for k, v in STATUS_LABELS.items()}
+    s["status"] = s["status"].map(lambda v: labels.get(v, v))
+    s = s.merge(units_df[["unit_id", "unit_code", "unit_name"]], on="unit_id", how="left")
+    out = (s.groupby(["unit_code", "unit_name", "reason", "status"])
+           .agg(entries=("entries", "sum"), asn_count=("user_id", "nunique")).reset_index()
+           .sort_values(["unit_code", "reason", "status"], kind="stable").reset_index(drop=True))
+    out["entries"] = out["entries"].astype("int32")
+    out["asn_count"] = out["asn_count"].astype("int32")
+    return out
+
+
+def _comparison(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+    cols = ["unit_code", "activities", "quantity", "compliance"]
+    p = prev[cols].rename(columns={"activities": "activities_prev", "quantity": "quantity_prev",
+                                   "compliance": "compliance_prev"})
+    c = cur[["unit_code", "unit_name", "activities", "quantity", "compliance"]]
+    df = c.merge(p, on="unit_code", how="outer")
+    df["unit_name"] = df["unit_name"].fillna("")
+    for col in ("activities", "activities_prev"):
+        df[col] = df[col].fillna(0).astype("int32")
+    for col in ("quantity", "quantity_prev"):
+        df[col] = df[col].fillna(0.0).astype("float64").round(2)
+    df["activities_change"] = (df["activities"] - df["activities_prev"]).astype("int32")
+    df["quantity_change"] = (df["quantity"] - df["quantity_prev"]).round(2)
+    df["compliance_change"] = (df["compliance"] - df["compliance_prev"]).round(2)
+    df = df.sort_values("unit_code", kind="stable").reset_index(drop=True)
+    return df[["unit_code", "unit_name", "activities_prev", "activities", "activities_change", "quantity_prev",
+               "quantity", "quantity_change", "compliance_prev", "compliance", "compliance_change"]]
+
+
+def _indicators(year: int, outputs: pd.DataFrame) -> pd.DataFrame:
+    """Indicators of the year's Perjanjian Kinerja that the month's verified outputs feed."""
+    cols = ["report_code", "sasaran_code", "sasaran", "indicator_code", "indicator", "indicator_unit",
+            "target_year", "code", "activities", "quantity", "quantity_detail"]
+    codes = sorted(set(outputs["code"])) if not outputs.empty else []
+    if not codes:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    rows = db.session.execute(
+        select(Indicator.report_code, Indicator.sasaran_code, Indicator.sasaran, Indicator.code, Indicator.name,
+               Indicator.unit, Indicator.target_year, OutputCode.code)
+        .join(OutputCode, Indicator.output_code_id == OutputCode.id)
+        .where(Indicator.year == year, OutputCode.code.in_(codes))
+        .order_by(Indicator.report_code, Indicator.position, Indicator.code)).all()
+    ind = pd.DataFrame.from_records(rows, columns=cols[:8])
+    if ind.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    ind["target_year"] = ind["target_year"].astype("float64")
+    per_code = outputs.groupby("code").agg(activities=("activities", "sum"), quantity=("quantity", "sum")).reset_index()
+    detail = outputs.assign(txt=_angka_series(outputs["quantity"]) + " " + outputs["uom"].astype(str))
+    detail = detail.groupby("code")["txt"].agg("; ".join).reset_index().rename(columns={"txt": "quantity_detail"})
+    ind = ind.merge(per_code, on="code", how="left").merge(detail, on="code", how="left")
+    ind["activities"] = ind["activities"].fillna(0).astype("int32")
+    ind["quantity"] = ind["quantity"].fillna(0.0).astype("float64").round(2)
+    return ind.sort_values(["report_code", "indicator_code"], kind="stable").reset_index(drop=True)[cols]
+
+
+def _angka_series(values: pd.Series) -> pd.Series:
+    """Indonesian number text for a column; formats each distinct value once (there are few of them)."""
+    from silabu.core.formatting import angka
+
+    texts = {v: angka(v) for v in pd.unique(values)}
+    return values.map(texts).astype(str)
+
+
+def _num(value: float) -> int | float:
+    """JSON-friendly: 9.0 -> 9, 2.5 -> 2.5."""
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+

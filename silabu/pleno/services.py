@@ -1,0 +1,355 @@
+"""The rules of the monthly pleno packet (SOP Kudus steps 4-6).
+
+- Only Rendatin, the Sekretaris and admins build, present or finalize (``actor=None`` is the scheduler/CLI).
+- Each build is a new version of the month's packet; earlier versions stay downloadable. Once the latest
+  version is final the month is frozen: no rebuild, no change.
+- A build writes its files to storage first (content-addressed, invisible until referenced), then adds the
+  Packet row and its files in the caller's single commit: a build killed halfway leaves no packet behind.
+- Two builders at once cannot both publish the same version: the unique (period, version) key decides, and
+  the loser gets a clean Conflict.
+- Finalizing needs the Berita Acara number and the pleno date; only the latest version can be finalized.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, selectinload
+
+from silabu.accounts.models import Role, Unit, User, UserRole
+from silabu.accounts.org import default_satker, satker_timezone
+from silabu.core import audit
+from silabu.core.clock import as_utc, local_today, parse_period, utcnow
+from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from silabu.evidence.storage import get_storage, key_for
+from silabu.extensions import db
+from silabu.pleno import files as packet_files
+from silabu.pleno.models import PACKET_STATUS_LABELS, Packet, PacketFile, PacketStatus
+from silabu.pleno.rollup import Rollup
+from silabu.pleno.rollup import rollup as _rollup
+from silabu.verification.models import UnitMonth
+
+MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN)
+VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN, Role.KETUA)
+BERITA_ACARA_MAX = 120
+NOTES_MAX = 5000
+SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", packet_files.CSV_TYPE: ".csv",
+            packet_files.ZIP_TYPE: ".zip", packet_files.JSON_TYPE: ".json"}
+
+
+# --- access ------------------------------------------------------------------------------------------------------------
+def can_manage(user: User | None) -> bool:
+    return user is not None and user.has_role(*MANAGE_ROLES)
+
+
+def can_view(user: User | None) -> bool:
+    return user is not None and user.has_role(*VIEW_ROLES)
+
+
+def _require_manager(actor: User | None) -> None:
+    # None is the scheduler or the command line, run by whoever operates the server.
+    if actor is not None and not can_manage(actor):
+        raise Forbidden("Hanya Rendatin, Sekretaris, atau admin yang dapat mengelola paket pleno.")
+
+
+def check_period(period: str) -> str:
+    try:
+        parse_period(period)
+    except (ValueError, TypeError):
+        raise ValidationFailed({"month": "Format bulan harus TTTT-BB, misalnya 2026-10."}) from None
+    return period
+
+
+# --- reading -----------------------------------------------------------------------------------------------------------
+def rollup(period: str) -> Rollup:
+    """The month's figures as DataFrames (see ``silabu.pleno.rollup``)."""
+    return _rollup(check_period(period))
+
+
+def latest_packet(period: str) -> Packet | None:
+    return db.session.scalar(select(Packet).where(Packet.period == period)
+                             .options(selectinload(Packet.files)).order_by(Packet.version.desc()).limit(1))
+
+
+def packet_versions(period: str) -> list[Packet]:
+    """Every version of the month, newest first."""
+    return list(db.session.scalars(select(Packet).where(Packet.period == period)
+                                   .options(selectinload(Packet.files)).order_by(Packet.version.desc())))
+
+
+def get_packet(period: str, version: int | None = None) -> Packet:
+    """One version (the latest when ``version`` is None); NotFound when there is none."""
+    check_period(period)
+    if version is None:
+        packet = latest_packet(period)
+    else:
+        packet = db.session.scalar(select(Packet).where(Packet.period == period, Packet.version == version)
+                                   .options(selectinload(Packet.files)))
+    if packet is None:
+        raise NotFound("Paket pleno untuk bulan ini belum ada." if version is None
+                       else f"Paket pleno versi {version} tidak ditemukan.")
+    return packet
+
+
+def get_packet_for(user: User, period: str, version: int | None = None) -> Packet:
+    """As ``get_packet``, but 404 for those who may not see packets."""
+    if not can_view(user):
+        raise NotFound("Paket pleno tidak ditemukan.")
+    return get_packet(period, version)
+
+
+def packet_file_for(user: User, period: str, version: int, name: str) -> PacketFile:
+    packet = get_packet_for(user, period, version)
+    for f in packet.files:
+        if f.name == name:
+            return f
+    raise NotFound("Berkas paket tidak ditemukan.")
+
+
+def final_periods(year: int) -> list[str]:
+    """Months of ``year`` whose latest packet is final: only these feed the LKj."""
+    latest = (select(Packet.period, func.max(Packet.version).label("v"))
+              .where(Packet.period.like(f"{int(year):04d}-%")).group_by(Packet.period).subquery())
+    rows = db.session.scalars(select(Packet.period).join(latest, (Packet.period == latest.c.period)
+                                                          & (Packet.version == latest.c.v))
+                              .where(Packet.status == PacketStatus.FINAL).order_by(Packet.period))
+    return list(rows)
+
+
+def year_overview(year: int) -> list[dict[str, Any]]:
+    """The twelve months of ``year``: latest packet, its status, and how many unit-months are closed."""
+    from silabu.core.formatting import bulan
+
+    periods = [f"{int(year):04d}-{m:02d}" for m in range(1, 13)]
+    latest: dict[str, Packet] = {}
+    counts: dict[str, int] = {}
+    for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods)).order_by(Packet.version)):
+        latest[p.period] = p
+        counts[p.period] = counts.get(p.period, 0) + 1
+    active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True))) or 0
+    closed = dict(db.session.execute(
+        select(UnitMonth.period, func.count(UnitMonth.id)).join(Unit, Unit.id == UnitMonth.unit_id)
+        .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True), Unit.is_active.is_(True))
+        .group_by(UnitMonth.period)).all())
+    out = []
+    for period in periods:
+        p = latest.get(period)
+        out.append({"month": period, "label": bulan(period), "packet": p, "versions": counts.get(period, 0),
+                    "status": p.status.value if p else None, "status_label": status_label(p),
+                    "units_closed": int(closed.get(period, 0)), "units_total": int(active_units)})
+    return out
+
+
+def status_label(packet: Packet | None) -> str:
+    if packet is None:
+        return "Belum ada paket"
+    if packet.status == PacketStatus.DRAFT:
+        return f"Draf v{packet.version}"
+    return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
+
+
+# --- building ----------------------------------------------------------------------------------------------------------
+def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None) -> Packet:
+    """Compile the month and publish it as version N+1 (flushed; the caller commits)."""
+    check_period(period)
+    _require_manager(actor)
+    latest = latest_packet(period)
+    if latest is not None and latest.status == PacketStatus.FINAL:
+        raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang.", code="packet_final")
+    version = (latest.version + 1) if latest is not None else 1
+    built_at = as_utc(now) if now is not None else utcnow()
+
+    r = _rollup(period)
+    data_sha = r.data_sha256()
+    meta = _meta(period, version, built_at, data_sha)
+    storage = get_storage()
+
+    def open_blob(key: str) -> bytes | None:
+        try:
+            with storage.open(key) as fh:
+                return fh.read()
+        except (FileNotFoundError, ValueError):
+            return None
+
+    built, evidence_info = packet_files.build_all(r, meta, open_blob)
+    # Aside first: content-addressed blobs nobody refers to yet (the orphan clean-up spares young files).
+    rows = []
+    for f in built:
+        key = key_for(f.sha256, SUFFIXES.get(f.content_type, ""))
+        storage.store(key, f.data)
+        rows.append(PacketFile(name=f.name, content_type=f.content_type, size=f.size, sha256=f.sha256,
+                               storage_key=key))
+    summary = r.summary()
+    summary["evidence_index"] = evidence_info
+    packet = Packet(period=period, version=version, status=PacketStatus.DRAFT, built_at=built_at,
+                    built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha)
+    packet.files = rows
+    db.session.add(packet)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A failed flush spoils the whole transaction (and a SAVEPOINT would not help on pysqlite, whose
+        # RELEASE commits): roll back so the caller's session stays usable, then report the lost race.
+        db.session.rollback()
+        raise Conflict("Paket bulan ini sedang disusun oleh proses lain. Muat ulang halaman beberapa saat lagi.",
+                       code="packet_build_in_progress") from None
+    audit.record("packet.build", packet, actor=actor,
+                 after={"period": period, "version": version, "data_sha256": data_sha,
+                        "files": len(rows), "is_empty": summary["is_empty"]})
+    return packet
+
+
+def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
+    satker = default_satker()
+    config = current_app.config
+    return packet_files.PacketMeta(
+        period=period, version=version, built_at=built_at, timezone=satker_timezone(),
+        satker_name=satker.name if satker else "Sekretariat KPU", satker_code=satker.code if satker else "",
+        satker_address=satker.address if satker else "", satker_city=(satker.city if satker else "") or "",
+        data_sha256=data_sha, signatories=signatories(), base_url=config.get("BASE_URL", ""),
+        zip_max_bytes=int(config.get("PACKET_ZIP_MAX_MB", 200)) * 1024 * 1024)
+
+
+def signatories() -> list[packet_files.Signatory]:
+    """Kasubag Rendatin (Kasubag of unit RDI, or of the unit named Perencanaan) and the Sekretaris."""
+    unit = (db.session.scalar(select(Unit).where(Unit.code == "RDI"))
+            or db.session.scalar(select(Unit).where(Unit.name.ilike("%Perencanaan%")).order_by(Unit.id).limit(1)))
+    kasubag = _holder(Role.KASUBAG, unit.id if unit else None) if unit else None
+    sekretaris = _holder(Role.SEKRETARIS)
+    satker = default_satker()
+    unit_title = unit.name if unit else "Sub Bagian Perencanaan, Data dan Informasi"
+    return [
+        packet_files.Signatory(f"Kepala {unit_title}", kasubag.name if kasubag else "(belum ditetapkan)",
+                               (kasubag.nip or "") if kasubag else ""),
+        packet_files.Signatory(f"Sekretaris {satker.name}" if satker else "Sekretaris",
+                               sekretaris.name if sekretaris else "(belum ditetapkan)",
+                               (sekretaris.nip or "") if sekretaris else ""),
+    ]
+
+
+def _holder(role: Role, unit_id: int | None = None) -> User | None:
+    q = (select(User).join(UserRole, UserRole.user_id == User.id)
+         .where(UserRole.role == role, User.is_active_account.is_(True)).order_by(User.id).limit(1))
+    if unit_id is not None:
+        q = q.where(User.unit_id == unit_id)
+    return db.session.scalar(q)
+
+
+# --- the pleno ---------------------------------------------------------------------------------------------------------
+def _assert_latest_and_open(packet: Packet) -> None:
+    if packet.status == PacketStatus.FINAL:
+        raise Conflict("Paket ini sudah final dan tidak dapat diubah.", code="packet_final")
+    newer = db.session.scalar(select(func.max(Packet.version)).where(Packet.period == packet.period))
+    if newer is not None and newer > packet.version:
+        raise Conflict(f"Sudah ada versi yang lebih baru (v{newer}); gunakan versi terbaru.", code="packet_outdated")
+
+
+def mark_presented(packet: Packet, actor: User | None) -> Packet:
+    """Rendatin presented this version at the Rapat Pleno Laporan Bulanan."""
+    _require_manager(actor)
+    _assert_latest_and_open(packet)
+    if packet.status == PacketStatus.PRESENTED:
+        return packet
+    now = utcnow()
+    _guarded_update(packet, status=PacketStatus.PRESENTED, presented_at=now,
+                    presented_by_id=actor.id if actor is not None else None)
+    audit.record("packet.present", packet, actor=actor, before={"status": PacketStatus.DRAFT},
+                 after={"status": PacketStatus.PRESENTED, "version": packet.version})
+    return packet
+
+
+def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None, pleno_date: date | str | None,
+             notes: str | None = None) -> Packet:
+    """Record the pleno's outcome (Berita Acara number and date, notes) and freeze the packet."""
+    _require_manager(actor)
+    errors: dict[str, str] = {}
+    number = " ".join(str(berita_acara_number or "").split())
+    if not number:
+        errors["berita_acara_number"] = "Nomor Berita Acara wajib diisi."
+    elif len(number) > BERITA_ACARA_MAX:
+        errors["berita_acara_number"] = f"Nomor Berita Acara paling panjang {BERITA_ACARA_MAX} karakter."
+    day = _parse_date(pleno_date)
+    year, month = parse_period(packet.period)
+    today = local_today(satker_timezone())
+    if day is None:
+        errors["pleno_date"] = "Tanggal pleno wajib diisi dengan format TTTT-BB-HH."
+    elif day < date(year, month, 1):
+        errors["pleno_date"] = "Tanggal pleno tidak boleh sebelum bulan yang dilaporkan."
+    elif day > today:
+        errors["pleno_date"] = "Tanggal pleno tidak boleh di masa depan."
+    text = (notes or "").strip()
+    if len(text) > NOTES_MAX:
+        errors["notes"] = f"Catatan paling panjang {NOTES_MAX} karakter."
+    if errors:
+        raise ValidationFailed(errors)
+    _assert_latest_and_open(packet)
+    before = packet.status
+    now = utcnow()
+    _guarded_update(packet, status=PacketStatus.FINAL, finalized_at=now,
+                    finalized_by_id=actor.id if actor is not None else None, berita_acara_number=number,
+                    pleno_date=day, notes=text or None, presented_at=packet.presented_at or now,
+                    presented_by_id=packet.presented_by_id or (actor.id if actor is not None else None))
+    audit.record("packet.finalize", packet, actor=actor, before={"status": before},
+                 after={"status": PacketStatus.FINAL, "version": packet.version, "berita_acara_number": number,
+                        "pleno_date": day})
+    return packet
+
+
+def _guarded_update(packet: Packet, **values: Any) -> None:
+    """Change a packet only while it is not final and no newer version exists (one statement, so two
+    requests racing cannot both win)."""
+    newer = aliased(Packet)
+    result = db.session.execute(
+        update(Packet).where(Packet.id == packet.id, Packet.status != PacketStatus.FINAL,
+                             ~exists().where(newer.period == Packet.period, newer.version > Packet.version))
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("Paket telah berubah (sudah final atau ada versi baru). Muat ulang halaman.",
+                       code="packet_changed")
+    db.session.refresh(packet)
+
+
+def _parse_date(value: date | str | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+# --- JSON --------------------------------------------------------------------------------------------------------------
+def file_url(packet: Packet, f: PacketFile) -> str:
+    if has_request_context():
+        return url_for("api.packet_file", month=packet.period, version=packet.version, name=f.name)
+    return f"/api/v1/packets/{packet.period}/versions/{packet.version}/files/{f.name}"
+
+
+def packet_json(packet: Packet) -> dict[str, Any]:
+    """The API's shape of one packet version (API.md)."""
+
+    def iso(value):  # noqa: ANN001, ANN202
+        return as_utc(value).isoformat() if value is not None else None
+
+    return {
+        "month": packet.period,
+        "version": packet.version,
+        "status": packet.status.value,
+        "status_label": PACKET_STATUS_LABELS[packet.status],
+        "built_at": iso(packet.built_at),
+        "built_by": packet.built_by.name if packet.built_by is not None else None,
+        "data_sha256": packet.data_sha256,
+        "summary": packet.summary or {},
+        "files": [{"name": f.name, "content_type": f.content_type, "size": f.size, "sha256": f.sha256,
+                   "url": file_url(packet, f)} for f in packet.files],
+        "presented_at": iso(packet.presented_at),
+        "finalized_at": iso(packet.finalized_at),
+        "berita_acara_number": packet.berita_acara_number,
+        "pleno_date": packet.pleno_date.isoformat() if packet.pleno_date else None,
+        "notes": packet.notes,
+    }

@@ -1,0 +1,156 @@
+"""Pages of the pleno domain: the year's months, a month's packet versions, the pleno outcome, the dashboard."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from silabu.accounts.access import role_required
+from silabu.accounts.models import Role
+from silabu.accounts.org import today_for, units
+from silabu.core.clock import parse_period, period_of, previous_period
+from silabu.core.errors import Conflict, ValidationFailed
+from silabu.core.formatting import bulan
+from silabu.extensions import db
+from silabu.pleno import services
+from silabu.pleno.models import PACKET_STATUS_LABELS
+
+bp = Blueprint("pleno", __name__, url_prefix="/pleno")
+
+VIEWERS = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN, Role.KETUA)
+MANAGERS = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN)
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=int)
+    if year is None or not 2000 <= year <= 2100:
+        year = today_for(current_user).year
+    return year
+
+
+def _period_or_404(month: str) -> str:
+    try:
+        parse_period(month)
+    except ValueError:
+        abort(404)
+    return month
+
+
+@bp.route("/")
+@role_required(*VIEWERS)
+def index():
+    year = _year_arg()
+    today = today_for(current_user)
+    return render_template("pleno/index.html", year=year, months=services.year_overview(year),
+                           current=period_of(today), suggested=previous_period(period_of(today)),
+                           can_manage=services.can_manage(current_user))
+
+
+@bp.route("/<month>")
+@role_required(*VIEWERS)
+def month(month: str):
+    return _render_month(_period_or_404(month))
+
+
+def _render_month(period: str, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    versions = services.packet_versions(period)
+    latest = versions[0] if versions else None
+    return render_template("pleno/month.html", period=period, label=bulan(period), versions=versions, latest=latest,
+                           summary=(latest.summary or {}) if latest else {}, errors=errors or {}, form=form or {},
+                           can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
+                           status_label=services.status_label(latest)), status
+
+
+@bp.route("/<month>/susun", methods=["POST"])
+@role_required(*MANAGERS)
+def build(month: str):
+    period = _period_or_404(month)
+    try:
+        packet = services.build_packet(period, current_user)
+        db.session.commit()
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("pleno.month", month=period))
+    if (packet.summary or {}).get("is_empty"):
+        flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
+              "dari bulan unit yang sudah ditutup.", "warning")
+    else:
+        flash(f"Paket {bulan(period)} versi {packet.version} selesai disusun.", "success")
+    return redirect(url_for("pleno.month", month=period))
+
+
+@bp.route("/<month>/v<int:version>/dipaparkan", methods=["POST"])
+@role_required(*MANAGERS)
+def present(month: str, version: int):
+    period = _period_or_404(month)
+    packet = services.get_packet(period, version)
+    try:
+        services.mark_presented(packet, current_user)
+        db.session.commit()
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("pleno.month", month=period))
+    flash(f"Paket versi {version} ditandai sudah dipaparkan di rapat pleno.", "success")
+    return redirect(url_for("pleno.month", month=period))
+
+
+@bp.route("/<month>/v<int:version>/final", methods=["POST"])
+@role_required(*MANAGERS)
+def finalize(month: str, version: int):
+    period = _period_or_404(month)
+    packet = services.get_packet(period, version)
+    form = {k: request.form.get(k, "") for k in ("berita_acara_number", "pleno_date", "notes")}
+    try:
+        services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"])
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _render_month(period, errors=exc.fields, form=form, status=422)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("pleno.month", month=period))
+    flash(f"Hasil pleno dicatat; paket {bulan(period)} versi {version} sudah final.", "success")
+    return redirect(url_for("pleno.month", month=period))
+
+
+@bp.route("/dasbor")
+@role_required(*VIEWERS)
+def dashboard():
+    year = _year_arg()
+    months = services.year_overview(year)
+    charts = _unit_charts(months)
+    return render_template("pleno/dashboard.html", year=year, months=months, charts=charts)
+
+
+def _unit_charts(months: list[dict]) -> list[dict]:
+    """Per unit, the twelve months' compliance and verified activities from each month's latest packet."""
+    names = {u.code: u.name for u in units()}
+    per_unit: dict[str, dict] = {}
+    for m in months:
+        packet = m["packet"]
+        for u in ((packet.summary or {}).get("units", []) if packet else []):
+            per_unit.setdefault(u["code"], {"code": u["code"], "name": u.get("name") or names.get(u["code"], ""),
+                                            "months": {}})["months"][m["month"]] = u
+    for code, name in names.items():
+        per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
+    charts = []
+    for code in sorted(per_unit):
+        data = per_unit[code]
+        top = max([int(u.get("activities") or 0) for u in data["months"].values()] + [1])
+        bars = []
+        for i, m in enumerate(months):
+            u = data["months"].get(m["month"])
+            compliance = float(u["compliance"]) if u and u.get("compliance") is not None else None
+            activities = int(u["activities"]) if u else None
+            bars.append({"month": m["month"], "short": m["label"][:3], "index": i, "compliance": compliance,
+                         "activities": activities,
+                         "c_height": round(min(max(compliance or 0, 0), 100) * 0.8, 1),
+                         "a_height": round((activities or 0) / top * 80, 1),
+                         "status": m["status"]})
+        total = sum(b["activities"] or 0 for b in bars)
+        values = [b["compliance"] for b in bars if b["compliance"] is not None]
+        charts.append({"code": code, "name": data["name"], "bars": bars, "top": top, "activities": total,
+                       "compliance": round(sum(values) / len(values), 2) if values else None})
+    return charts

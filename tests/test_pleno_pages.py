@@ -1,0 +1,116 @@
+"""Rendatin's pleno pages and the `flask pleno` commands."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from silabu.pleno.models import Packet, PacketStatus
+from tests.test_pleno_packet import NOW, closed_month, rendatin  # noqa: F401 - fixtures
+from tests.test_pleno_rollup import PERIOD
+
+
+@pytest.fixture()
+def travel():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def assert_csp_clean(html: str) -> None:
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert " style=" not in html and not re.search(r"\son[a-z]+=", html)
+
+
+def test_the_year_page_lists_the_months_with_status_and_closed_units(client, closed_month, rendatin, login_as,
+                                                                      travel):
+    login_as(rendatin)
+    html = client.get("/pleno/?year=2026").get_data(as_text=True)
+    assert "Oktober 2026" in html and "Belum ada paket" in html and "1/5" in html
+    assert "Susun sekarang" in html and "js-pleno-build" in html and "pleno.js" in html
+    assert_csp_clean(html)
+
+
+def test_the_menu_link_to_pleno_index_works_without_arguments(app, client, rendatin, login_as, travel):
+    login_as(rendatin)
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("pleno.index") == "/pleno/"
+    assert client.get("/pleno/").status_code == 200
+
+
+def test_an_asn_cannot_open_the_pleno_pages(client, closed_month, login_as, travel):
+    login_as(closed_month["ani"])
+    assert client.get("/pleno/").status_code == 403
+    assert client.post(f"/pleno/{PERIOD}/susun").status_code == 403
+
+
+def test_building_from_the_page_makes_a_version_and_lists_its_files(db, client, closed_month, rendatin, login_as,
+                                                                    travel):
+    login_as(rendatin)
+    r = client.post(f"/pleno/{PERIOD}/susun")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/pleno/{PERIOD}")
+    html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+    assert "selesai disusun" in html and "Draf v1" in html and f"rekap-{PERIOD}-v1.xlsx" in html
+    assert "Tandai sudah dipaparkan" in html and "Nomor Berita Acara" in html
+    assert_csp_clean(html)
+    link = re.search(r'href="([^"]+rekap-[^"]+\.xlsx)"', html).group(1)
+    assert client.get(link).status_code == 200
+
+
+def test_finalize_form_without_berita_acara_number_shows_the_error_with_422(db, client, closed_month, rendatin,
+                                                                           login_as, travel):
+    login_as(rendatin)
+    client.post(f"/pleno/{PERIOD}/susun")
+    r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "", "pleno_date": "2026-11-04",
+                                                        "notes": "catatan tetap"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Nomor Berita Acara wajib diisi." in html and "catatan tetap" in html
+    assert db.session.scalar(select(Packet.status)) == PacketStatus.DRAFT
+
+
+def test_present_then_finalize_from_the_page(db, client, closed_month, rendatin, login_as, travel):
+    login_as(rendatin)
+    client.post(f"/pleno/{PERIOD}/susun")
+    assert client.post(f"/pleno/{PERIOD}/v1/dipaparkan").status_code == 302
+    r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "12/PL.01-BA/3319/2026",
+                                                        "pleno_date": "2026-11-04", "notes": "Disetujui."})
+    assert r.status_code == 302
+    html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+    assert "12/PL.01-BA/3319/2026" in html and "4 November 2026" in html and "Susun ulang" not in html
+    r = client.post(f"/pleno/{PERIOD}/susun", follow_redirects=True)
+    assert "sudah final" in r.get_data(as_text=True)
+
+
+def test_the_dashboard_draws_an_svg_chart_per_unit(client, closed_month, rendatin, login_as, travel):
+    login_as(rendatin)
+    client.post(f"/pleno/{PERIOD}/susun")
+    html = client.get("/pleno/dasbor?year=2026").get_data(as_text=True)
+    assert html.count('<svg class="pleno-svg"') == 5
+    assert "Grafik KUL" in html and "bar-activities" in html
+    assert_csp_clean(html)
+
+
+def test_ketua_may_look_but_not_build(client, closed_month, make_user, login_as, travel):
+    login_as(make_user("SEK", "ketua"))
+    html = client.get("/pleno/?year=2026").get_data(as_text=True)
+    assert "Oktober 2026" in html and "Susun sekarang" not in html
+    assert client.post(f"/pleno/{PERIOD}/susun").status_code == 403
+
+
+def test_cli_pleno_build_and_status(app, db, closed_month, travel):
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["pleno", "build", "--month", PERIOD])
+    assert r.exit_code == 0, r.output
+    assert "versi 1 tersusun" in r.output and f"rekap-{PERIOD}-v1.xlsx" in r.output
+    r = runner.invoke(args=["pleno", "status", "--year", "2026"])
+    assert r.exit_code == 0 and "Draf v1" in r.output
+    r = runner.invoke(args=["pleno", "build", "--month", "2026-13"])
+    assert r.exit_code == 1 and "Format bulan" in r.output
+
+
+def test_cli_pleno_build_defaults_to_last_month(app, db, closed_month, travel):
+    r = app.test_cli_runner().invoke(args=["pleno", "build"])
+    assert r.exit_code == 0 and "Oktober 2026" in r.output
