@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -36,9 +37,23 @@ ERROR_TEXT = {
                                            "tidak ada data yang tersimpan setengah."),
     507: ("Penyimpanan penuh", "Ruang penyimpanan server penuh. Hubungi admin."),
 }
+# The pages a user whose role requires two-factor login may open before enrolling.
+TWO_FACTOR_ENROLMENT_ENDPOINTS = {"auth.two_factor_page", "auth.two_factor_start", "auth.two_factor_confirm",
+                                  "auth.change_password", "auth.logout", "static"}
+
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
                429: "rate_limited", 500: "server_error", 503: "unavailable", 507: "storage_full"}
+
+
+def safe_next(target: str | None) -> str | None:
+    """A redirect target from a form or query string, only when it stays on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
 
 
 def wants_json() -> bool:
@@ -83,6 +98,15 @@ def init_web(app: Flask) -> None:
                 and not request.path.startswith("/api/")):
             flash("Silakan ganti kata sandi awal Anda sebelum melanjutkan.", "info")
             return redirect(url_for("auth.change_password"))
+        # A role that requires two-factor login: enrol before anything else (after the password change).
+        if (current_user.is_authenticated and not getattr(g, "auth_via_token", False)
+                and request.endpoint not in TWO_FACTOR_ENROLMENT_ENDPOINTS
+                and not request.path.startswith("/api/")):
+            from silabu.accounts.two_factor import needs_enrolment
+
+            if needs_enrolment(current_user):
+                flash("Peran Anda mewajibkan verifikasi dua langkah. Aktifkan dulu sebelum melanjutkan.", "info")
+                return redirect(url_for("auth.two_factor_page"))
         return None
 
     @app.after_request

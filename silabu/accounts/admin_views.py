@@ -1,4 +1,4 @@
-"""Admin pages: users, units, output codes, the working calendar, indicators import, the audit log."""
+"""Admin pages: users, units, output codes, the working calendar, indicators import, security, the audit log."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from silabu.accounts import admin_services as admin
 from silabu.accounts import services as accounts
+from silabu.accounts import two_factor
 from silabu.accounts.access import role_required
 from silabu.accounts.models import ROLE_LABELS, Employment, Role, User
 from silabu.accounts.org import default_satker, satker_timezone, today_for, units
@@ -134,7 +135,8 @@ def user_detail(user_id: int):
     user = accounts.get_user(user_id)
     tokens = admin.user_tokens(user)
     return render_template("admin/user_detail.html", user=user, tokens=tokens, role_labels=_role_labels(),
-                           token_state=admin.token_state)
+                           token_state=admin.token_state, two_factor_required=two_factor.role_requires_2fa(user),
+                           recovery_codes_left=two_factor.recovery_codes_left(user))
 
 
 @admin_bp.route("/pengguna/<int:user_id>/ubah", methods=["GET", "POST"])
@@ -241,6 +243,38 @@ def users_import():
     html = render_template("admin/users_import.html", errors={}, report=report, sheet=sheet, data_uri=data_uri,
                            stamp=today_for(current_user).isoformat())
     return _once(html, 200 if report.ok else 422) if sheet else (html, 200 if report.ok else 422)
+
+
+@admin_bp.route("/pengguna/<int:user_id>/2fa/atur-ulang", methods=["POST"])
+@role_required("admin")
+def user_reset_two_factor(user_id: int):
+    user = accounts.get_user(user_id)
+    try:
+        two_factor.reset_by_admin(user, actor=current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    db.session.commit()
+    flash(f"Verifikasi dua langkah {user.name} diatur ulang; ia dapat mendaftarkan ponsel baru.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+# ---------------------------------------------------------------- security settings
+
+@admin_bp.route("/keamanan", methods=["GET", "POST"])
+@role_required("admin")
+def security():
+    if request.method == "POST":
+        try:
+            changed = two_factor.set_role_policies(set(request.form.getlist("requires_2fa")), actor=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            return render_template("admin/security.html", rows=two_factor.enrolment_by_role(), errors=exc.fields), 422
+        db.session.commit()
+        flash("Pengaturan keamanan disimpan." if changed else "Tidak ada perubahan.", "success" if changed else "info")
+        return redirect(url_for("admin.security"))
+    return render_template("admin/security.html", rows=two_factor.enrolment_by_role(), errors={})
 
 
 # ---------------------------------------------------------------- units

@@ -95,7 +95,11 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change/reset/deactivation so older sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when enrolment starts; two-factor login is on only once a code confirmed it (totp_enabled_at).
     totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    totp_enabled_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # The last accepted time step: a code is refused for that step and earlier ones (no replay).
+    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
@@ -118,6 +122,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def login_name(self) -> str:
@@ -197,3 +205,32 @@ class LoginAttempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<LoginAttempt {self.login} {self.address}>"
+
+
+class RecoveryCode(db.Model):
+    """One-time codes for a lost phone; only a password-style hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = created_at_column()
+    used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id}{' used' if self.used_at else ''}>"
+
+
+class RolePolicy(db.Model):
+    """Security settings per role, kept by the admin: whether the role must use two-factor login."""
+
+    __tablename__ = "role_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role), unique=True)
+    requires_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return f"<RolePolicy {self.role.value} requires_2fa={self.requires_2fa}>"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
-from flask_login import current_user
+from flask import Blueprint, jsonify, request
 
 from silabu.core.errors import ValidationFailed
 from silabu.extensions import csrf

@@ -1,16 +1,15 @@
 """Daily entries and their evidence."""
 from __future__ import annotations
 
-from decimal import Decimal
 
-from flask import request, url_for
+from flask import request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.access import can_view_entry
 from silabu.accounts.models import User
-from silabu.accounts.org import satker_timezone, today_for
+from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
 from silabu.catalog.services import search_codes
 from silabu.core import audit
@@ -31,7 +30,7 @@ def _iso(dt):  # noqa: ANN001, ANN202
 def entry_json(entry: Entry, *, with_history: bool = False) -> dict:
     q = entry.quantity
     data = {
-        "id": entry.id, "user_id": entry.user_id, "user_name": entry.user.name, "unit": entry.unit.code,
+        "id": entry.id, "user_id": entry.user_id, "user_name": entry.user.name, "unit_code": entry.unit.code,
         "entry_date": entry.entry_date.isoformat(), "output_code": entry.output_code.code,
         "output_code_name": entry.output_code.name, "activity": entry.activity, "output": entry.output,
         "quantity": int(q) if q == q.to_integral_value() else float(q), "unit": entry.unit_of_measure,

@@ -1,13 +1,13 @@
 """Pages of the catalog domain used by the ASN: finding an output code and marking favourites."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from silabu.catalog.services import codes_for_user, search_codes, toggle_favorite
 from silabu.extensions import db
+from silabu.web import safe_next
 
 bp = Blueprint("catalog", __name__)
 
@@ -33,13 +33,6 @@ def toggle_favorite_view(code_id: int):
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return jsonify(code_id=code_id, favorite=is_favourite)
     flash("Kode ditambahkan ke favorit." if is_favourite else "Kode dihapus dari favorit.", "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for(".search"))
+    return redirect(safe_next(request.form.get("next")) or url_for(".search"))
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target

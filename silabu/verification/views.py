@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -19,6 +18,7 @@ from silabu.entries.models import Entry, EntryStatus
 from silabu.entries.services import get_entry_for
 from silabu.extensions import db
 from silabu.verification import exports, services
+from silabu.web import safe_next
 
 bp = Blueprint("verification", __name__, url_prefix="/verifikasi")
 
@@ -27,15 +27,6 @@ def _period_arg(value: str | None, today: date) -> str:
     if not value:
         return services.default_period(today)
     return services.check_period(value)
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _version(raw: str | None) -> int | None:
@@ -137,7 +128,7 @@ def _render_entry(entry: Entry, errors: dict | None = None, note: str = "", stat
 
 
 def _back_to_queue(entry: Entry) -> str:
-    target = _safe_next(request.form.get("next"))
+    target = safe_next(request.form.get("next"))
     if target:
         return target
     anchor = request.form.get("next_entry")
