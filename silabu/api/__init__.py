@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask_login import current_user
 
 from silabu.core.errors import ValidationFailed
 from silabu.extensions import csrf
@@ -18,10 +19,11 @@ SPEC_SCHEMAS: dict[str, Any] = {}
 
 @api_bp.before_request
 def _csrf_for_sessions():
-    """Bearer-token calls need no CSRF token; browser-session calls (the pages' scripts) do."""
+    """Bearer-token calls need no CSRF token; browser-session calls (the pages' scripts) do.
+    Anonymous calls get their 401 from login_required, not a CSRF error."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
             "Authorization", "").lower().startswith("bearer "):
-        if request.endpoint in ("api.issue_token",):
+        if request.endpoint in ("api.issue_token",) or not current_user.is_authenticated:
             return None
         csrf.protect()
     return None
