@@ -69,7 +69,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024
         self.IMAGE_MAX_PIXELS = _int("SILABU_IMAGE_MAX_PIXELS", 60_000_000)
-        self.IMAGE_SERVE_LONG_SIDE = _int("SILABU_IMAGE_LONG_SIDE", 2560)
+        # 2000 px keeps evidence legible and lets a 12 MP JPEG be decoded at half size (4x faster).
+        self.IMAGE_SERVE_LONG_SIDE = _int("SILABU_IMAGE_LONG_SIDE", 2000)
         self.THUMBNAIL_LONG_SIDE = _int("SILABU_THUMBNAIL_LONG_SIDE", 320)
         self.SATKER_TIMEZONE = os.environ.get("SILABU_TIMEZONE", "Asia/Jakarta")
         self.VERIFICATION_WINDOW_DAYS = _int("SILABU_VERIFICATION_WINDOW_DAYS", 3)

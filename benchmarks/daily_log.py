@@ -41,7 +41,7 @@ def photo_times(runs: int) -> None:
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            out = process_upload(data, path.name, max_bytes=20 * 2**20, max_pixels=60_000_000, long_side=2560,
+            out = process_upload(data, path.name, max_bytes=20 * 2**20, max_pixels=60_000_000, long_side=2000,
                                  thumb_side=320)
             times.append(time.perf_counter() - t0)
         print(f"{path.name:32s} {len(data) / 1024:8.0f} KB -> {out.size / 1024:6.0f} KB  "

@@ -260,7 +260,7 @@ def _process_image(data: bytes, formats: list[str], original_sha256: str, *, max
         photo = _downscale(_to_rgb(im), long_side)
         if orientation in ORIENTATION_TRANSPOSE:
             photo = photo.transpose(ORIENTATION_TRANSPOSE[orientation])
-        served = _encode_jpeg(photo, JPEG_QUALITY, progressive=True)
+        served = _encode_jpeg(photo, JPEG_QUALITY, progressive=False)  # 5x cheaper to encode than progressive
         thumb = photo.copy()
         thumb.thumbnail((thumb_side, thumb_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
         thumbnail = _encode_jpeg(thumb, THUMBNAIL_QUALITY, progressive=False)

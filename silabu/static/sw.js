@@ -9,7 +9,7 @@ const PAGE_CACHE = "silabu-pages";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(STATIC_CACHE)
-    .then((cache) => cache.addAll(ASSETS.map((url) => new Request(url, {cache: "reload"}))))
+    .then((cache) => cache.addAll(ASSETS))
     .then(() => self.skipWaiting()));
 });
 
