@@ -16,3 +16,14 @@ accesslog = "-"
 errorlog = "-"
 # Request bodies are never logged; form fields (passwords) do not appear in the access log format.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201
+    """Warm what every worker computes once (the holiday calendar) before it takes its first request."""
+    from datetime import date
+
+    from silabu.catalog.calendar import national_holidays
+
+    year = date.today().year
+    for y in (year - 1, year, year + 1):
+        national_holidays(y)

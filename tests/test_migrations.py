@@ -61,3 +61,24 @@ def test_migrations_downgrade_to_empty_and_up_again(empty_database_url, tmp_path
     assert _diff(app) == []
     with app.app_context():
         db.engine.dispose()
+
+
+def test_migrations_step_from_every_earlier_revision(empty_database_url, tmp_path):
+    """An installation at any earlier revision upgrades cleanly, one revision at a time, and back."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True,
+                      "UPLOAD_DIR": str(tmp_path)})
+    with app.app_context():
+        config = current_app.extensions["migrate"].migrate.get_config()
+        revisions = [r.revision for r in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+        assert revisions[0] == "0001"
+        for rev in revisions:
+            upgrade(revision=rev)
+        for rev in reversed(revisions[:-1]):
+            downgrade(revision=rev)
+        upgrade()
+    assert _diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
