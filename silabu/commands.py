@@ -13,7 +13,8 @@ from silabu.extensions import db
 
 
 def register(app: Flask) -> None:
-    for command in (create_user_cmd, import_users_cmd, import_output_codes_cmd, import_indicators_cmd, demo_data_cmd):
+    for command in (create_user_cmd, deactivate_user_cmd, activate_user_cmd, reset_password_cmd, import_users_cmd,
+                    import_output_codes_cmd, import_indicators_cmd, demo_data_cmd):
         app.cli.add_command(command)
     from jobs.cli import jobs_cli
     from silabu.lkj.commands import lkj_cli
@@ -59,6 +60,51 @@ def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, go
     click.echo(f"Pengguna dibuat: {user.login_name} ({user.name}), id {user.id}")
     if password is None:
         click.echo(f"Kata sandi awal (wajib diganti saat masuk pertama): {initial}")
+
+
+def _user_by_login(login: str):  # noqa: ANN202
+    from silabu.accounts.services import find_login
+
+    user = find_login(login)
+    if user is None:
+        _fail(f"pengguna '{login}' tidak ditemukan (isi NIP atau nama pengguna).")
+    return user
+
+
+@click.command("deactivate-user")
+@click.argument("login")
+def deactivate_user_cmd(login):  # noqa: ANN001
+    """Nonaktifkan akun (NIP atau nama pengguna): sesi dan tokennya berakhir, datanya tetap."""
+    from silabu.accounts.services import set_active
+
+    user = _user_by_login(login)
+    set_active(user, False)
+    db.session.commit()
+    click.echo(f"Akun {user.login_name} ({user.name}) dinonaktifkan.")
+
+
+@click.command("activate-user")
+@click.argument("login")
+def activate_user_cmd(login):  # noqa: ANN001
+    """Aktifkan kembali akun yang dinonaktifkan."""
+    from silabu.accounts.services import set_active
+
+    user = _user_by_login(login)
+    set_active(user, True)
+    db.session.commit()
+    click.echo(f"Akun {user.login_name} ({user.name}) aktif kembali.")
+
+
+@click.command("reset-password")
+@click.argument("login")
+def reset_password_cmd(login):  # noqa: ANN001
+    """Atur ulang kata sandi: kata sandi sementara dicetak sekali dan wajib diganti saat masuk."""
+    from silabu.accounts.services import reset_password
+
+    user = _user_by_login(login)
+    password = reset_password(user)
+    db.session.commit()
+    click.echo(f"Kata sandi sementara {user.login_name} (wajib diganti saat masuk): {password}")
 
 
 def _read(path: str) -> list[dict[str, str]]:
