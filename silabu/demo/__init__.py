@@ -120,7 +120,20 @@ def _demo_entries(today: date) -> int:
         if period == before_last:
             for unit_id, head in heads.items():
                 verification.close_month(head.unit, period, head)
+            _finalized_packet(period)
     return count
+
+
+def _finalized_packet(period: str) -> None:
+    """Two months back went through its pleno: a final packet so the pleno and LKj pages show figures."""
+    from silabu.pleno import services as pleno
+
+    rendatin = next(u for u in db.session.scalars(select(User).order_by(User.id)) if u.has_role(Role.RENDATIN))
+    packet = pleno.build_packet(period, rendatin)
+    year, month = (int(x) for x in period.split("-"))
+    last_day = MonthCalendar(year, month).last
+    pleno_day = last_day + timedelta(days=10)
+    pleno.finalize(packet, rendatin, f"{month}/PL.01-BA/3319/{year}", pleno_day, "Disetujui dalam Rapat Pleno.")
 
 
 def _return_a_few(period: str, heads: dict[int, User], rng: random.Random) -> None:

@@ -1,0 +1,37 @@
+"""`flask demo-data`: the demo organisation and three months of realistic work, safe to run twice."""
+from __future__ import annotations
+
+import time_machine
+from sqlalchemy import func, select
+
+
+@time_machine.travel("2026-11-18 09:00 +07:00", tick=False)
+def test_demo_data_fills_every_page_and_can_run_twice(app, db):
+    from silabu.accounts.models import User
+    from silabu.entries.models import Entry, EntryStatus
+    from silabu.evidence.models import Evidence
+    from silabu.pleno.models import Packet, PacketStatus
+    from silabu.verification.models import UnitMonth
+
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["demo-data"])
+    assert r.exit_code == 0, r.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 28
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None and admin.has_role("admin") and not admin.must_change_password
+    by_period = dict(db.session.execute(select(Entry.period, func.count()).group_by(Entry.period)).all())
+    assert set(by_period) == {"2026-09", "2026-10", "2026-11"}
+    statuses = {s for (s,) in db.session.execute(select(Entry.status).where(Entry.period == "2026-11").distinct())}
+    assert {EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.RETURNED} <= statuses
+    assert db.session.scalar(select(func.count()).select_from(Entry).where(
+        Entry.period == "2026-10", Entry.status == EntryStatus.SUBMITTED)) == 0, "last month can be closed"
+    assert db.session.scalar(select(func.count()).select_from(UnitMonth).where(
+        UnitMonth.period == "2026-10", UnitMonth.is_closed.is_(True))) == 0, "last month stays open"
+    assert db.session.scalar(select(Packet.status).where(Packet.period == "2026-09")) == PacketStatus.FINAL
+    assert db.session.scalar(select(func.count()).select_from(Evidence)) > 0
+    total = sum(by_period.values())
+
+    r = runner.invoke(args=["demo-data"])
+    assert r.exit_code == 0, r.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 28
+    assert db.session.scalar(select(func.count()).select_from(Entry)) == total
