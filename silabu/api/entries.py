@@ -104,6 +104,7 @@ def get_entry(entry_id: int):
 @login_required
 def patch_entry(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
+    services.assert_owner(entry, current_user)  # only the owner edits: refused before the body is read
     data = json_body()
     services.update_entry(entry, current_user, {k: data[k] for k in ENTRY_FIELDS if k in data})
     db.session.commit()

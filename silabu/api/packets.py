@@ -34,8 +34,7 @@ def _body_version(data: dict) -> int | None:
 @api_bp.route("/packets")
 @login_required
 def list_packets():
-    if not services.can_view(current_user):
-        raise NotFound("Paket pleno tidak ditemukan.")
+    services.assert_may_view(current_user)
     year = request.args.get("year", type=int)
     if year is None:
         from silabu.accounts.org import today_for
@@ -60,21 +59,22 @@ def build_packet(month: str):
 @api_bp.route("/packets/<month>")
 @login_required
 def get_packet(month: str):
+    services.assert_may_view(current_user)
     return ok(services.packet_json(services.get_packet_for(current_user, month, _version_arg())))
 
 
 @api_bp.route("/packets/<month>/versions")
 @login_required
 def packet_versions(month: str):
+    services.assert_may_view(current_user)
     services.check_period(month)
-    if not services.can_view(current_user):
-        raise NotFound("Paket pleno tidak ditemukan.")
     return ok({"month": month, "items": [services.packet_json(p) for p in services.packet_versions(month)]})
 
 
 @api_bp.route("/packets/<month>/present", methods=["POST"])
 @login_required
 def present_packet(month: str):
+    services.assert_may_manage(current_user)
     data = json_body()
     packet = services.get_packet_for(current_user, month, _body_version(data))
     services.mark_presented(packet, current_user)
@@ -85,6 +85,7 @@ def present_packet(month: str):
 @api_bp.route("/packets/<month>/finalize", methods=["POST"])
 @login_required
 def finalize_packet(month: str):
+    services.assert_may_manage(current_user)
     data = json_body()
     packet = services.get_packet_for(current_user, month, _body_version(data))
     services.finalize(packet, current_user, data.get("berita_acara_number"), data.get("pleno_date"),

@@ -99,16 +99,16 @@ def _unit_month_json(unit: Unit, period: str) -> dict:
 @api_bp.route("/verification/queue")
 @login_required
 def verification_queue():
-    period = _month(request.args.get("month"))
-    status = request.args.get("status", "submitted")
-    if status not in ("submitted", "all"):
-        raise ValidationFailed({"status": "status harus 'submitted' atau 'all'."})
     unit_id = None
     if request.args.get("unit"):
         unit_id = services.unit_for_viewer(current_user, request.args["unit"]).id
     scope = services.scope_for(current_user)
     if unit_id is None and not scope.is_verifier and not scope.head_unit_ids:
         raise Forbidden("Antrean verifikasi hanya untuk Kepala Sub Bagian, Plh/Plt, atau Sekretaris.")
+    period = _month(request.args.get("month"))
+    status = request.args.get("status", "submitted")
+    if status not in ("submitted", "all"):
+        raise ValidationFailed({"status": "status harus 'submitted' atau 'all'."})
     q = services.queue(current_user, period, unit_id=unit_id)
     groups = [g for g in q.groups if g.can_verify]
     return ok({"month": period, "window": {"opens": q.window[0].isoformat(), "closes": q.window[1].isoformat()},
@@ -121,6 +121,7 @@ def verification_queue():
 @login_required
 def verify_entry(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
+    services.assert_may_verify(entry, current_user)
     version = _expected_version(json_body())
     return _act(entry, lambda: services.verify_entry(entry, current_user, expected_version=version))
 
@@ -129,6 +130,7 @@ def verify_entry(entry_id: int):
 @login_required
 def return_entry(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
+    services.assert_may_verify(entry, current_user)
     data = json_body()
     version = _expected_version(data)
     note = data.get("note")
@@ -140,10 +142,10 @@ def return_entry(entry_id: int):
 @api_bp.route("/verification/<int:user_id>/<month>/verify-all", methods=["POST"])
 @login_required
 def verify_all(user_id: int, month: str):
-    period = services.check_period(month)
     owner = db.session.get(User, user_id)
     if owner is None:
         raise NotFound("Pegawai tidak ditemukan.")
+    period = month  # services.verify_all refuses first, then checks the month
     try:
         count = services.verify_all(owner, period, current_user)
         db.session.commit()
@@ -163,16 +165,16 @@ def verify_all(user_id: int, month: str):
 @api_bp.route("/verification/<unit_code>/<month>", methods=["GET"])
 @login_required
 def unit_month(unit_code: str, month: str):
-    period = services.check_period(month)
     unit = services.unit_for_viewer(current_user, unit_code)
+    period = services.check_period(month)
     return ok(_unit_month_json(unit, period))
 
 
 @api_bp.route("/verification/<unit_code>/<month>/close", methods=["POST"])
 @login_required
 def close_month(unit_code: str, month: str):
-    period = services.check_period(month)
     unit = services.unit_for_viewer(current_user, unit_code)
+    period = month  # services.close_month refuses first, then checks the month
     services.close_month(unit, period, current_user)
     db.session.commit()
     return ok(_unit_month_json(unit, period))
@@ -181,8 +183,9 @@ def close_month(unit_code: str, month: str):
 @api_bp.route("/verification/<unit_code>/<month>/reopen", methods=["POST"])
 @login_required
 def reopen_month(unit_code: str, month: str):
-    period = services.check_period(month)
     unit = services.unit_for_viewer(current_user, unit_code)
+    services.assert_may_reopen(current_user, unit)
+    period = services.check_period(month)
     reason = json_body().get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ValidationFailed({"reason": "Alasan harus berupa teks."})
@@ -201,16 +204,16 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 @api_bp.route("/verification/<unit_code>/<month>/export.xlsx")
 @login_required
 def export_xlsx(unit_code: str, month: str):
-    period = services.check_period(month)
-    report = services.month_report(services.unit_for_viewer(current_user, unit_code), period, current_user)
+    unit = services.unit_for_viewer(current_user, unit_code)
+    report = services.month_report(unit, month, current_user)  # refuses first, then checks the month
     return _download(exports.month_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx"))
 
 
 @api_bp.route("/verification/<unit_code>/<month>/export.pdf")
 @login_required
 def export_pdf(unit_code: str, month: str):
-    period = services.check_period(month)
-    report = services.month_report(services.unit_for_viewer(current_user, unit_code), period, current_user)
+    unit = services.unit_for_viewer(current_user, unit_code)
+    report = services.month_report(unit, month, current_user)  # refuses first, then checks the month
     return _download(exports.month_pdf(report), exports.PDF_TYPE, exports.filename(report, "pdf"))
 
 
@@ -261,12 +264,11 @@ def _date_field(data: dict, key: str) -> date | None:
 @api_bp.route("/delegations", methods=["POST"])
 @login_required
 def create_delegation():
+    services.assert_may_delegate(current_user)
     data = json_body()
     unit = services.unit_by_code(str(data.get("unit") or "")) if data.get("unit") else None
     person = db.session.get(User, int(data["delegate_id"])) if str(data.get("delegate_id") or "").isdigit() else None
     if unit is None or person is None:
-        if not current_user.has_role(Role.SEKRETARIS, Role.ADMIN):
-            raise Forbidden("Hanya admin atau Sekretaris yang dapat menunjuk Plh/Plt verifikator.")
         fields = {}
         if unit is None:
             fields["unit"] = "Kode unit wajib diisi."

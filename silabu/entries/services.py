@@ -255,6 +255,9 @@ def delete_entry(entry: Entry, actor: User) -> None:
 
     for ev in list(entry.evidence):  # their files go once the deletion is committed
         delete_evidence(ev, actor)
+    # The collection still holds the rows just deleted: forget it, so the delete cascade (which reloads it,
+    # now empty) does not delete them a second time.
+    db.session.expire(entry, ["evidence"])
     audit.record("entry.delete", entry, actor=actor, before=_snapshot(entry))
     db.session.delete(entry)
     db.session.flush()

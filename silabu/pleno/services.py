@@ -55,6 +55,19 @@ def _require_manager(actor: User | None) -> None:
         raise Forbidden("Hanya Rendatin, Sekretaris, atau admin yang dapat mengelola paket pleno.")
 
 
+def assert_may_view(user: User | None) -> None:
+    """Packets do not exist for those who may not see them (404), whatever else the request says."""
+    if not can_view(user):
+        raise NotFound("Paket pleno tidak ditemukan.")
+
+
+def assert_may_manage(user: User) -> None:
+    """A request's user about to change a packet: 404 when they may not see packets, 403 when they only read them
+    (the Ketua). Checked before the request's body or parameters are looked at."""
+    assert_may_view(user)
+    _require_manager(user)
+
+
 def check_period(period: str) -> str:
     try:
         parse_period(period)
@@ -95,9 +108,8 @@ def get_packet(period: str, version: int | None = None) -> Packet:
 
 
 def get_packet_for(user: User, period: str, version: int | None = None) -> Packet:
-    """As ``get_packet``, but 404 for those who may not see packets."""
-    if not can_view(user):
-        raise NotFound("Paket pleno tidak ditemukan.")
+    """As ``get_packet``, but 404 for those who may not see packets (before the month is looked at)."""
+    assert_may_view(user)
     return get_packet(period, version)
 
 
@@ -153,9 +165,11 @@ def status_label(packet: Packet | None) -> str:
 
 # --- building ----------------------------------------------------------------------------------------------------------
 def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None) -> Packet:
-    """Compile the month and publish it as version N+1 (flushed; the caller commits)."""
-    check_period(period)
+    """Compile the month and publish it as version N+1 (flushed; the caller commits).
+
+    Someone who may not build is refused (403) before the month is looked at."""
     _require_manager(actor)
+    check_period(period)
     latest = latest_packet(period)
     if latest is not None and latest.status == PacketStatus.FINAL:
         raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang.", code="packet_final")

@@ -172,7 +172,10 @@ def unit_for_viewer(user: User, unit_code: str, *, on_date: date | None = None) 
     return unit
 
 
-def _assert_may_verify(entry: Entry, verifier: User, on_date: date) -> None:
+def assert_may_verify(entry: Entry, verifier: User, on_date: date | None = None) -> None:
+    """Forbidden when ``verifier`` sees the entry but may not verify it (their own, or not their unit); NotFound
+    when they may not even see it. Callers check this before reading anything else of the request."""
+    on_date = on_date or today_for(verifier)
     if can_verify_entry(verifier, entry, on_date):
         return
     if entry.user_id == verifier.id and verifier.has_role(Role.KASUBAG):
@@ -223,7 +226,7 @@ def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None =
                  on_date: date | None = None) -> Entry:
     """Mark a submitted entry verified."""
     on_date = on_date or today_for(verifier)
-    _assert_may_verify(entry, verifier, on_date)
+    assert_may_verify(entry, verifier, on_date)
     _assert_unlocked(entry)
     _assert_version(entry, expected_version)
     _assert_submitted(entry, "diverifikasi")
@@ -238,7 +241,7 @@ def return_entry(entry: Entry, verifier: User, note: str, *, expected_version: i
                  on_date: date | None = None) -> Entry:
     """Send a submitted entry back to its ASN with a note saying what to fix."""
     on_date = on_date or today_for(verifier)
-    _assert_may_verify(entry, verifier, on_date)
+    assert_may_verify(entry, verifier, on_date)
     _assert_unlocked(entry)
     _assert_version(entry, expected_version)
     _assert_submitted(entry, "dikembalikan")
@@ -261,8 +264,10 @@ def return_entry(entry: Entry, verifier: User, note: str, *, expected_version: i
 # ---------- one ASN-month ----------
 
 def verify_all(owner: User, period: str, verifier: User, *, on_date: date | None = None) -> int:
-    """Verify every submitted entry of ``owner`` in ``period`` that ``verifier`` may verify; returns how many."""
-    check_period(period)
+    """Verify every submitted entry of ``owner`` in ``period`` that ``verifier`` may verify; returns how many.
+
+    Someone who may not verify ``owner`` is refused (403/404) whatever ``period`` says; the month is checked after.
+    """
     on_date = on_date or today_for(verifier)
     scope = Scope(verifier, on_date)
     entries = list(db.session.scalars(select(Entry).where(Entry.user_id == owner.id, Entry.period == period)
@@ -276,6 +281,7 @@ def verify_all(owner: User, period: str, verifier: User, *, on_date: date | None
         if any(scope.full_view(uid) for uid in unit_ids):
             raise Forbidden("Anda bukan verifikator entri ASN ini.", code="not_verifier")
         raise NotFound("Pegawai tidak ditemukan.")
+    check_period(period)
     closed = {uid for uid in {e.unit_id for e in mine} if month_is_closed(uid, period)}
     if closed:
         raise Conflict(f"Bulan {bulan(period)} unit ini sudah ditutup; entri terkunci.", code="month_closed")
@@ -329,11 +335,21 @@ def can_close(actor: User, unit: Unit, on_date: date) -> bool:
             or actor.has_role(Role.ADMIN))
 
 
-def _may_close(actor: User, unit: Unit, on_date: date) -> None:
-    if can_close(actor, unit, on_date):
+def assert_may_close(actor: User, unit: Unit, on_date: date | None = None) -> None:
+    """Close: the unit's Kasubag, its Plh/Plt, or an admin; the Sekretaris (who sees the unit) gets 403, others 404."""
+    if can_close(actor, unit, on_date or today_for(actor)):
         return
     if actor.has_role(Role.SEKRETARIS):
         raise Forbidden("Penutupan bulan dilakukan oleh Kepala Sub Bagian unit (atau Plh/Plt-nya).")
+    raise NotFound("Unit tidak ditemukan.")
+
+
+def assert_may_reopen(actor: User, unit: Unit, on_date: date | None = None) -> None:
+    """Reopen: the same people as close; checked before the reason or the month is looked at."""
+    if can_close(actor, unit, on_date or today_for(actor)):
+        return
+    if actor.has_role(Role.SEKRETARIS):
+        raise Forbidden("Pembukaan kembali dilakukan oleh Kepala Sub Bagian unit atau admin.")
     raise NotFound("Unit tidak ditemukan.")
 
 
@@ -349,9 +365,9 @@ class CloseReport:
 
 def close_month(unit: Unit, period: str, actor: User, *, on_date: date | None = None) -> UnitMonth:
     """Close the unit-month: nothing may be left submitted; every entry of it is locked."""
-    check_period(period)
     today = on_date or today_for(actor)
-    _may_close(actor, unit, today)
+    assert_may_close(actor, unit, today)
+    check_period(period)
     opens, _closes = verification_window(period)
     if today < opens:
         raise Conflict(f"Bulan {bulan(period)} belum dapat ditutup sebelum hari kerja terakhirnya "
@@ -409,12 +425,9 @@ def close_report(unit: Unit, period: str) -> CloseReport:
 
 def reopen_month(unit: Unit, period: str, actor: User, reason: str, *, on_date: date | None = None) -> UnitMonth:
     """Reopen a closed unit-month (the Kasubag, its Plh/Plt, or an admin) with a reason; entries unlock."""
-    check_period(period)
     today = on_date or today_for(actor)
-    if not can_close(actor, unit, today):
-        if actor.has_role(Role.SEKRETARIS):
-            raise Forbidden("Pembukaan kembali dilakukan oleh Kepala Sub Bagian unit atau admin.")
-        raise NotFound("Unit tidak ditemukan.")
+    assert_may_reopen(actor, unit, today)
+    check_period(period)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": "Alasan membuka kembali wajib diisi."})
@@ -515,7 +528,6 @@ def queue(verifier: User, period: str, *, unit_id: int | None = None, on_date: d
     own entries, which the Sekretaris verifies). ``owner_id`` loads the entries of that ASN only (the
     pages show one ASN at a time); the counts always cover everyone.
     """
-    check_period(period)
     on_date = on_date or today_for(verifier)
     scope = Scope(verifier, on_date)
     if unit_id is not None:
@@ -525,6 +537,7 @@ def queue(verifier: User, period: str, *, unit_id: int | None = None, on_date: d
     else:
         unit_ids = [u.id for u in scope.units() if u.id in scope.unit_ids or u.id in scope.head_unit_ids]
         readonly_groups = False
+    check_period(period)
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.code))}
 
     year, month = parse_period(period)
@@ -823,7 +836,8 @@ def notify_overdue(today: date) -> int:
 
 # ---------- acting verifiers (Plh/Plt) ----------
 
-def _may_delegate(actor: User) -> None:
+def assert_may_delegate(actor: User) -> None:
+    """Plh/Plt are appointed and revoked by an admin or the Sekretaris only (403 for everyone else)."""
     if not actor.has_role(Role.ADMIN, Role.SEKRETARIS):
         raise Forbidden("Hanya admin atau Sekretaris yang dapat menunjuk Plh/Plt verifikator.")
 
@@ -831,7 +845,7 @@ def _may_delegate(actor: User) -> None:
 def delegate(unit: Unit, delegate_user: User, start_date: date, end_date: date, actor: User, kind: str = "Plh",
              reason: str = "") -> Delegation:
     """Let ``delegate_user`` verify ``unit`` from ``start_date`` to ``end_date`` (inclusive) as Plh/Plt."""
-    _may_delegate(actor)
+    assert_may_delegate(actor)
     errors: dict[str, str] = {}
     kind = (kind or "Plh").strip().capitalize()
     if kind not in DELEGATION_KINDS:
@@ -874,7 +888,7 @@ def delegate(unit: Unit, delegate_user: User, start_date: date, end_date: date, 
 
 def revoke_delegation(delegation: Delegation, actor: User) -> Delegation:
     """End a delegation now; actions already taken under it stay as recorded."""
-    _may_delegate(actor)
+    assert_may_delegate(actor)
     if delegation.revoked_at is not None:
         raise Conflict("Penunjukan ini sudah dicabut.", code="already_revoked")
     delegation.revoked_at = utcnow()
@@ -940,6 +954,7 @@ def month_report(unit: Unit, period: str, viewer: User, *, on_date: date | None 
     scope = Scope(viewer, on_date)
     if not scope.full_view(unit.id):
         raise NotFound("Unit tidak ditemukan.")
+    check_period(period)
     q = queue(viewer, period, unit_id=unit.id, on_date=on_date, readonly_groups=True, load_entries=False)
     verified = list(db.session.scalars(select(Entry).where(Entry.unit_id == unit.id, Entry.period == period,
                                                            Entry.status == EntryStatus.VERIFIED)
@@ -969,5 +984,6 @@ __all__ = [
     "queue", "verification_window", "oversight", "notify_window_opened", "notify_overdue", "delegate",
     "revoke_delegation", "Scope", "scope_for", "unit_for_viewer", "close_report", "month_report", "histories",
     "entry_history", "action_label", "delegations", "get_delegation", "check_period", "unit_counts", "can_close",
-    "fill_entries", "default_period", "overdue_unit_months", "waiting_by_period",
+    "fill_entries", "default_period", "overdue_unit_months", "waiting_by_period", "assert_may_verify",
+    "assert_may_close", "assert_may_reopen", "assert_may_delegate",
 ]

@@ -70,8 +70,8 @@ def index():
 @login_required
 def queue_page(unit_code: str, period: str):
     today = today_for(current_user)
-    services.check_period(period)
     unit = services.unit_for_viewer(current_user, unit_code, on_date=today)
+    services.check_period(period)
     q = services.queue(current_user, period, unit_id=unit.id, on_date=today, readonly_groups=True,
                        load_entries=False)
     selected = q.group(request.args.get("asn", type=int) or 0) or q.next_waiting() or (q.groups[0] if q.groups
@@ -172,13 +172,12 @@ def return_(entry_id: int):
 @bp.route("/<unit_code>/<period>/asn/<int:user_id>/verifikasi-semua", methods=["POST"])
 @login_required
 def verify_all(unit_code: str, period: str, user_id: int):
-    services.check_period(period)
     unit = services.unit_for_viewer(current_user, unit_code)
     owner = db.session.get(User, user_id)
     if owner is None:
         abort(404)
     try:
-        count = services.verify_all(owner, period, current_user)
+        count = services.verify_all(owner, period, current_user)  # refuses first, then checks the month
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -200,10 +199,9 @@ def verify_all(unit_code: str, period: str, user_id: int):
 @bp.route("/<unit_code>/<period>/tutup", methods=["POST"])
 @login_required
 def close(unit_code: str, period: str):
-    services.check_period(period)
     unit = services.unit_for_viewer(current_user, unit_code)
     try:
-        services.close_month(unit, period, current_user)
+        services.close_month(unit, period, current_user)  # refuses first, then checks the month
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -222,8 +220,13 @@ def close(unit_code: str, period: str):
 @bp.route("/<unit_code>/<period>/buka-kembali", methods=["GET", "POST"])
 @login_required
 def reopen(unit_code: str, period: str):
-    services.check_period(period)
     unit = services.unit_for_viewer(current_user, unit_code)
+    today = today_for(current_user)
+    if request.method == "POST":
+        services.assert_may_reopen(current_user, unit, today)
+    elif not services.can_close(current_user, unit, today):
+        abort(403)
+    services.check_period(period)
     errors: dict[str, str] = {}
     reason = ""
     if request.method == "POST":
@@ -241,16 +244,13 @@ def reopen(unit_code: str, period: str):
             db.session.commit()
             flash(f"Bulan {bulan(period)} {unit.name} dibuka kembali.", "success")
             return redirect(_queue_url(unit.code, period))
-    elif not services.can_close(current_user, unit, today_for(current_user)):
-        abort(403)
     return render_template("verification/reopen.html", unit=unit, period=period, errors=errors, reason=reason,
                            unit_month=services.get_unit_month(unit.id, period)), 422 if errors else 200
 
 
 def _report(unit_code: str, period: str) -> services.MonthReport:
-    services.check_period(period)
     unit = services.unit_for_viewer(current_user, unit_code)
-    return services.month_report(unit, period, current_user)
+    return services.month_report(unit, period, current_user)  # refuses first, then checks the month
 
 
 @bp.route("/<unit_code>/<period>/data-kinerja.xlsx")
