@@ -283,7 +283,7 @@ def test_acting_on_a_locked_month_is_a_conflict(unit_month, make_asn, make_entry
         services.verify_all(ani, NOV, kasubag)
     with pytest.raises(Conflict) as exc:
         services.return_entry(made["ani"][0], kasubag, "x")
-    assert exc.value.code == "month_closed"
+    assert exc.value.code == "entry_locked"
     with pytest.raises(Conflict):
         services.close_month(unit, NOV, kasubag)
 

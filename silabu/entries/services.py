@@ -217,10 +217,15 @@ def month_is_closed(unit_id: int, period: str) -> bool:
                                                                      UnitMonth.period == period)))
 
 
-def assert_editable(entry: Entry) -> None:
-    """The one place that says whether an entry (or its evidence) may change."""
+def assert_unlocked(entry: Entry) -> None:
+    """A closed unit-month locks every entry in it, for the ASN and the verifier alike."""
     if entry.is_locked or month_is_closed(entry.unit_id, entry.period):
         raise Conflict("Bulan entri ini sudah ditutup; entri terkunci dan tidak dapat diubah.", code="entry_locked")
+
+
+def assert_editable(entry: Entry) -> None:
+    """The one place that says whether an entry (or its evidence) may change."""
+    assert_unlocked(entry)
     if entry.status == EntryStatus.VERIFIED:
         raise Conflict("Entri sudah diverifikasi dan tidak dapat diubah.", code="entry_verified")
     if entry.status == EntryStatus.SUBMITTED:

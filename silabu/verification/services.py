@@ -31,6 +31,7 @@ from silabu.core.clock import parse_period, period_of, previous_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.formatting import bulan, tanggal
 from silabu.entries.models import NOTE_MAX, STATUS_LABELS, Entry, EntryStatus
+from silabu.entries.services import assert_unlocked, month_is_closed
 from silabu.extensions import db
 from silabu.notifications.services import notify
 from silabu.verification.models import UnitMonth
@@ -81,11 +82,6 @@ def _version_conflict(entry: Entry, message: str | None = None) -> Conflict:
 def _refreshed(entry: Entry) -> Entry:
     db.session.refresh(entry)
     return entry
-
-
-def month_is_closed(unit_id: int, period: str) -> bool:
-    return bool(db.session.scalar(select(UnitMonth.is_closed).where(UnitMonth.unit_id == unit_id,
-                                                                     UnitMonth.period == period)))
 
 
 def get_unit_month(unit_id: int, period: str) -> UnitMonth | None:
@@ -186,11 +182,6 @@ def assert_may_verify(entry: Entry, verifier: User, on_date: date | None = None)
     raise NotFound("Entri tidak ditemukan.")
 
 
-def _assert_unlocked(entry: Entry) -> None:
-    if entry.is_locked or month_is_closed(entry.unit_id, entry.period):
-        raise Conflict(f"Bulan {bulan(entry.period)} unit ini sudah ditutup; entri terkunci.", code="month_closed")
-
-
 def _assert_version(entry: Entry, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != entry.version:
         raise _version_conflict(entry)
@@ -227,7 +218,7 @@ def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None =
     """Mark a submitted entry verified."""
     on_date = on_date or today_for(verifier)
     assert_may_verify(entry, verifier, on_date)
-    _assert_unlocked(entry)
+    assert_unlocked(entry)
     _assert_version(entry, expected_version)
     _assert_submitted(entry, "diverifikasi")
     behalf = _on_behalf_of(verifier, entry.unit, on_date)
@@ -242,7 +233,7 @@ def return_entry(entry: Entry, verifier: User, note: str, *, expected_version: i
     """Send a submitted entry back to its ASN with a note saying what to fix."""
     on_date = on_date or today_for(verifier)
     assert_may_verify(entry, verifier, on_date)
-    _assert_unlocked(entry)
+    assert_unlocked(entry)
     _assert_version(entry, expected_version)
     _assert_submitted(entry, "dikembalikan")
     note = str(note or "").strip()
