@@ -295,7 +295,8 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # ---- API: entries and evidence ----
     "api.create_entry": {"POST": E(logged_in())},
     # someone else's month answers 200 with only what the caller may see (checked by SECRETS)
-    "api.list_entries": {"GET": E(logged_in(200), variants=({"?user_id": "@user_id:owner", "?month": "2026-10"},))},
+    "api.list_entries": {"GET": E(logged_in(200), others=(
+        ({"?user_id": "@user_id:owner", "?month": "2026-10"}, allow(ENTRY_READERS, deny=404)),))},
     "api.get_entry": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED, variants=(DRAFT,),
                                others=((HEAD_ENTRY, allow(HEAD_READERS, deny=404)),))},
     "api.patch_entry": {"PATCH": E(allow(OWNER, deny=404), args=DRAFT)},
@@ -434,6 +435,4 @@ DEBATABLE = {
                          "unit's verification queue page and in the audit log, and may close/reopen unit-months",
     "pleno for admin": "the admin may build, present and finalize pleno packets (pleno.services.MANAGE_ROLES)",
     "LKj for every Kasubag": "any unit's Kasubag reads the LKj pages (lkj.services.LKJ_VIEW_ROLES)",
-    "api.list_entries?user_id=": "an unknown user id answers 404, a known one whose entries the caller may not "
-                                 "see answers 200 with no items: whether a user id exists can be told apart",
 }

@@ -122,7 +122,9 @@ def test_another_asn_never_sees_or_touches_an_entry(client, make_asn, api_token)
     assert client.patch(f"/api/v1/entries/{eid}", json={"activity": "x"}, headers=hb).status_code == 404
     assert client.delete(f"/api/v1/entries/{eid}", headers=hb).status_code == 404
     assert client.post(f"/api/v1/entries/{eid}/submit", headers=hb).status_code == 404
-    assert client.get(f"/api/v1/entries?month=2026-11&user_id={a.id}", headers=hb).json["items"] == []
+    # Another person's list and an unknown user id answer alike: whether a user id exists is not told.
+    assert client.get(f"/api/v1/entries?month=2026-11&user_id={a.id}", headers=hb).status_code == 404
+    assert client.get("/api/v1/entries?month=2026-11&user_id=999999", headers=hb).status_code == 404
     assert client.get(f"/api/v1/entries/{eid}", headers=ha).status_code == 200
 
 

@@ -74,6 +74,15 @@ def can_verify_entry(user: User, entry, on_date: date) -> bool:  # noqa: ANN001
     return entry.unit_id in verifier_unit_ids(user, on_date)
 
 
+def can_view_entries_of(viewer: User, owner: User, on_date: date) -> bool:
+    """Whether ``viewer`` may list ``owner``'s entries at all (each entry is still checked on its own)."""
+    if viewer.id == owner.id or viewer.has_role(Role.SEKRETARIS):
+        return True
+    if is_unit_head(owner, owner.unit_id):
+        return head_verifier_for(owner.unit, viewer)
+    return owner.unit_id in verifier_unit_ids(viewer, on_date)
+
+
 def can_view_entry(user: User, entry, on_date: date) -> bool:  # noqa: ANN001
     if entry.user_id == user.id or user.has_role(Role.SEKRETARIS):
         return True

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from silabu.accounts.access import can_view_entry
+from silabu.accounts.access import can_view_entries_of, can_view_entry
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
@@ -72,12 +72,18 @@ def create_entry():
 @api_bp.route("/entries")
 @login_required
 def list_entries():
-    month = request.args.get("month") or period_of(today_for(current_user))
+    user_id = request.args.get("user_id", type=int) or current_user.id
+    today = today_for(current_user)
+    if user_id != current_user.id:
+        # Unknown and not-yours answer alike: whether a user id exists is not told.
+        owner = db.session.get(User, user_id)
+        if owner is None or not can_view_entries_of(current_user, owner, today):
+            raise NotFound("Pengguna tidak ditemukan.")
+    month = request.args.get("month") or period_of(today)
     try:
         parse_period(month)
     except ValueError:
         raise ValidationFailed({"month": "Format bulan harus TTTT-BB."}) from None
-    user_id = request.args.get("user_id", type=int) or current_user.id
     query = (select(Entry).where(Entry.period == month, Entry.user_id == user_id)
              .options(selectinload(Entry.evidence), selectinload(Entry.output_code), selectinload(Entry.user),
                       selectinload(Entry.unit)).order_by(Entry.entry_date, Entry.id))
@@ -87,10 +93,7 @@ def list_entries():
             query = query.where(Entry.status == EntryStatus(status))
         except ValueError:
             raise ValidationFailed({"status": "Status tidak dikenal."}) from None
-    today = today_for(current_user)
     entries = [e for e in db.session.scalars(query) if can_view_entry(current_user, e, today)]
-    if user_id != current_user.id and not entries and db.session.get(User, user_id) is None:
-        raise NotFound("Pengguna tidak ditemukan.")
     return ok({"month": month, "user_id": user_id, "items": [entry_json(e) for e in entries]})
 
 
