@@ -65,13 +65,23 @@ def delegation_for(user: User, unit_id: int, on_date: date) -> Delegation | None
     return None
 
 
+def verifies(verifier: User, owner: User, unit: Unit, staff_unit_ids: set[int],
+             heads: Callable[[Unit], bool]) -> bool:
+    """The one rule of who verifies an entry of ``owner`` logged in ``unit``.
+
+    Nobody verifies their own work; a Kasubag's own entries go to the unit's head verifier (``heads``);
+    everyone else's go to whoever verifies the unit's staff (``staff_unit_ids``: Kasubag or Plh/Plt).
+    """
+    if owner.id == verifier.id:
+        return False
+    if is_unit_head(owner, unit.id):
+        return heads(unit)
+    return unit.id in staff_unit_ids
+
+
 def can_verify_entry(user: User, entry, on_date: date) -> bool:  # noqa: ANN001
-    if entry.user_id == user.id:
-        return False  # nobody verifies their own work
-    owner = entry.user
-    if owner.has_role(Role.KASUBAG) and owner.unit_id == entry.unit_id:
-        return head_verifier_for(entry.unit, user)
-    return entry.unit_id in verifier_unit_ids(user, on_date)
+    return verifies(user, entry.user, entry.unit, verifier_unit_ids(user, on_date),
+                    lambda unit: head_verifier_for(unit, user))
 
 
 def can_view_entries_of(viewer: User, owner: User, on_date: date) -> bool:
