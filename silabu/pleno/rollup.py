@@ -67,18 +67,20 @@ class Rollup:
     def summary(self) -> dict:
         """Plain numbers for Packet.summary, the API and the pages."""
         u, a = self.units, self.asn
+        # A unit without staff who log (the Sekretariat itself, usually) has no month to close.
+        staffed = u.loc[(u["asn_count"] > 0) | u["is_closed"] | (u["activities"] > 0)] if not u.empty else u
         quantities = (self.quantities.groupby("uom", observed=True)["quantity"].sum().sort_index()
                       if not self.quantities.empty else pd.Series(dtype="float64"))
-        closed = int(u["is_closed"].sum()) if not u.empty else 0
+        closed = int(staffed["is_closed"].sum()) if not staffed.empty else 0
         compliance = a["compliance"].dropna()
         missing_total = int(self.missing["entries"].sum()) if not self.missing.empty else 0
         activities = int(u["activities"].sum()) if not u.empty else 0
         data = {
             "month": self.period,
             "working_days": self.working_days,
-            "units_total": int(len(u)),
+            "units_total": int(len(staffed)),
             "units_closed": closed,
-            "units_open": [str(c) for c in u.loc[~u["is_closed"], "unit_code"]] if not u.empty else [],
+            "units_open": [str(c) for c in staffed.loc[~staffed["is_closed"], "unit_code"]] if not staffed.empty else [],
             "asn_count": int(len(a)),
             "asn_with_entries": int((a["activities"] > 0).sum()) if not a.empty else 0,
             "activities": activities,

@@ -141,7 +141,13 @@ def year_overview(year: int) -> list[dict[str, Any]]:
     for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods)).order_by(Packet.version)):
         latest[p.period] = p
         counts[p.period] = counts.get(p.period, 0) + 1
-    active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True))) or 0
+    # Units with staff who log entries: a unit without them (the Sekretariat itself) has no month to close.
+    from silabu.pleno.rollup import LOGGING_ROLES
+
+    staffed = (select(User.unit_id).join(UserRole, UserRole.user_id == User.id)
+               .where(User.is_active_account.is_(True), UserRole.role.in_(LOGGING_ROLES)))
+    active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True),
+                                                                       Unit.id.in_(staffed))) or 0
     closed = dict(db.session.execute(
         select(UnitMonth.period, func.count(UnitMonth.id)).join(Unit, Unit.id == UnitMonth.unit_id)
         .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True), Unit.is_active.is_(True))
