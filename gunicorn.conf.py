@@ -5,7 +5,7 @@ import os
 bind = os.environ.get("SILABU_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("SILABU_WORKERS", max(2, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("SILABU_THREADS", 2))
-worker_class = "gthread"
+worker_class = os.environ.get("SILABU_WORKER_CLASS", "gthread")
 timeout = 120  # packet builds and large uploads on slow links
 graceful_timeout = 30
 keepalive = 5
@@ -19,11 +19,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201
-    """Warm what every worker computes once (the holiday calendar) before it takes its first request."""
-    from datetime import date
+    """Compile templates, fill the holiday cache and open a connection before the first request."""
+    from silabu.core.warmup import warm_up
 
-    from silabu.catalog.calendar import national_holidays
-
-    year = date.today().year
-    for y in (year - 1, year, year + 1):
-        national_holidays(y)
+    if not hasattr(worker.wsgi, "jinja_env"):  # the app failed to load: gunicorn serves its error app
+        return
+    timings = warm_up(worker.wsgi)
+    worker.log.info("warm-up: %s", ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))

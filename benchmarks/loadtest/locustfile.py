@@ -56,6 +56,7 @@ NOTES = ["Lampirkan foto daftar hadir.", "Uraian kegiatan terlalu singkat; sebut
 EXPECTED_USERS = int(os.environ.get("SILABU_LOAD_USERS", "0"))
 MEASURE_SECONDS = float(os.environ.get("SILABU_LOAD_SECONDS", "60"))
 SIGNIN_OUT = os.environ.get("SILABU_LOAD_SIGNIN_OUT")
+BURST = os.environ.get("SILABU_LOAD_BURST") == "1"  # run.py --burst: every first request at the same instant
 everyone_in = Event()
 _signed_in = 0
 _environment = None
@@ -91,6 +92,11 @@ class Person(FastHttpUser):
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
         _arrived()
         everyone_in.wait()
+        # People do not all press a button in the same millisecond: each starts the working day after a
+        # think time of their own, as between any two of their actions (without it the barrier above would
+        # send all 50 first requests at once, a burst no office produces).
+        if not BURST:
+            gevent.sleep(self.wait_time())
 
     def api(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None, **kwargs):  # noqa: ANN003, ANN201
         headers = dict(self.bearer, Accept="application/json", **kwargs.pop("headers", {}))
@@ -247,4 +253,5 @@ class Rendatin(Person):
             return
         self.expect("GET", f"/pleno/{PLAN['closed']}", (200,), name="/pleno/[month]")
         self.api("GET", f"/api/v1/packets/{PLAN['closed']}", (200, 404), name="/api/v1/packets/[month]")
+
 

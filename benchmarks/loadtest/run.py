@@ -260,7 +260,11 @@ def main() -> int:
     parser.add_argument("--photos-last-month", type=int, default=1, help="entries with a photo per ASN last month")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=None, help="gunicorn threads (default: gunicorn.conf.py)")
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: gunicorn.conf.py)")
     parser.add_argument("--big-photo-share", type=float, default=0.1, help="share of uploads that are 12 MP photos")
+    parser.add_argument("--burst", action="store_true",
+                        help="start the working day with every user's first request at the same instant "
+                             "(a stress case; by default each user first thinks, as between any two actions)")
     parser.add_argument("--profile", action="store_true", help="record the gunicorn workers with py-spy")
     parser.add_argument("--strict", action="store_true", help=f"also exit 1 when overall p99 > {GOAL_P99_MS} ms")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, logs, csv)")
@@ -269,7 +273,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="silabu-load-"))
     database_url = recreate_postgres_database(args.database_url) if args.database_url else None
     server = LiveServer(tmp / "server", database_url=database_url, workers=args.workers, threads=args.threads,
-                        extra_env={"SILABU_LOGIN_MAX_ATTEMPTS": "50"})
+                        extra_env={"SILABU_LOGIN_MAX_ATTEMPTS": "50",
+                                   **({"SILABU_WORKER_CLASS": args.worker_class} if args.worker_class else {})})
     db_kind = "PostgreSQL" if server.database_url.startswith("postgres") else "SQLite"
     try:
         t0 = time.perf_counter()
@@ -290,7 +295,8 @@ def main() -> int:
         seconds = parse_seconds(args.run_time)
         signin_path = tmp / "signin.json"
         env = dict(os.environ, SILABU_LOAD_PLAN=str(plan_path), SILABU_LOAD_USERS=str(args.users),
-                   SILABU_LOAD_SECONDS=str(seconds), SILABU_LOAD_SIGNIN_OUT=str(signin_path))
+                   SILABU_LOAD_SECONDS=str(seconds), SILABU_LOAD_SIGNIN_OUT=str(signin_path),
+                   SILABU_LOAD_BURST="1" if args.burst else "0")
         # --run-time is only a safety bound: the locustfile stops the run `seconds` after the last sign-in.
         cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
                "-u", str(args.users), "-r", str(args.spawn_rate), "--run-time", f"{seconds + 180:.0f}s",
