@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from silabu.accounts.models import Role, User
 from silabu.extensions import db
+from silabu.pleno import services as pleno_services
 
 
 @dataclass
@@ -24,7 +25,7 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Verifikasi", "verification.index", "check"))
     if user.has_role(Role.SEKRETARIS):
         items.append(NavItem("Pantauan", "verification.oversight", "eye"))
-    if user.has_role(Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN):
+    if pleno_services.can_view(user):
         items.append(NavItem("Pleno", "pleno.index", "doc"))
     if user.has_role(Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KASUBAG, Role.ADMIN):
         items.append(NavItem("LKj", "lkj.index", "doc"))

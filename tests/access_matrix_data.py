@@ -79,17 +79,18 @@ OWNER = frozenset({"asn"})
 # Who reads the ASN's entry: the owner, the unit's verifiers (Kasubag, Plh on duty) and the Sekretaris.
 ENTRY_READERS = frozenset({"asn", "kasubag", "plh", "sekretaris"})
 VERIFIERS = frozenset({"kasubag", "plh"})  # of asn's entries (KUL staff)
-# Who opens the verification pages of KUL: its verifiers, the Sekretaris and the admin (oversight).
-KUL_VIEWERS = frozenset({"kasubag", "plh", "sekretaris", "admin"})
-KUL_CLOSERS = frozenset({"kasubag", "plh", "admin"})  # close/reopen the unit-month
+# Who opens the verification pages of KUL: its verifiers and the Sekretaris (oversight). The admin keeps the
+# organisation's settings (DOMAIN.md: users, units, output codes, holidays, settings), not its work.
+KUL_VIEWERS = frozenset({"kasubag", "plh", "sekretaris"})
+KUL_CLOSERS = frozenset({"kasubag", "plh"})  # close/reopen the unit-month
 OVERSEERS = holding("sekretaris", "admin")
 ADMIN = holding("admin")
-PLENO_VIEW = holding("rendatin", "sekretaris", "admin", "ketua")
-PLENO_MANAGE = holding("rendatin", "sekretaris", "admin")
+PLENO_VIEW = holding("rendatin", "sekretaris", "ketua")
+PLENO_MANAGE = holding("rendatin", "sekretaris")
 LKJ_VIEW = holding("rendatin", "sekretaris", "ketua", "kasubag", "admin")
 LKJ_MANAGE = holding("rendatin")
 LKJ_BANDS = holding("rendatin", "admin")
-QUEUE_USERS = frozenset({"kasubag", "kasubag_other", "plh", "sekretaris", "admin"})
+QUEUE_USERS = frozenset({"kasubag", "kasubag_other", "plh", "sekretaris"})
 
 
 @dataclass(frozen=True)
@@ -223,12 +224,11 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # ---- verification (pages) ----
     "verification.index": {"GET": E(allow(QUEUE_USERS))},
     "verification.queue_page": {"GET": E(allow(KUL_VIEWERS, deny=404))},
-    # the Sekretaris and the admin see the unit but verify no ordinary staff entry: 403
-    "verification.verify_all": {"POST": E(allow(VERIFIERS, deny=404, sekretaris=403, admin=403),
+    # the Sekretaris sees the unit but verifies no ordinary staff entry: 403
+    "verification.verify_all": {"POST": E(allow(VERIFIERS, deny=404, sekretaris=403),
                                           args={"user_id": "owner"},
                                           others=(({"user_id": "kasubag"},
-                                                   allow({"sekretaris"}, deny=404, kasubag=403, plh=403,
-                                                         admin=403)),))},
+                                                   allow({"sekretaris"}, deny=404, kasubag=403, plh=403)),))},
     "verification.reopen": {"GET": E(allow(KUL_CLOSERS, deny=404, sekretaris=403)),
                             "POST": E(allow(KUL_CLOSERS, deny=404, sekretaris=403))},
     "verification.export_pdf": {"GET": E(allow(KUL_VIEWERS, deny=404), download=True)},
@@ -312,9 +312,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
                                    others=((HEAD_ENTRY, HEAD_VERIFY),))},
     "api.return_entry": {"POST": E(allow(VERIFIERS, deny=404, asn=403, sekretaris=403), args=SUBMITTED,
                                    others=((HEAD_ENTRY, HEAD_VERIFY),))},
-    "api.verify_all": {"POST": E(allow(VERIFIERS, deny=404, sekretaris=403, admin=403), args={"user_id": "owner"},
+    "api.verify_all": {"POST": E(allow(VERIFIERS, deny=404, sekretaris=403), args={"user_id": "owner"},
                                  others=(({"user_id": "kasubag"},
-                                          allow({"sekretaris"}, deny=404, kasubag=403, plh=403, admin=403)),))},
+                                          allow({"sekretaris"}, deny=404, kasubag=403, plh=403)),))},
     "api.unit_month": {"GET": E(allow(KUL_VIEWERS, deny=404))},
     "api.close_month": {"POST": E(allow(KUL_CLOSERS, deny=404, sekretaris=403))},
     "api.reopen_month": {"POST": E(allow(KUL_CLOSERS, deny=404, sekretaris=403))},
@@ -330,7 +330,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.get_packet": {"GET": E(allow(PLENO_VIEW, deny=404))},
     "api.packet_versions": {"GET": E(allow(PLENO_VIEW, deny=404))},
     "api.packet_file": {"GET": E(allow(PLENO_VIEW, deny=404), download=True)},
-    # building is refused with 403 (API.md, OpenAPI: "403 Bukan Rendatin/Sekretaris/admin")
+    # building is refused with 403 (API.md, OpenAPI: "403 Bukan Rendatin/Sekretaris")
     "api.build_packet": {"POST": E(allow(PLENO_MANAGE))},
     # present/finalize: the Ketua reads packets but does not manage them (403); the rest do not see them (404)
     "api.present_packet": {"POST": E(allow(PLENO_MANAGE, deny=404, ketua=403))},
@@ -351,11 +351,10 @@ ENTRY_SECRET = "Rapat anggaran RHS-7Q4"
 NOTE_SECRET = "Pemberitahuan RHS-9K2"
 HEAD_SECRET = "Nota dinas Kasubag RHS-3M8"  # the Kasubag's own entry
 SECRETS: dict[str, frozenset[str]] = {
-    # the admin reads entry content in the audit log and in the verification queue of every unit (oversight),
-    # although the entry and evidence routes answer 404 to the admin (see DEBATABLE)
-    ENTRY_SECRET: ENTRY_READERS | {"admin"},
+    # the admin sees no entry content anywhere: not the entry routes, not the queues, not the audit log
+    ENTRY_SECRET: ENTRY_READERS,
     NOTE_SECRET: OWNER,
-    HEAD_SECRET: HEAD_READERS | {"admin"},
+    HEAD_SECRET: HEAD_READERS,
 }
 
 
@@ -431,8 +430,7 @@ DEBATABLE = {
     "entries.detail / api.get_entry / evidence (draft)": "the unit's verifiers (Kasubag, Plh) and the Sekretaris "
                                                          "read an ASN's draft before it is submitted",
     "entries.* for sekretaris / ketua / admin": "every account, also an admin-only one, may log daily entries",
-    "admin and entries": "the admin gets 404 on the entry and evidence routes but reads entry content in every "
-                         "unit's verification queue page and in the audit log, and may close/reopen unit-months",
-    "pleno for admin": "the admin may build, present and finalize pleno packets (pleno.services.MANAGE_ROLES)",
+    "admin and the audit log": "the admin reads who changed which field of an entry and when, but the values of its "
+                               "text fields, return notes and evidence names are hidden (core.audit.event_view)",
     "LKj for every Kasubag": "any unit's Kasubag reads the LKj pages (lkj.services.LKJ_VIEW_ROLES)",
 }

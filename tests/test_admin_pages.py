@@ -779,6 +779,31 @@ def test_audit_log_filters_by_action_user_and_date_and_pages(db, as_admin, admin
     assert bad.status_code == 422 and 'id="e-date_from"' in bad.get_data(as_text=True)
 
 
+def test_audit_log_shows_that_work_changed_not_what_it_says(db, as_admin, make_asn, make_kasubag, make_entry):
+    """The admin keeps settings, not the work: an entry's text, its return note and evidence names stay with
+    the owner, their verifiers and the Sekretaris. The log still shows who changed which field, and when."""
+    from silabu.entries import services as entries
+    from silabu.verification import services as verification
+    from tests.conftest import CODE
+
+    asn, kasubag = make_asn(name="Pemilik Entri"), make_kasubag()
+    entry = make_entry(asn, activity="Rapat anggaran rahasia Q7", output="Notula Q7")
+    entries.update_entry(entry, asn, {"entry_date": entry.entry_date.isoformat(), "output_code": CODE,
+                                      "activity": "Rapat anggaran rahasia Q8", "output": "Notula Q7",
+                                      "quantity": 2, "unit": "Dokumen"})
+    entries.submit_entry(entry, asn)
+    verification.return_entry(entry, kasubag, "Catatan pengembalian Q9")
+    db.session.commit()
+
+    html = as_admin.get("/admin/audit?action=entry.").get_data(as_text=True)
+    for secret in ("rahasia Q7", "rahasia Q8", "Notula Q7", "pengembalian Q9"):
+        assert secret not in html
+    assert "activity" in html and "(isi pekerjaan, tidak ditampilkan)" in html  # that it changed is visible
+    for action in ("entry.create", "entry.update", "entry.submit", "entry.return"):
+        assert f'<span class="mono">{action}</span>' in html
+    assert "returned" in html and "Pemilik Entri" in html  # status values and who acted stay readable
+
+
 def test_audit_log_is_read_only(as_admin):
     assert as_admin.post("/admin/audit").status_code == 405
 

@@ -91,7 +91,7 @@ def test_versions_list_version_parameter_and_present(client, closed_month, renda
     assert (october["status"], october["version"], october["units_closed"]) == ("presented", 2, 1)
 
 
-@pytest.mark.parametrize("roles,allowed", [("ketua", True), ("sekretaris", True), ("admin", True),
+@pytest.mark.parametrize("roles,allowed", [("ketua", True), ("sekretaris", True), ("admin", False),
                                            ("asn", False), ("asn,kasubag", False)])
 def test_packet_files_download_only_for_pleno_roles(client, closed_month, rendatin, make_user, api_token, travel,
                                                     roles, allowed):

@@ -358,7 +358,7 @@ def test_reopen_needs_a_reason_unlocks_and_is_logged(unit_month, db):
         services.reopen_month(unit, NOV, kasubag, "lagi")
 
 
-def test_reopen_is_for_the_kasubag_or_an_admin(unit_month, make_user, db):
+def test_reopen_is_for_the_kasubag_not_the_sekretaris_nor_the_admin(unit_month, make_user, db):
     kasubag, ani, budi, made = unit_month
     unit = made["ani"][0].unit
     _verify_everything(kasubag, ani, budi)
@@ -367,7 +367,9 @@ def test_reopen_is_for_the_kasubag_or_an_admin(unit_month, make_user, db):
         services.reopen_month(unit, NOV, ani, "ingin mengubah")
     with pytest.raises(Forbidden):
         services.reopen_month(unit, NOV, make_user("SEK", "sekretaris"), "ingin mengubah")
-    assert not services.reopen_month(unit, NOV, make_user("SEK", "admin"), "permintaan Kasubag").is_closed
+    with pytest.raises(NotFound):  # the admin keeps settings, not the unit's work
+        services.reopen_month(unit, NOV, make_user("SEK", "admin"), "permintaan Kasubag")
+    assert not services.reopen_month(unit, NOV, kasubag, "permintaan Kasubag").is_closed
 
 
 def test_acting_verifier_acts_in_own_name_on_behalf_of_the_unit(unit_month, make_user, make_kasubag, db):

@@ -17,6 +17,7 @@ from silabu.accounts.views import admin_bp
 from silabu.catalog.calendar import national_holidays
 from silabu.catalog.models import ClosureKind
 from silabu.catalog.services import import_indicators, import_output_codes, remove_office_day
+from silabu.core import audit
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.extensions import db
 
@@ -512,7 +513,7 @@ def audit_log():
     page = _page()
     rows, total = admin.audit_events(f, satker_timezone(current_user.unit), page=page, per_page=PER_PAGE)
     people = list(db.session.scalars(db.select(User).order_by(User.name)))
-    return render_template("admin/audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=request.args,
+    return render_template("admin/audit.html", rows=[audit.event_view(ev) for ev in rows], total=total, page=page, per_page=PER_PAGE, args=request.args,
                            errors=errors, people=people, actions=admin.audit_action_names()), 422 if errors else 200
 
 

@@ -1,4 +1,4 @@
-"""Monthly pleno packets: build, read, present, finalize, download (Rendatin, Sekretaris, admin; Ketua reads)."""
+"""Monthly pleno packets: build, read, present, finalize, download (Rendatin, Sekretaris; the Ketua reads)."""
 from __future__ import annotations
 
 from flask import request, send_file
@@ -120,7 +120,7 @@ spec("/api/v1/packets", "get", "Bulan-bulan setahun dengan status paket pleno da
      tags=["pleno"], params=[query_param("year", "integer", "tahun, bawaan: tahun ini")])
 spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai versi baru) paket pleno bulan ini",
      tags=["pleno"], params=[MONTH],
-     responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris/admin",
+     responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris",
                 "409": "Paket sudah final, atau sedang disusun proses lain", "422": "Format bulan salah"})
 spec("/api/v1/packets/{month}", "get",
      "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}",

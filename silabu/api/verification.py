@@ -321,7 +321,7 @@ spec("/api/v1/verification/{unit_code}/{month}/close", "post", "Tutup bulan unit
      tags=["verification"], params=[UNIT, MONTH],
      responses={"200": "Status bulan (closed, unsubmitted, returned)",
                 "409": "Masih ada entri diajukan (error.submitted), sudah ditutup, atau sebelum hari kerja terakhir",
-                "403": "Bukan Kepala Sub Bagian/Plh/admin"})
+                "403": "Bukan Kepala Sub Bagian/Plh"})
 spec("/api/v1/verification/{unit_code}/{month}/reopen", "post", "Buka kembali bulan unit (alasan wajib)",
      tags=["verification"], params=[UNIT, MONTH],
      body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 1000}}},

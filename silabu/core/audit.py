@@ -1,6 +1,7 @@
 """The audit log: every state change, who, when, what, before and after. Append-only for the app."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
@@ -78,3 +79,38 @@ def _jsonable(data: dict | None) -> dict | None:
             v = str(v)
         out[k] = v
     return out
+
+
+# --- reading the log -------------------------------------------------------------------------------------------------
+# The admin reads the log to see who changed what and when. The content of a person's work (what an entry says, a
+# return note, an evidence file's name) is for its owner, their verifiers and the Sekretaris (DOMAIN.md), who read it
+# on the entry itself: in the log only the fields below are shown with their values; any other field of these objects
+# shows that it changed, not what it says.
+WORK_FIELDS_SHOWN: dict[str, frozenset[str]] = {
+    "entries": frozenset({"entry_date", "output_code_id", "quantity", "unit", "status", "return_count"}),
+    "evidence": frozenset({"entry_id", "kind", "content_type", "size", "sha256", "original_sha256", "taken_at"}),
+}
+HIDDEN = "(isi pekerjaan, tidak ditampilkan)"
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One event as the audit page shows it."""
+
+    event: AuditEvent
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None
+
+
+def event_view(ev: AuditEvent) -> EventView:
+    shown = WORK_FIELDS_SHOWN.get(ev.object_type)
+    if shown is None:
+        return EventView(ev, ev.before, ev.after, ev.note)
+
+    def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:
+        if values is None:
+            return None
+        return {k: (v if k in shown or v is None else HIDDEN) for k, v in values.items()}
+
+    return EventView(ev, mask(ev.before), mask(ev.after), HIDDEN if ev.note else None)

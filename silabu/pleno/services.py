@@ -1,6 +1,6 @@
 """The rules of the monthly pleno packet (SOP Kudus steps 4-6).
 
-- Only Rendatin, the Sekretaris and admins build, present or finalize (``actor=None`` is the scheduler/CLI).
+- Only Rendatin and the Sekretaris build, present or finalize (``actor=None`` is the scheduler/CLI).
 - Each build is a new version of the month's packet; earlier versions stay downloadable. Once the latest
   version is final the month is frozen: no rebuild, no change.
 - A build writes its files to storage first (content-addressed, invisible until referenced), then adds the
@@ -32,8 +32,9 @@ from silabu.pleno.rollup import Rollup
 from silabu.pleno.rollup import rollup as _rollup
 from silabu.verification.models import UnitMonth
 
-MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN)
-VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN, Role.KETUA)
+# The admin keeps the organisation's settings, not its work: packets hold the units' entries, so no admin role here.
+MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS)
+VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA)
 BERITA_ACARA_MAX = 120
 NOTES_MAX = 5000
 SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", packet_files.CSV_TYPE: ".csv",
@@ -52,7 +53,7 @@ def can_view(user: User | None) -> bool:
 def _require_manager(actor: User | None) -> None:
     # None is the scheduler or the command line, run by whoever operates the server.
     if actor is not None and not can_manage(actor):
-        raise Forbidden("Hanya Rendatin, Sekretaris, atau admin yang dapat mengelola paket pleno.")
+        raise Forbidden("Hanya Rendatin atau Sekretaris yang dapat mengelola paket pleno.")
 
 
 def assert_may_view(user: User | None) -> None:

@@ -16,8 +16,8 @@ from silabu.pleno.models import PACKET_STATUS_LABELS
 
 bp = Blueprint("pleno", __name__, url_prefix="/pleno")
 
-VIEWERS = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN, Role.KETUA)
-MANAGERS = (Role.RENDATIN, Role.SEKRETARIS, Role.ADMIN)
+VIEWERS = services.VIEW_ROLES
+MANAGERS = services.MANAGE_ROLES
 
 
 def _year_arg() -> int:

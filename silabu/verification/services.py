@@ -124,7 +124,7 @@ class Scope:
     def __init__(self, verifier: User, on_date: date) -> None:
         self.verifier, self.on_date = verifier, on_date
         self.unit_ids = verifier_unit_ids(verifier, on_date)
-        self.oversees = verifier.has_role(Role.SEKRETARIS, Role.ADMIN)
+        self.oversees = verifier.has_role(Role.SEKRETARIS)
         units = list(db.session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.code)))
         self.head_unit_ids = {u.id for u in units if head_verifier_for(u, verifier)}
         self._units = {u.id: u for u in units}
@@ -133,7 +133,7 @@ class Scope:
         return verifies(self.verifier, owner, unit, self.unit_ids, lambda u: u.id in self.head_unit_ids)
 
     def full_view(self, unit_id: int) -> bool:
-        """Sees every ASN of the unit (the verifier of its staff, the Sekretaris, an admin)."""
+        """Sees every ASN of the unit (the verifier of its staff, the Sekretaris)."""
         return unit_id in self.unit_ids or self.oversees
 
     def visible(self, unit_id: int) -> bool:
@@ -146,8 +146,6 @@ class Scope:
     def units(self) -> list[Unit]:
         """Units whose queue this person opens: their own verification units first, then the rest they see."""
         ids = set(self.unit_ids) | self.head_unit_ids
-        if self.verifier.has_role(Role.ADMIN):
-            ids |= set(self._units)
         return sorted((self._units[i] for i in ids if i in self._units),
                       key=lambda u: (u.id not in self.unit_ids, u.code))
 
@@ -317,13 +315,12 @@ def unit_counts(unit_id: int, period: str) -> dict[str, int]:
 
 
 def can_close(actor: User, unit: Unit, on_date: date) -> bool:
-    """Close and reopen: the unit's Kasubag, its Plh/Plt on that day, or an admin."""
-    return (is_unit_head(actor, unit.id) or delegation_for(actor, unit.id, on_date) is not None
-            or actor.has_role(Role.ADMIN))
+    """Close and reopen: the unit's Kasubag or its Plh/Plt on that day (an admin keeps settings, not the work)."""
+    return is_unit_head(actor, unit.id) or delegation_for(actor, unit.id, on_date) is not None
 
 
 def assert_may_close(actor: User, unit: Unit, on_date: date | None = None) -> None:
-    """Close: the unit's Kasubag, its Plh/Plt, or an admin; the Sekretaris (who sees the unit) gets 403, others 404."""
+    """Close: the unit's Kasubag or its Plh/Plt; the Sekretaris (who sees the unit) gets 403, others 404."""
     if can_close(actor, unit, on_date or today_for(actor)):
         return
     if actor.has_role(Role.SEKRETARIS):
@@ -336,7 +333,7 @@ def assert_may_reopen(actor: User, unit: Unit, on_date: date | None = None) -> N
     if can_close(actor, unit, on_date or today_for(actor)):
         return
     if actor.has_role(Role.SEKRETARIS):
-        raise Forbidden("Pembukaan kembali dilakukan oleh Kepala Sub Bagian unit atau admin.")
+        raise Forbidden("Pembukaan kembali dilakukan oleh Kepala Sub Bagian unit (atau Plh/Plt-nya).")
     raise NotFound("Unit tidak ditemukan.")
 
 
@@ -411,7 +408,7 @@ def close_report(unit: Unit, period: str) -> CloseReport:
 
 
 def reopen_month(unit: Unit, period: str, actor: User, reason: str, *, on_date: date | None = None) -> UnitMonth:
-    """Reopen a closed unit-month (the Kasubag, its Plh/Plt, or an admin) with a reason; entries unlock."""
+    """Reopen a closed unit-month (the Kasubag or its Plh/Plt) with a reason; entries unlock."""
     today = on_date or today_for(actor)
     assert_may_reopen(actor, unit, today)
     check_period(period)
