@@ -83,7 +83,8 @@ VERIFIERS = frozenset({"kasubag", "plh"})  # of asn's entries (KUL staff)
 # organisation's settings (DOMAIN.md: users, units, output codes, holidays, settings), not its work.
 KUL_VIEWERS = frozenset({"kasubag", "plh", "sekretaris"})
 KUL_CLOSERS = frozenset({"kasubag", "plh"})  # close/reopen the unit-month
-OVERSEERS = holding("sekretaris", "admin")
+OVERSEERS = holding("sekretaris")  # progress of every unit
+DELEGATORS = holding("sekretaris", "admin")  # appoint and revoke Plh/Plt
 ADMIN = holding("admin")
 PLENO_VIEW = holding("rendatin", "sekretaris", "ketua")
 PLENO_MANAGE = holding("rendatin", "sekretaris")
@@ -234,8 +235,8 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "verification.export_pdf": {"GET": E(allow(KUL_VIEWERS, deny=404), download=True)},
     "verification.export_xlsx": {"GET": E(allow(KUL_VIEWERS, deny=404), download=True)},
     "verification.close": {"POST": E(allow(KUL_CLOSERS, deny=404, sekretaris=403))},
-    "verification.delegations": {"GET": E(allow(OVERSEERS)), "POST": E(allow(OVERSEERS))},
-    "verification.revoke": {"POST": E(allow(OVERSEERS))},
+    "verification.delegations": {"GET": E(allow(DELEGATORS)), "POST": E(allow(DELEGATORS))},
+    "verification.revoke": {"POST": E(allow(DELEGATORS))},
     "verification.entry_page": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED,
                                          others=((HEAD_ENTRY, allow(HEAD_READERS, deny=404)),))},
     # the owner and the Sekretaris see the entry but may not verify it: 403; the rest never see it: 404
@@ -321,9 +322,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.export_pdf": {"GET": E(allow(KUL_VIEWERS, deny=404), download=True)},
     "api.export_xlsx": {"GET": E(allow(KUL_VIEWERS, deny=404), download=True)},
     "api.oversight": {"GET": E(allow(OVERSEERS))},
-    "api.list_delegations": {"GET": E(allow(OVERSEERS))},
-    "api.create_delegation": {"POST": E(allow(OVERSEERS))},
-    "api.revoke_delegation": {"POST": E(allow(OVERSEERS))},
+    "api.list_delegations": {"GET": E(allow(DELEGATORS))},
+    "api.create_delegation": {"POST": E(allow(DELEGATORS))},
+    "api.revoke_delegation": {"POST": E(allow(DELEGATORS))},
 
     # ---- API: pleno packets (readers see them; others get 404 as if there were none) ----
     "api.list_packets": {"GET": E(allow(PLENO_VIEW, deny=404))},

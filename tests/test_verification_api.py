@@ -145,9 +145,13 @@ def test_exports_download_for_the_unit(kul, client):
     assert client.get(f"/api/v1/verification/KUL/{NOV}/export.pdf", headers=kul["ha"]).status_code == 404
 
 
-def test_oversight_and_delegations_are_for_the_sekretaris_and_admin(kul, client, make_user, make_kasubag, api_token):
+def test_oversight_is_for_the_sekretaris_and_delegations_also_for_the_admin(kul, client, make_user, make_kasubag,
+                                                                             api_token):
     hk = kul["hk"]
     assert client.get(f"/api/v1/verification/oversight?month={NOV}", headers=hk).status_code == 403
+    ha = api_token(make_user("SEK", "admin"))
+    assert client.get(f"/api/v1/verification/oversight?month={NOV}", headers=ha).status_code == 403
+    assert client.get("/api/v1/delegations", headers=ha).status_code == 200
     hs = api_token(make_user("SEK", "sekretaris"))
     body = client.get(f"/api/v1/verification/oversight?month={NOV}", headers=hs).json
     kul_row = next(u for u in body["units"] if u["code"] == "KUL")

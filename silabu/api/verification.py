@@ -220,8 +220,8 @@ def export_pdf(unit_code: str, month: str):
 @api_bp.route("/verification/oversight")
 @login_required
 def oversight():
-    if not current_user.has_role(Role.SEKRETARIS, Role.ADMIN):
-        raise Forbidden("Pantauan verifikasi hanya untuk Sekretaris dan admin.")
+    if not current_user.has_role(Role.SEKRETARIS):
+        raise Forbidden("Pantauan verifikasi hanya untuk Sekretaris.")
     today = today_for(current_user)
     period = _month(request.args.get("month"))
     rows = services.oversight(period, today)
@@ -330,9 +330,9 @@ spec("/api/v1/verification/{unit_code}/{month}/export.xlsx", "get", "Data kinerj
      tags=["verification"], params=[UNIT, MONTH], responses={"200": "Berkas XLSX"})
 spec("/api/v1/verification/{unit_code}/{month}/export.pdf", "get", "Data kinerja ASN hasil verifikasi (PDF, kop "
      "surat, tanda tangan Kasubag)", tags=["verification"], params=[UNIT, MONTH], responses={"200": "Berkas PDF"})
-spec("/api/v1/verification/oversight", "get", "Kemajuan verifikasi semua unit (Sekretaris/admin)",
+spec("/api/v1/verification/oversight", "get", "Kemajuan verifikasi semua unit (Sekretaris)",
      tags=["verification"], params=[query_param("month", description="TTTT-BB")],
-     responses={"200": "units[] {state, overdue, waiting, counts, progress}", "403": "Bukan Sekretaris/admin"})
+     responses={"200": "units[] {state, overdue, waiting, counts, progress}", "403": "Bukan Sekretaris"})
 spec("/api/v1/delegations", "get", "Penunjukan Plh/Plt verifikator", tags=["verification"],
      params=[query_param("include_revoked", description="1 untuk menyertakan yang dicabut")])
 spec("/api/v1/delegations", "post", "Tunjuk Plh/Plt verifikator unit (admin/Sekretaris)", tags=["verification"],

@@ -63,7 +63,7 @@ def index():
                            elsewhere=elsewhere,
                            prev_period=previous_period(period), next_period=next_period(period),
                            may_delegate=current_user.has_role("admin", "sekretaris"),
-                           may_oversee=current_user.has_role("admin", "sekretaris"))
+                           may_oversee=current_user.has_role("sekretaris"))
 
 
 @bp.route("/<unit_code>/<period>")
@@ -275,7 +275,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 
 
 @bp.route("/pantauan")
-@role_required("sekretaris", "admin")
+@role_required("sekretaris")
 def oversight():
     today = today_for(current_user)
     period = _period_arg(request.args.get("month"), today)
