@@ -440,6 +440,27 @@ def test_api_trace_and_openapi(db, pk, staff, rendatin, client, api_token):
     assert "/api/v1/lkj/{year}/{report_code}/document.docx" in paths
 
 
+@pytest.mark.parametrize("roles,sees", [("asn,rendatin", True), ("sekretaris", True), ("ketua", True),
+                                         ("asn,kasubag", False), ("admin", False)])
+def test_trace_lists_the_entries_only_to_the_readers_of_pleno_packets(db, pk, staff, client, api_token, make_user,
+                                                                      login_as, roles, sees):
+    """The entries behind a figure are the pleno packets' entries: Rendatin, the Sekretaris and the Ketua read them;
+    another unit's Kasubag or the admin reading the LKj sees the figure and how many entries made it."""
+    made = entry(db, staff, date(YEAR, 1, 10), IK11_CODE, "2")
+    made.activity = "Rapat jejak Z5"
+    db.session.commit()
+    packet(db, "2026-01")
+    reader = make_user("TPH" if "kasubag" in roles else "SEK", roles)
+    jan = client.get("/api/v1/lkj/2026/LKJ-SEK/indicators/IK1.1/trace?period=tw1",
+                     headers=api_token(reader)).json["months"][0]
+    assert jan["entry_count"] == 1 and jan["value"] == 2
+    assert (jan["entries"] is not None) == sees
+    activity = "Rapat jejak Z5"
+    page = login_as(reader).get(f"/lkj/indikator/{indicator('IK1.1').id}/jejak?periode=tw1").get_data(as_text=True)
+    assert (activity in page) == sees
+    assert sees or "1 entri terverifikasi dihitung" in page
+
+
 @pytest.fixture()
 def frozen():
     with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):

@@ -48,6 +48,7 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
     if indicator is None:
         raise NotFound("Indikator tidak ditemukan.")
     trace = services.trace(indicator, request.args.get("period"))
+    sees_entries = services.sees_entries(current_user)
     months = []
     for m in trace.months:
         item = {"period": m.period, "value": services.number(m.value), "is_final": m.is_final,
@@ -56,8 +57,8 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
                     "berita_acara_number": m.packet.berita_acara_number,
                     "pleno_date": m.packet.pleno_date.isoformat() if m.packet.pleno_date else None,
                     "data_sha256": m.packet.data_sha256},
-                "pending_entries": m.pending_entries,
-                "entries": [{"id": e.id, "entry_date": e.entry_date.isoformat(), "user": e.user.name,
+                "pending_entries": m.pending_entries, "entry_count": len(m.entries),
+                "entries": None if not sees_entries else [{"id": e.id, "entry_date": e.entry_date.isoformat(), "user": e.user.name,
                              "unit": e.unit.code, "output_code": e.output_code.code, "activity": e.activity,
                              "output": e.output, "quantity": services.number(e.quantity),
                              "unit_of_measure": e.unit_of_measure, "evidence_count": len(e.evidence)}
@@ -172,7 +173,9 @@ spec("/api/v1/lkj/{year}/{report_code}/capaian", "get",
                 "422": "Periode tidak dikenal"})
 spec("/api/v1/lkj/{year}/{report_code}/indicators/{indicator_code}/trace", "get",
      "Jejak realisasi satu indikator: paket pleno dan entri per bulan", tags=["lkj"],
-     params=[_YEAR, _REPORT, path_param("indicator_code", "string"), _PERIOD])
+     params=[_YEAR, _REPORT, path_param("indicator_code", "string"), _PERIOD],
+     responses={"200": "months[] {period, value, packet, entry_count, entries}; entries null bila pemanggil "
+                       "bukan pembaca paket pleno (Rendatin, Sekretaris, Ketua)"})
 spec("/api/v1/lkj/{year}/{report_code}", "get", "Status LKj, versi terkompilasi dan riwayat langkah reviu",
      tags=["lkj"], params=[_YEAR, _REPORT])
 spec("/api/v1/lkj/{year}/{report_code}/compile", "post", "Kompilasi versi baru (DOCX + PDF dengan kode verifikasi)",

@@ -1531,6 +1531,18 @@ def can_view(user: User) -> bool:
     return user.has_role(*LKJ_VIEW_ROLES)
 
 
+def sees_entries(user: User) -> bool:
+    """Whether the trace lists the entries behind a figure, or only their count.
+
+    The entries counted are those of the pleno packets, so they follow the packets' readers (Rendatin, the
+    Sekretaris, the Ketua); a Kasubag reading the LKj sees the figures, not another unit's work, and the admin
+    keeps settings, not the work.
+    """
+    from silabu.pleno.services import can_view as sees_packets
+
+    return sees_packets(user)
+
+
 def assert_can_view(user: User) -> None:
     if not can_view(user):
         raise Forbidden("Halaman LKj hanya untuk Rendatin, Kepala Sub Bagian, Sekretaris, Ketua dan Admin.")

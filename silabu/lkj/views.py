@@ -184,7 +184,8 @@ def trace(indicator_id: int):
         abort(404)
     return render_template("lkj/trace.html", indicator=indicator, trace=trace_, year=indicator.year,
                            code=indicator.report_code, spec=services.report_spec(indicator.report_code),
-                           choices=services.period_choices(indicator.year), can_manage=_can_manage())
+                           choices=services.period_choices(indicator.year), can_manage=_can_manage(),
+                           sees_entries=services.sees_entries(current_user))
 
 
 # ---- indicators and targets ---------------------------------------------------------------------------------
