@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Flask, g, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
-from silabu.accounts.models import User
+from silabu.accounts.models import Unit, User
 from silabu.extensions import db, login_manager
 
 
@@ -20,7 +21,8 @@ def init_login(app: Flask) -> None:
             uid, version = (int(p) for p in user_id.split(":", 1))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
+        # The unit and its satker come along: every page asks for "today" in the satker's timezone.
+        user = db.session.get(User, uid, options=[joinedload(User.unit).joinedload(Unit.satker)])
         # A changed password, a reset or a deactivation bumps session_version: older sessions end.
         if user is None or user.session_version != version or not user.is_active_account:
             return None
