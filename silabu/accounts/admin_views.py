@@ -513,7 +513,8 @@ def audit_log():
     page = _page()
     rows, total = admin.audit_events(f, satker_timezone(current_user.unit), page=page, per_page=PER_PAGE)
     people = list(db.session.scalars(db.select(User).order_by(User.name)))
-    return render_template("admin/audit.html", rows=[audit.event_view(ev) for ev in rows], total=total, page=page, per_page=PER_PAGE, args=request.args,
+    return render_template("admin/audit.html", rows=[audit.event_view(ev) for ev in rows], total=total, page=page,
+                           per_page=PER_PAGE, args=request.args,
                            errors=errors, people=people, actions=admin.audit_action_names()), 422 if errors else 200
 
 
