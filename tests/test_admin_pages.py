@@ -155,7 +155,7 @@ def test_dashboard_counts_users_per_unit_codes_and_office_days(db, as_admin, adm
 def test_user_list_searches_name_and_nip_and_filters_unit_role_active(db, as_admin, make_asn, make_kasubag, org):
     from silabu.accounts.services import set_active
 
-    siti = make_asn("KUL", name="Siti Aminah")
+    make_asn("KUL", name="Siti Aminah")
     budi = make_kasubag("TPH", name="Budi Santoso")
     eko = make_asn("RDI", name="Eko Prasetyo")
     set_active(eko, False)

@@ -685,7 +685,6 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     total = sum(el.widths)
     widths = [Cm(usable_cm * w / total) for w in el.widths]
-    size = Pt(8 if el.small else 10)
     align = {"l": WD_ALIGN_PARAGRAPH.LEFT, "r": WD_ALIGN_PARAGRAPH.RIGHT, "c": WD_ALIGN_PARAGRAPH.CENTER}
 
     style_id = CELL_SMALL_STYLE_ID if el.small else CELL_STYLE_ID

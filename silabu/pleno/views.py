@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from silabu.accounts.access import role_required
-from silabu.accounts.models import Role
 from silabu.accounts.org import today_for, units
 from silabu.core.clock import parse_period, period_of, previous_period
 from silabu.core.errors import Conflict, ValidationFailed
