@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from silabu.accounts.models import Role, User
 from silabu.extensions import db
 from silabu.pleno import services as pleno_services
+from silabu.verification import services as verification_services
 
 
 @dataclass
@@ -23,7 +24,7 @@ def nav_items(user: User) -> list[NavItem]:
              NavItem("Bulan ini", "entries.month", "calendar")]
     if user.has_role(Role.KASUBAG, Role.SEKRETARIS) or _has_delegation(user):
         items.append(NavItem("Verifikasi", "verification.index", "check"))
-    if user.has_role(Role.SEKRETARIS):
+    if user.has_role(*verification_services.OVERSEER_ROLES):
         items.append(NavItem("Pantauan", "verification.oversight", "eye"))
     if pleno_services.can_view(user):
         items.append(NavItem("Pleno", "pleno.index", "doc"))

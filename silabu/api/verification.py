@@ -8,7 +8,7 @@ from flask import Response, request
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.models import Unit, User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.entries import _iso, entry_json
@@ -220,8 +220,7 @@ def export_pdf(unit_code: str, month: str):
 @api_bp.route("/verification/oversight")
 @login_required
 def oversight():
-    if not current_user.has_role(Role.SEKRETARIS):
-        raise Forbidden("Pantauan verifikasi hanya untuk Sekretaris.")
+    services.assert_may_oversee(current_user)
     today = today_for(current_user)
     period = _month(request.args.get("month"))
     rows = services.oversight(period, today)
@@ -248,8 +247,7 @@ def _delegation_json(d) -> dict:  # noqa: ANN001
 @api_bp.route("/delegations")
 @login_required
 def list_delegations():
-    if not current_user.has_role(Role.SEKRETARIS, Role.ADMIN):
-        raise Forbidden("Hanya admin atau Sekretaris yang dapat melihat penunjukan Plh/Plt.")
+    services.assert_may_delegate(current_user)
     include = request.args.get("include_revoked") in ("1", "true", "ya")
     return ok({"items": [_delegation_json(d) for d in services.delegations(include_revoked=include)]})
 
@@ -284,8 +282,7 @@ def create_delegation():
 @api_bp.route("/delegations/<int:delegation_id>/revoke", methods=["POST"])
 @login_required
 def revoke_delegation(delegation_id: int):
-    if not current_user.has_role(Role.SEKRETARIS, Role.ADMIN):
-        raise Forbidden("Hanya admin atau Sekretaris yang dapat mencabut penunjukan Plh/Plt.")
+    services.assert_may_delegate(current_user)
     row = services.revoke_delegation(services.get_delegation(delegation_id), current_user)
     db.session.commit()
     return ok(_delegation_json(row))

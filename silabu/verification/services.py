@@ -820,10 +820,21 @@ def notify_overdue(today: date) -> int:
 
 # ---------- acting verifiers (Plh/Plt) ----------
 
+# Who follows every unit's progress (DOMAIN.md: the Sekretaris sees overdue verification), and who appoints
+# Plh/Plt (an organisation setting: the admin too). Pages, the API and the services all read these.
+OVERSEER_ROLES = (Role.SEKRETARIS,)
+DELEGATOR_ROLES = (Role.SEKRETARIS, Role.ADMIN)
+
+
+def assert_may_oversee(actor: User) -> None:
+    if not actor.has_role(*OVERSEER_ROLES):
+        raise Forbidden("Pantauan verifikasi hanya untuk Sekretaris.")
+
+
 def assert_may_delegate(actor: User) -> None:
-    """Plh/Plt are appointed and revoked by an admin or the Sekretaris only (403 for everyone else)."""
-    if not actor.has_role(Role.ADMIN, Role.SEKRETARIS):
-        raise Forbidden("Hanya admin atau Sekretaris yang dapat menunjuk Plh/Plt verifikator.")
+    """Plh/Plt are appointed, listed and revoked by an admin or the Sekretaris only (403 for everyone else)."""
+    if not actor.has_role(*DELEGATOR_ROLES):
+        raise Forbidden("Hanya admin atau Sekretaris yang dapat mengelola penunjukan Plh/Plt verifikator.")
 
 
 def delegate(unit: Unit, delegate_user: User, start_date: date, end_date: date, actor: User, kind: str = "Plh",

@@ -62,8 +62,8 @@ def index():
     return render_template("verification/index.html", rows=rows, period=period, window=mine.window, today=today,
                            elsewhere=elsewhere,
                            prev_period=previous_period(period), next_period=next_period(period),
-                           may_delegate=current_user.has_role("admin", "sekretaris"),
-                           may_oversee=current_user.has_role("sekretaris"))
+                           may_delegate=current_user.has_role(*services.DELEGATOR_ROLES),
+                           may_oversee=current_user.has_role(*services.OVERSEER_ROLES))
 
 
 @bp.route("/<unit_code>/<period>")
@@ -275,7 +275,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 
 
 @bp.route("/pantauan")
-@role_required("sekretaris")
+@role_required(*services.OVERSEER_ROLES)
 def oversight():
     today = today_for(current_user)
     period = _period_arg(request.args.get("month"), today)
@@ -287,7 +287,7 @@ def oversight():
 
 
 @bp.route("/delegasi", methods=["GET", "POST"])
-@role_required("sekretaris", "admin")
+@role_required(*services.DELEGATOR_ROLES)
 def delegations():
     errors: dict[str, str] = {}
     form = request.form.to_dict() if request.method == "POST" else {}
@@ -325,7 +325,7 @@ def _date(value: str | None) -> date | None:
 
 
 @bp.route("/delegasi/<int:delegation_id>/cabut", methods=["POST"])
-@role_required("sekretaris", "admin")
+@role_required(*services.DELEGATOR_ROLES)
 def revoke(delegation_id: int):
     row = services.get_delegation(delegation_id)
     try:
