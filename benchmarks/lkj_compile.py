@@ -31,9 +31,10 @@ def seed(db, staff_count: int, entries_per_month: int) -> int:
 
     from silabu.accounts.models import Role, User, UserRole
     from silabu.accounts.org import ensure_satker, ensure_unit
-    from silabu.accounts.services import read_table
+    from silabu.core.tables import read_table
     from silabu.catalog.models import Indicator, OutputCode
-    from silabu.catalog.services import import_indicators, import_output_codes
+    from silabu.catalog.services import import_output_codes
+    from silabu.lkj.services import import_indicators
     from silabu.core.clock import utcnow
     from silabu.entries.models import Entry, EntryStatus
     from silabu.lkj.models import ManualRealisasi
@@ -45,8 +46,8 @@ def seed(db, staff_count: int, entries_per_month: int) -> int:
     for code, name in (("KUL", "Sub Bagian Keuangan, Umum dan Logistik"), ("TPH", "Sub Bagian Teknis dan Hupmas"),
                        ("RDI", "Sub Bagian Perencanaan, Data dan Informasi"), ("HSD", "Sub Bagian Hukum dan SDM")):
         units.append(ensure_unit(satker, code, name, "SEK"))
-    import_output_codes(read_table("output_codes.csv", (demo / "output_codes.csv").read_bytes()))
-    import_indicators(read_table("indicators.csv", (demo / "indicators.csv").read_bytes()), YEAR)
+    import_output_codes(read_table("output_codes.csv", (demo / "output_codes.csv").read_bytes()).rows)
+    import_indicators(read_table("indicators.csv", (demo / "indicators.csv").read_bytes()).rows, YEAR)
     people = []
     for i in range(staff_count):
         user = User(nip=f"19800101200501{1000 + i:04d}", name=f"Pegawai {i + 1}", unit_id=units[1 + i % 4].id,

@@ -58,10 +58,10 @@ def generate(app, size: str, seed: int = 2026) -> dict:  # noqa: ANN001
     from silabu.catalog.calendar import MonthCalendar
     from silabu.catalog.models import OutputCode
     from silabu.entries.models import Entry
-    from silabu.evidence.models import Evidence
+    from silabu.entries.models import Evidence
     from silabu.evidence.storage import get_storage
     from silabu.extensions import db
-    from silabu.verification.models import UnitMonth
+    from silabu.entries.models import UnitMonth
 
     spec = SIZES[size]
     rng = random.Random(seed)

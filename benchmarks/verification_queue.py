@@ -40,19 +40,20 @@ def _photo() -> bytes:
 
 def build(app, asn_count: int, per_asn: int) -> tuple[str, object]:  # noqa: ANN001
     from silabu.accounts.org import ensure_satker, ensure_unit, today_for
-    from silabu.accounts.services import UserData, create_user, read_table
+    from silabu.accounts.services import UserData, create_user
+    from silabu.core.tables import read_table
     from silabu.catalog.calendar import MonthCalendar
     from silabu.catalog.services import import_output_codes
     from silabu.core.clock import parse_period, period_of, previous_period
     from silabu.entries import services as entries
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     demo = Path(app.config["DEMO_DATA_DIR"])
     satker = ensure_satker("3319", "KPU Kabupaten Kudus", "Asia/Jakarta", address="Jl. Ganesha No. 4, Kudus",
                            city="Kudus")
     ensure_unit(satker, "SEK", "Sekretariat")
     ensure_unit(satker, "KUL", "Sub Bagian Keuangan, Umum dan Logistik", "SEK")
-    import_output_codes(read_table("output_codes.csv", (demo / "output_codes.csv").read_bytes()))
+    import_output_codes(read_table("output_codes.csv", (demo / "output_codes.csv").read_bytes()).rows)
     nip = iter(f"19{80 + i % 15:02d}0{1 + i % 9}1{i % 9}20{10 + i % 9:02d}0{1 + i % 9}1{i:03d}" for i in range(1, 999))
     kasubag, _ = create_user(UserData(name="Agus Pratama", unit_code="KUL", roles="asn,kasubag", nip=next(nip),
                                       password=PASSWORD, jabatan="Kepala Sub Bagian"), must_change_password=False)

@@ -101,7 +101,7 @@ def backup(now: datetime) -> list[JobResult]:
 
 def cleanup_orphans(now: datetime) -> list[JobResult]:
     """Remove stored files no row refers to (left by an upload killed before its commit)."""
-    from silabu.evidence.services import clean_orphans
+    from silabu.evidence.blobs import clean_orphans
     from silabu.evidence.storage import get_storage
 
     return [run_job("cleanup-orphans", now.date().isoformat(),

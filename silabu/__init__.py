@@ -44,20 +44,19 @@ def import_models() -> None:
     from silabu.catalog import models as _c  # noqa: F401
     from silabu.core import audit as _au  # noqa: F401
     from silabu.entries import models as _e  # noqa: F401
-    from silabu.evidence import models as _ev  # noqa: F401
-    from silabu.notifications import models as _n  # noqa: F401
     from silabu.lkj import models as _l  # noqa: F401
+    from silabu.notifications import models as _n  # noqa: F401
     from silabu.ops import models as _o  # noqa: F401
     from silabu.pleno import models as _p  # noqa: F401
-    from silabu.verification import models as _v  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
-    from silabu.accounts.views import admin_bp, auth_bp
+    from silabu.accounts.views import auth_bp
+    from silabu.admin import bp as admin_bp
     from silabu.api import api_bp
     from silabu.catalog.views import bp as catalog_bp
+    from silabu.entries.evidence_views import bp as evidence_bp
     from silabu.entries.views import bp as entries_bp
-    from silabu.evidence.views import bp as evidence_bp
     from silabu.lkj.views import bp as lkj_bp
     from silabu.notifications.views import bp as notifications_bp
     from silabu.ops.views import bp as ops_bp

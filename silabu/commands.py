@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from silabu.core.clock import local_today
-from silabu.core.errors import ValidationFailed
+from silabu.core.errors import ServiceError, ValidationFailed
 from silabu.extensions import db
 
 
@@ -108,13 +107,13 @@ def reset_password_cmd(login):  # noqa: ANN001
 
 
 def _read(path: str) -> list[dict[str, str]]:
-    from silabu.accounts.services import read_table
+    from silabu.core.tables import read_table
 
     p = Path(path)
     if not p.is_file():
         _fail(f"berkas {path} tidak ditemukan.")
     try:
-        return read_table(p.name, p.read_bytes())
+        return read_table(p.name, p.read_bytes()).rows
     except ValidationFailed as exc:
         _fail("; ".join(exc.fields.values()))
     return []
@@ -159,10 +158,15 @@ def import_output_codes_cmd(file):  # noqa: ANN001
 @click.option("--year", type=int, default=None, help="Tahun Perjanjian Kinerja (bawaan: tahun ini)")
 def import_indicators_cmd(file, year):  # noqa: ANN001
     """Impor indikator Perjanjian Kinerja dari CSV/XLSX (bentuk indicators.csv)."""
-    from silabu.catalog.services import import_indicators
+    from silabu.accounts.org import today_for
+    from silabu.lkj.services import import_indicators
 
-    year = year or local_today(current_app.config["SATKER_TIMEZONE"]).year
-    report = import_indicators(_read(file), year)
+    year = year or today_for().year
+    try:
+        report = import_indicators(_read(file), year)
+    except ServiceError as exc:
+        db.session.rollback()
+        _fail(exc.message)
     db.session.commit()
     click.echo(f"Tahun {year}: {report.created} dibuat, {report.updated} diperbarui, {len(report.errors)} ditolak.")
     for line, message in report.errors:

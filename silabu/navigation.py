@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import func, select
 
+from silabu.accounts.access import scope_for
 from silabu.accounts.models import Role, User
 from silabu.extensions import db
+from silabu.lkj import services as lkj_services
 from silabu.pleno import services as pleno_services
 from silabu.verification import services as verification_services
 
@@ -22,32 +23,18 @@ class NavItem:
 def nav_items(user: User) -> list[NavItem]:
     items = [NavItem("Beranda", "entries.home", "home"), NavItem("Catat", "entries.new", "plus"),
              NavItem("Bulan ini", "entries.month", "calendar")]
-    if user.has_role(Role.KASUBAG, Role.SEKRETARIS) or _has_delegation(user):
+    # Each item asks the rule its pages ask: the menu never has its own idea of who may open what.
+    if scope_for(user).opens_queue:
         items.append(NavItem("Verifikasi", "verification.index", "check"))
-    if user.has_role(*verification_services.OVERSEER_ROLES):
+    if verification_services.may_oversee(user):
         items.append(NavItem("Pantauan", "verification.oversight", "eye"))
     if pleno_services.can_view(user):
         items.append(NavItem("Pleno", "pleno.index", "doc"))
-    if user.has_role(Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KASUBAG, Role.ADMIN):
+    if lkj_services.can_view(user):
         items.append(NavItem("LKj", "lkj.index", "doc"))
     if user.has_role(Role.ADMIN):
         items.append(NavItem("Admin", "admin.index", "gear"))
-    return [i for i in items if _exists(i.endpoint)]
-
-
-def _exists(endpoint: str) -> bool:
-    try:
-        url_for(endpoint)
-        return True
-    except Exception:  # noqa: BLE001 - a blueprint not built yet simply is not in the menu
-        return False
-
-
-def _has_delegation(user: User) -> bool:
-    from silabu.accounts.access import active_delegations
-    from silabu.accounts.org import today_for
-
-    return bool(active_delegations(user, today_for(user)))
+    return items
 
 
 def unread_count(user: User) -> int:

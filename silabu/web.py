@@ -3,16 +3,30 @@ from __future__ import annotations
 
 import gzip
 import logging
+from functools import wraps
+from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from silabu.core import formatting
-from silabu.core.errors import ServiceError
+from silabu.core.errors import Conflict, ServiceError, ValidationFailed
 from silabu.extensions import db
 
 log = logging.getLogger("silabu")
@@ -54,6 +68,54 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
+
+
+def page_action(back: Callable[..., str]) -> Callable:
+    """A page's state-changing view, with its one transaction: committed once the view has answered (an answer of
+    400 or more is rolled back instead). A Conflict or a ValidationFailed the view does not handle itself is rolled
+    back, flashed, and the browser is sent to ``back(**view_args)``, so views hold no try/rollback/flash blocks."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):  # noqa: ANN202
+            try:
+                response = make_response(view(*args, **kwargs))
+            except (Conflict, ValidationFailed) as exc:
+                db.session.rollback()
+                flash(service_message(exc), "error")
+                return redirect(back(*args, **kwargs))
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def service_message(exc: ServiceError) -> str:
+    """What a refusal says on a page: the field messages of a ValidationFailed, else its message."""
+    if isinstance(exc, ValidationFailed) and exc.fields:
+        return " ".join(exc.fields.values())
+    return exc.message
+
+
+def download(data: bytes, mimetype: str, name: str) -> Response:
+    """A produced file (softfile, packet, document) as an attachment that no cache keeps."""
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def shown_once(html: str, status: int = 200) -> Response:
+    """A page that shows a password, a secret or recovery codes: never cached, never stored."""
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
 
 
 def wants_json() -> bool:
@@ -157,6 +219,7 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ANN202
         log.exception("unhandled error on %s %s", request.method, request.path)
+        session.pop("_flashes", None)  # a success message flashed before the failed commit must not show
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001

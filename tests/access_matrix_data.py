@@ -214,7 +214,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.service_worker": {"GET": E(public(200))},
 
     # ---- catalog ----
-    "catalog.search": {"GET": E(logged_in(200))},
+    "entries.code_search": {"GET": E(logged_in(200))},
     "catalog.favorite": {"POST": E(logged_in())},
 
     # ---- evidence bytes: whoever may see the entry ----

@@ -115,7 +115,7 @@ def org(db):
     """The demo satker with its units (no users): KUL, TPH, RDI, HSD under SEK."""
     from silabu.accounts.org import ensure_satker, ensure_unit
     from silabu.catalog.services import import_output_codes
-    from silabu.accounts.services import read_table
+    from silabu.core.tables import read_table
 
     satker = ensure_satker("3319", "KPU Kabupaten Kudus", "Asia/Jakarta", address="Jl. Ganesha No. 4, Kudus")
     sek = ensure_unit(satker, "SEK", "Sekretariat")
@@ -123,7 +123,7 @@ def org(db):
     for code, name in [("KUL", "Sub Bagian Keuangan, Umum dan Logistik"), ("TPH", "Sub Bagian Teknis dan Hupmas"),
                        ("RDI", "Sub Bagian Perencanaan, Data dan Informasi"), ("HSD", "Sub Bagian Hukum dan SDM")]:
         units[code] = ensure_unit(satker, code, name, "SEK")
-    rows = read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes())
+    rows = read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes()).rows
     import_output_codes(rows)
     db.session.commit()
     return units
@@ -198,3 +198,18 @@ def api_token(client):
         return {"Authorization": f"Bearer {resp.json['token']}"}
 
     return _token
+
+
+def set_month_closed(unit_id: int, period: str, closed: bool = True):  # noqa: ANN201 - a UnitMonth
+    """Set a unit-month closed (or open) directly, as the data of a test: what locks its entries."""
+    from sqlalchemy import select
+
+    from silabu.entries.models import UnitMonth
+
+    um = _db.session.scalar(select(UnitMonth).where(UnitMonth.unit_id == unit_id, UnitMonth.period == period))
+    if um is None:
+        um = UnitMonth(unit_id=unit_id, period=period)
+        _db.session.add(um)
+    um.is_closed = closed
+    _db.session.flush()
+    return um

@@ -94,16 +94,19 @@ class World:
 
 
 def _build_world(db, request) -> World:  # noqa: ANN001
-    from silabu.accounts.services import UserData, create_user, issue_token, read_table
-    from silabu.accounts import admin_services
+    from silabu.accounts.services import UserData, create_user
+    from silabu.accounts.tokens import issue_token
+    from silabu.catalog.calendar import add_office_day
+    from silabu.core.tables import read_table
     from silabu.catalog.models import Indicator, OutputCode
-    from silabu.catalog.services import import_indicators
+    from silabu.lkj.services import import_indicators
     from silabu.entries import services as entries
-    from silabu.evidence import services as evidence
+    from silabu.entries import evidence
     from silabu.lkj import services as lkj
     from silabu.notifications.services import notify
     from silabu.pleno.services import build_packet
     from silabu.verification import services as verification
+    from silabu.accounts import delegation
 
     units = request.getfixturevalue("org")
     make_user = request.getfixturevalue("make_user")
@@ -118,7 +121,7 @@ def _build_world(db, request) -> World:  # noqa: ANN001
         people[actor] = user
     asn = people["asn"]
 
-    plh = verification.delegate(units["KUL"], people["plh"], TODAY, TODAY + timedelta(days=30), people["sekretaris"],
+    plh = delegation.delegate(units["KUL"], people["plh"], TODAY, TODAY + timedelta(days=30), people["sekretaris"],
                                 kind="Plh", reason="Kasubag cuti")
 
     def entry(day: str):  # noqa: ANN202
@@ -138,13 +141,13 @@ def _build_world(db, request) -> World:  # noqa: ANN001
     draft = entry(TODAY.isoformat())
     ev_draft = evidence.add_evidence(draft, asn, "foto-draf.jpg", photo)
     note = notify(asn, "info", NOTE_SECRET, link="/beranda")
-    office_day = admin_services.add_office_day(OFFICE_DAY, "cuti_bersama", "Cuti bersama", actor=people["admin"])
+    office_day = add_office_day(OFFICE_DAY, "cuti_bersama", "Cuti bersama", actor=people["admin"])
     db.session.commit()
 
     packet = build_packet(PERIOD, people["rendatin"])
     db.session.commit()
 
-    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()), YEAR)
+    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, YEAR)
     db.session.commit()
     indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(Indicator.year == YEAR))}
     manual = lkj.save_manual_realisasi(indicators["IK2.1"], "2026-06", "90", "IKPA", people["rendatin"], today=TODAY,

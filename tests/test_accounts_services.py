@@ -9,7 +9,9 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from silabu.accounts import services
+from silabu.accounts import login as signin
+from silabu.accounts import services, tokens
+from silabu.core.tables import read_table
 from silabu.accounts.models import ApiToken, LoginAttempt, User
 from silabu.accounts.nip import is_valid_nip, nip_problem
 from silabu.core.audit import AuditEvent
@@ -117,30 +119,30 @@ def test_passwords_are_stored_as_scrypt_hashes(app, make_asn):
 
 def _fail(login: str, address: str, times: int, **kw) -> None:
     for _ in range(times):
-        assert services.authenticate(login, "salah-salah", address, **kw) is None
+        assert signin.authenticate(login, "salah-salah", address, **kw) is None
 
 
 def test_login_locks_an_account_after_n_failures_even_with_the_right_password(db, make_asn):
     user = make_asn()
     with time_machine.travel(T0, tick=False):
         _fail(user.nip, "10.0.0.1", 4, max_attempts=5)
-        assert services.authenticate(user.nip, PASSWORD, "10.0.0.1", max_attempts=5) is user  # 4 < 5
+        assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1", max_attempts=5) is user  # 4 < 5
         _fail(user.nip, "10.0.0.1", 5, max_attempts=5)
-        with pytest.raises(services.LoginLocked) as exc:
-            services.authenticate(user.nip, PASSWORD, "10.0.0.9", max_attempts=5, lock_minutes=15)
+        with pytest.raises(signin.LoginLocked) as exc:
+            signin.authenticate(user.nip, PASSWORD, "10.0.0.9", max_attempts=5, lock_minutes=15)
         assert "15 menit" in str(exc.value)  # another address does not help: the account is locked
     with time_machine.travel(T0 + timedelta(minutes=16), tick=False):
-        assert services.authenticate(user.nip, PASSWORD, "10.0.0.1", max_attempts=5, lock_minutes=15) is user
+        assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1", max_attempts=5, lock_minutes=15) is user
 
 
 def test_a_successful_login_clears_the_accounts_failures(db, make_asn):
     user = make_asn()
     with time_machine.travel(T0, tick=False):
         _fail(user.nip, "10.0.0.1", 4)
-        assert services.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
+        assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
         db.session.commit()
         _fail(user.nip, "10.0.0.1", 4)
-        assert services.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
+        assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
 
 
 def test_login_locks_an_address_that_tries_many_accounts(db, make_asn):
@@ -148,17 +150,17 @@ def test_login_locks_an_address_that_tries_many_accounts(db, make_asn):
     with time_machine.travel(T0, tick=False):
         for i in range(20):  # 4 × max_attempts, spread over many guessed NIPs
             _fail(f"19860324201403{i:04d}", "203.0.113.7", 1, max_attempts=5)
-        with pytest.raises(services.LoginLocked):
-            services.authenticate(victim.nip, PASSWORD, "203.0.113.7", max_attempts=5)
-        assert services.authenticate(victim.nip, PASSWORD, "198.51.100.2", max_attempts=5) is victim
+        with pytest.raises(signin.LoginLocked):
+            signin.authenticate(victim.nip, PASSWORD, "203.0.113.7", max_attempts=5)
+        assert signin.authenticate(victim.nip, PASSWORD, "198.51.100.2", max_attempts=5) is victim
 
 
 def test_unknown_login_and_inactive_account_count_as_failures(db, make_asn):
     user = make_asn()
     services.set_active(user, False)
     db.session.commit()
-    assert services.authenticate(user.nip, PASSWORD, "10.0.0.1") is None
-    assert services.authenticate("tidak.ada", "apa-saja-1", "10.0.0.1") is None
+    assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1") is None
+    assert signin.authenticate("tidak.ada", "apa-saja-1", "10.0.0.1") is None
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2
 
 
@@ -167,31 +169,31 @@ def test_unknown_login_and_inactive_account_count_as_failures(db, make_asn):
 def test_token_is_valid_until_it_expires(db, make_asn):
     user = make_asn()
     with time_machine.travel(T0, tick=False):
-        token, row = services.issue_token(user, hours=2, name="ponsel")
+        token, row = tokens.issue_token(user, hours=2, name="ponsel")
         db.session.commit()
-        assert token.startswith("slb_") and row.token_hash == services.token_hash(token) and token not in row.token_hash
-        assert services.user_for_token(token) is user
+        assert token.startswith("slb_") and row.token_hash == tokens.token_hash(token) and token not in row.token_hash
+        assert tokens.user_for_token(token) is user
     with time_machine.travel(T0 + timedelta(hours=1, minutes=59), tick=False):
-        assert services.user_for_token(token) is user
+        assert tokens.user_for_token(token) is user
     with time_machine.travel(T0 + timedelta(hours=2), tick=False):
-        assert services.user_for_token(token) is None
+        assert tokens.user_for_token(token) is None
 
 
 def test_revoked_token_stops_working_and_the_revocation_is_audited(db, make_asn):
     user = make_asn()
-    token, row = services.issue_token(user, hours=24)
-    other, _ = services.issue_token(user, hours=24)
-    services.revoke_token(row, actor=user)
+    token, row = tokens.issue_token(user, hours=24)
+    other, _ = tokens.issue_token(user, hours=24)
+    tokens.revoke_token(row, actor=user)
     db.session.commit()
-    assert services.user_for_token(token) is None
-    assert services.user_for_token(other) is user
+    assert tokens.user_for_token(token) is None
+    assert tokens.user_for_token(other) is user
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "token.revoke")).object_id == row.id
 
 
 def test_unknown_or_empty_token_is_nobody(db, make_asn):
     make_asn()
-    assert services.user_for_token("") is None
-    assert services.user_for_token("slb_tebakan") is None
+    assert tokens.user_for_token("") is None
+    assert tokens.user_for_token("slb_tebakan") is None
 
 
 # ---------------------------------------------------------------- creating users
@@ -243,7 +245,7 @@ CSV_ROWS = (
 
 
 def test_import_users_from_csv_takes_good_rows_and_reports_bad_ones_by_line(db, org):
-    report = services.import_users(services.read_table("users.csv", CSV_ROWS.encode()))
+    report = services.import_users(read_table("users.csv", CSV_ROWS.encode()).rows)
     assert sorted(report.created) == ["198102142011012017", "198603242014031003", "operator"]
     assert [line for line, _ in report.errors] == [3, 5]
     assert "18 digit" in report.errors[0][1] and "XXX" in report.errors[1][1]
@@ -253,13 +255,13 @@ def test_import_users_from_csv_takes_good_rows_and_reports_bad_ones_by_line(db, 
         assert user.must_change_password and check_password_hash(user.password_hash, password)
     assert services.find_login("198102142011012017").roles == {"asn", "rendatin"}
     # A second run updates instead of duplicating and hands out no new passwords.
-    again = services.import_users(services.read_table("users.csv", CSV_ROWS.encode()))
+    again = services.import_users(read_table("users.csv", CSV_ROWS.encode()).rows)
     assert again.created == [] and sorted(again.updated) == sorted(report.created) and again.passwords == {}
 
 
 def test_import_users_reads_semicolon_csv_with_bom(db, org):
     content = "\ufeffnip;name;unit_code;roles\n198603242014031003;Agus;KUL;asn\n".encode("utf-8")
-    report = services.import_users(services.read_table("users.csv", content))
+    report = services.import_users(read_table("users.csv", content).rows)
     assert report.created == ["198603242014031003"] and report.ok
 
 
@@ -276,7 +278,7 @@ def test_import_users_from_xlsx(db, org):
     ws.append(["198711182012031020", "Peran Salah", "", "", "PNS", "RDI", "raja", None])
     buf = io.BytesIO()
     wb.save(buf)
-    rows = services.read_table("pegawai.xlsx", buf.getvalue())
+    rows = read_table("pegawai.xlsx", buf.getvalue()).rows
     assert rows[0]["nip"] == "198603242014031003" and rows[0]["unit_code"] == "KUL"  # headers are case-folded
     report = services.import_users(rows)
     assert sorted(report.created) == ["198102142011012017", "198603242014031003"]
@@ -285,7 +287,7 @@ def test_import_users_from_xlsx(db, org):
 
 def test_unreadable_xlsx_is_a_validation_error(db, org):
     with pytest.raises(ValidationFailed) as exc:
-        services.read_table("pegawai.xlsx", b"PK\x03\x04 not really a workbook")
+        read_table("pegawai.xlsx", b"PK\x03\x04 not really a workbook").rows
     assert "file" in exc.value.fields
 
 
@@ -295,7 +297,7 @@ def test_deactivated_user_cannot_log_in_and_their_sessions_and_tokens_end(db, ap
     admin = make_user("SEK", "admin")
     user = make_asn()
     old_session_id = user.get_id()
-    token, _ = services.issue_token(user, hours=24)
+    token, _ = tokens.issue_token(user, hours=24)
     db.session.commit()
     loader = app.login_manager._user_callback
     assert loader(old_session_id) is user
@@ -303,8 +305,8 @@ def test_deactivated_user_cannot_log_in_and_their_sessions_and_tokens_end(db, ap
     services.set_active(user, False, actor=admin)
     db.session.commit()
     assert loader(old_session_id) is None
-    assert services.authenticate(user.nip, PASSWORD, "10.0.0.1") is None
-    assert services.user_for_token(token) is None
+    assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1") is None
+    assert tokens.user_for_token(token) is None
     ev = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.deactivate"))
     assert ev.actor_id == admin.id and ev.before == {"is_active": True} and ev.after == {"is_active": False}
 
@@ -312,7 +314,7 @@ def test_deactivated_user_cannot_log_in_and_their_sessions_and_tokens_end(db, ap
     db.session.commit()
     assert loader(old_session_id) is None  # reactivation does not revive the old session
     assert loader(user.get_id()) is user
-    assert services.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
+    assert signin.authenticate(user.nip, PASSWORD, "10.0.0.1") is user
 
 
 def test_nobody_deactivates_themselves(db, make_user):
@@ -326,11 +328,11 @@ def test_reset_password_ends_sessions_tokens_and_lockout(db, make_asn, make_user
     admin = make_user("SEK", "admin")
     user = make_asn()
     old_session_id = user.get_id()
-    token, _ = services.issue_token(user, hours=24)
+    token, _ = tokens.issue_token(user, hours=24)
     _fail(user.nip, "10.0.0.1", 5)
     temporary = services.reset_password(user, actor=admin)
     db.session.commit()
     assert user.must_change_password and user.get_id() != old_session_id
-    assert services.user_for_token(token) is None
-    assert services.authenticate(user.nip, temporary, "10.0.0.1") is user  # the lockout was lifted
+    assert tokens.user_for_token(token) is None
+    assert signin.authenticate(user.nip, temporary, "10.0.0.1") is user  # the lockout was lifted
     assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id)).revoked_at is not None

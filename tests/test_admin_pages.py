@@ -131,7 +131,7 @@ def test_admin_menu_item_leads_to_the_dashboard(as_admin):
 
 def test_dashboard_counts_users_per_unit_codes_and_office_days(db, as_admin, admin, make_asn):
     from silabu.accounts.services import set_active
-    from silabu.catalog.services import set_office_day
+    from silabu.catalog.calendar import set_office_day
 
     make_asn("KUL")
     gone = make_asn("KUL")
@@ -697,7 +697,7 @@ def test_admin_adds_and_removes_office_days(db, as_admin):
 
 @pytest.mark.parametrize("form, field, message", [
     ({"day": "2026-02-30"}, "day", "tidak valid"),
-    ({"day": ""}, "day", "tidak valid"),
+    ({"day": ""}, "day", "wajib"),
     ({"kind": "libur"}, "kind", "Pilih jenis"),
     ({"name": ""}, "name", "wajib"),
     ({"name": "x" * 10_000}, "name", "200"),

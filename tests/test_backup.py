@@ -21,15 +21,16 @@ SKIP_TABLES = {"job_runs"}  # the restore records itself there
 def populate() -> dict:
     """A small office through the real services: units, users, entries, photo and document evidence."""
     from silabu.accounts.org import ensure_satker, ensure_unit, today_for
-    from silabu.accounts.services import UserData, create_user, read_table
+    from silabu.accounts.services import UserData, create_user
+    from silabu.core.tables import read_table
     from silabu.catalog.services import import_output_codes
     from silabu.entries.services import create_entry, submit_entry
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     satker = ensure_satker("3319", "KPU Kabupaten Kudus", "Asia/Jakarta")
     ensure_unit(satker, "SEK", "Sekretariat")
     ensure_unit(satker, "KUL", "Sub Bagian Keuangan, Umum dan Logistik", "SEK")
-    import_output_codes(read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes()))
+    import_output_codes(read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes()).rows)
     users = []
     for i, nip in enumerate(("198001012005031001", "198502022010122002")):
         user, _ = create_user(UserData(name=f"Pegawai Cadangan {i}", unit_code="KUL", roles="asn", nip=nip,
@@ -139,7 +140,7 @@ def backup_dir(app, tmp_path, monkeypatch):
 
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(app, db, make_asn, make_entry, backup_dir):
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     asn = make_asn()
     entry = make_entry(asn)

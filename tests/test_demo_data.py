@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 def test_demo_data_fills_every_page_and_can_run_twice(app, db):
     from silabu.accounts.models import User
     from silabu.entries.models import Entry, EntryStatus
-    from silabu.evidence.models import Evidence
+    from silabu.entries.models import Evidence
     from silabu.pleno.models import Packet, PacketStatus
-    from silabu.verification.models import UnitMonth
+    from silabu.entries.models import UnitMonth
 
     runner = app.test_cli_runner()
     r = runner.invoke(args=["demo-data"])

@@ -92,7 +92,7 @@ def set_status(db, entry, status, note=None):
 
 
 def close_month(db, unit_id: int, period: str):
-    from silabu.verification.models import UnitMonth
+    from silabu.entries.models import UnitMonth
 
     db.session.add(UnitMonth(unit_id=unit_id, period=period, is_closed=True))
     db.session.commit()
@@ -125,11 +125,11 @@ def test_pages_need_a_login(client, org, url):
 
 def test_home_lists_empty_working_days_without_weekends_holidays_or_cuti_bersama(web, asn, make_entry, db):
     from silabu.catalog.models import ClosureKind
-    from silabu.catalog.services import set_office_day
+    from silabu.catalog.calendar import set_office_day
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti bersama uji")
     db.session.commit()
-    make_entry(asn, date(2026, 8, 3))
+    make_entry(asn, date(2026, 8, 3), status="submitted")
     page = doc(web.get("/beranda"))
     links = {a.get("href") for a in css(page, ".day-links a")}
     expected = {f"/entri/baru?tanggal=2026-08-{d:02d}" for d in (4, 5, 6, 7, 10, 11, 12, 13, 14, 19, 20)}
@@ -315,7 +315,7 @@ def _stored_keys(app):
 
 def test_no_js_upload_keeps_the_entry_and_the_good_file_when_another_file_is_bad(app, web, asn, db):
     from silabu.entries.models import Entry, EntryStatus
-    from silabu.evidence.models import Evidence
+    from silabu.entries.models import Evidence
 
     data = form_data(activity="Dokumentasi rapat pleno", action="submit")
     data["files"] = [upload("browser_compressed_1600.jpg"), upload("html_named.jpg", "bad")]
@@ -364,7 +364,7 @@ def test_photo_taken_on_another_day_gives_a_warning_not_a_refusal(web, db):
 
 
 def test_evidence_can_be_removed_from_a_draft_on_the_edit_page(web, asn, make_entry, db):
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     entry = make_entry(asn, TODAY)
     ev = add_evidence(entry, asn, "nota_dinas.pdf", (UPLOADS / "good/nota_dinas.pdf").read_bytes())
@@ -378,7 +378,7 @@ def test_evidence_can_be_removed_from_a_draft_on_the_edit_page(web, asn, make_en
 
 
 def test_evidence_of_another_entry_cannot_be_removed_through_this_one(web, asn, make_entry, db):
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     first, second = make_entry(asn, TODAY), make_entry(asn, TODAY)
     ev = add_evidence(first, asn, "nota_dinas.pdf", (UPLOADS / "good/nota_dinas.pdf").read_bytes())
@@ -489,7 +489,7 @@ def test_entry_in_a_closed_month_shows_locked(web, asn, make_entry, db):
 
 def test_detail_shows_fields_evidence_and_history(web, asn, make_entry, db):
     from silabu.entries.services import submit_entry
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     entry = make_entry(asn, TODAY, activity="Rapat persiapan pleno", start_time="08:00", end_time="10:00")
     photo = add_evidence(entry, asn, "foto.jpg", (UPLOADS / "good/browser_compressed_1600.jpg").read_bytes())
@@ -583,7 +583,7 @@ def _cell(page, day: date):
 
 def test_month_view_marks_holidays_cuti_bersama_filled_empty_and_future_days(web, asn, make_entry, db):
     from silabu.catalog.models import ClosureKind
-    from silabu.catalog.services import set_office_day
+    from silabu.catalog.calendar import set_office_day
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti Bersama Uji")
     db.session.commit()
@@ -608,7 +608,7 @@ def test_month_view_marks_holidays_cuti_bersama_filled_empty_and_future_days(web
 
 
 def test_month_view_lists_entries_with_status_and_lazy_thumbnails(web, asn, make_entry, db):
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     entry = make_entry(asn, date(2026, 8, 6), activity="Foto kegiatan sosialisasi")
     ev = add_evidence(entry, asn, "foto.jpg", (UPLOADS / "good/browser_compressed_1600.jpg").read_bytes())

@@ -19,15 +19,15 @@ def test_compliance_counts_only_submitted_or_verified_days(make_asn, make_entry,
     make_entry(asn, date(2026, 11, 2), status="submitted")
     make_entry(asn, date(2026, 11, 3))  # a draft fills the day but is not compliance yet
     owed = owed_for(asn)
-    assert owed.working_days == 13  # 2..18 November 2026, Monday-Friday
-    assert owed.filled_days == 2 and owed.compliant_days == 1
+    assert owed.days.working_days == 13  # 2..18 November 2026, Monday-Friday
+    assert owed.days.filled_days == 1 and owed.days.compliance == round(100 / 13, 2)
     assert date(2026, 11, 4) in owed.empty_days and date(2026, 11, 2) not in owed.empty_days
 
 
 @time_machine.travel("2026-11-18 09:00 +07:00", tick=False)
 def test_deleting_an_entry_removes_its_files_after_commit(app, make_asn, make_entry, db):
     from silabu.entries.services import delete_entry
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     asn = make_asn()
     entry = make_entry(asn)

@@ -38,7 +38,7 @@ def code_id(db, code: str) -> int:
 
 def test_owed_days_are_working_days_up_to_today_without_entries(asn, make_entry, db):
     from silabu.catalog.models import ClosureKind
-    from silabu.catalog.services import set_office_day
+    from silabu.catalog.calendar import set_office_day
     from silabu.entries.services import owed_for
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti bersama")
@@ -47,12 +47,13 @@ def test_owed_days_are_working_days_up_to_today_without_entries(asn, make_entry,
     owed = owed_for(asn)
     assert owed.today == date(2026, 8, 20)
     assert owed.empty_days == [date(2026, 8, d) for d in (5, 6, 7, 10, 11, 12, 13, 14, 19, 20)]
-    assert owed.working_days == 12 and owed.filled_days == 2
+    # The draft day is started (not empty) but only the submitted day is filled (compliance).
+    assert owed.days.working_days == 12 and owed.days.filled_days == 1
 
 
 def test_an_extra_working_day_set_by_the_admin_is_owed(asn, db):
     from silabu.catalog.models import ClosureKind
-    from silabu.catalog.services import set_office_day
+    from silabu.catalog.calendar import set_office_day
     from silabu.entries.services import owed_for
 
     set_office_day(date(2026, 8, 8), ClosureKind.WORKDAY, "Hari kerja pengganti")
@@ -88,7 +89,7 @@ def test_owed_is_only_about_the_asn_themself(asn, make_asn, make_entry):
 
     make_entry(make_asn(), date(2026, 8, 20))
     owed = owed_for(asn)
-    assert owed.today_entries == [] and owed.filled_days == 0
+    assert owed.today_entries == [] and owed.days.filled_days == 0
 
 
 # --- latest_before / prefill_from: copy yesterday, use again --------------------------------------------------
@@ -170,7 +171,8 @@ def test_submit_many_never_submits_someone_elses_draft(asn, make_asn, make_entry
 
 def test_codes_for_user_gives_favourites_then_recent_then_all_usable(asn, make_entry, db):
     from silabu.catalog.models import OutputCode
-    from silabu.catalog.services import codes_for_user, toggle_favorite
+    from silabu.catalog.services import toggle_favorite
+    from silabu.entries.codes import codes_for_user
 
     assert toggle_favorite(asn.id, code_id(db, OTHER_CODE)) is True
     make_entry(asn, date(2026, 8, 10))
@@ -186,7 +188,8 @@ def test_codes_for_user_gives_favourites_then_recent_then_all_usable(asn, make_e
 
 
 def test_toggle_favorite_twice_removes_it(asn, db):
-    from silabu.catalog.services import codes_for_user, toggle_favorite
+    from silabu.catalog.services import toggle_favorite
+    from silabu.entries.codes import codes_for_user
 
     toggle_favorite(asn.id, code_id(db, OTHER_CODE))
     assert toggle_favorite(asn.id, code_id(db, OTHER_CODE)) is False
@@ -194,7 +197,8 @@ def test_toggle_favorite_twice_removes_it(asn, db):
 
 
 def test_favourites_are_per_person(asn, make_asn, db):
-    from silabu.catalog.services import codes_for_user, toggle_favorite
+    from silabu.catalog.services import toggle_favorite
+    from silabu.entries.codes import codes_for_user
 
     toggle_favorite(asn.id, code_id(db, OTHER_CODE))
     assert codes_for_user(make_asn().id)[0] == []

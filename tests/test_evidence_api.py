@@ -81,7 +81,7 @@ def test_good_file_is_accepted(client, draft, path):
 
 @pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
 def test_bad_file_is_refused_and_leaves_nothing(app, client, draft, path, db):
-    from silabu.evidence.models import Evidence
+    from silabu.entries.models import Evidence
 
     eid, h = draft
     before = stored(app)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from silabu.entries.models import Entry
-from silabu.evidence.models import Evidence
+from silabu.entries.models import Evidence
 from tests.conftest import CODE, UPLOADS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ KILLED_UPLOAD = textwrap.dedent("""
     with app.app_context():
         from silabu.accounts.models import User
         from silabu.entries.models import Entry
-        from silabu.evidence.services import add_evidence
+        from silabu.entries.evidence import add_evidence
         entry = db.session.get(Entry, cfg["entry_id"])
         user = db.session.get(User, cfg["user_id"])
         with open(cfg["file"], "rb") as fh:
@@ -79,7 +79,7 @@ KILLED_UPLOAD = textwrap.dedent("""
 
 def test_upload_killed_before_commit_leaves_no_row_and_clean_up_removes_its_file(app, db, make_asn, make_entry):
     from jobs import scheduler
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     asn = make_asn()
     entry = make_entry(asn)
@@ -115,7 +115,7 @@ def test_upload_killed_before_commit_leaves_no_row_and_clean_up_removes_its_file
 
 def test_no_evidence_row_when_its_file_could_not_be_written(app, db, make_asn, make_entry, monkeypatch):
     from silabu.core.errors import ServiceError
-    from silabu.evidence import services as evidence_services
+    from silabu.entries import evidence as evidence_services
     from silabu.evidence.storage import FileSystemStorage
 
     asn = make_asn()

@@ -17,9 +17,10 @@ from silabu.core.clock import utcnow
 from silabu.entries.models import Entry, EntryStatus
 from silabu.lkj import services
 from silabu.lkj.document import parse_narrative
+from silabu.lkj.models import LkjReviewStep
 from silabu.pleno.models import Packet, PacketStatus
 
-from conftest import SHARED
+from conftest import set_month_closed, SHARED
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
@@ -30,10 +31,10 @@ CAPAIAN_HEADER = ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Rea
 @pytest.fixture()
 def year_of_data(db, org, make_user):
     """Ten finalized months of entries for the Sekretariat's counted indicators and two manual figures."""
-    from silabu.accounts.services import read_table
-    from silabu.catalog.services import import_indicators
+    from silabu.core.tables import read_table
+    from silabu.lkj.services import import_indicators
 
-    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()), YEAR)
+    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, YEAR)
     staff = make_user("RDI", "asn", name="Staf Data")
     rendatin = make_user("RDI", "asn,rendatin", name="Eko Rendatin")
     codes = {c.code: c.id for c in db.session.scalars(select(OutputCode))}
@@ -43,7 +44,8 @@ def year_of_data(db, org, make_user):
             db.session.add(Entry(user_id=staff.id, unit_id=staff.unit_id, entry_date=date(YEAR, month, 12),
                                  period=f"{YEAR}-{month:02d}", output_code_id=codes[code], activity="Kegiatan",
                                  output="Hasil", quantity=Decimal(qty), unit_of_measure="Dokumen",
-                                 status=EntryStatus.VERIFIED, is_locked=True, verified_at=utcnow()))
+                                 status=EntryStatus.VERIFIED, verified_at=utcnow()))
+            set_month_closed(staff.unit_id, f"{YEAR}-{month:02d}")
         db.session.add(Packet(period=f"{YEAR}-{month:02d}", version=1, status=PacketStatus.FINAL, built_at=utcnow(),
                               summary={}, data_sha256="cd" * 32, berita_acara_number=f"{month}/PL.01-BA/3319/2026",
                               pleno_date=date(YEAR, month, 28)))
@@ -145,7 +147,8 @@ def test_compiled_version_keeps_its_figures_when_data_changes(db, year_of_data, 
     staff = year_of_data["staff"]
     db.session.add(Entry(user_id=staff.id, unit_id=staff.unit_id, entry_date=date(YEAR, 11, 5), period="2026-11",
                          output_code_id=code_id, activity="x", output="y", quantity=Decimal(1), unit_of_measure="Dok",
-                         status=EntryStatus.VERIFIED, is_locked=True))
+                         status=EntryStatus.VERIFIED))
+    set_month_closed(staff.unit_id, "2026-11")
     db.session.add(Packet(period="2026-11", version=1, status=PacketStatus.FINAL, built_at=utcnow(), summary={}))
     db.session.commit()
     api = client.get(f"/api/v1/lkj/{YEAR}/LKJ-SEK/capaian", headers=headers).json
@@ -253,7 +256,7 @@ def test_verification_page_shows_the_signature(db, year_of_data, client, make_us
     doc = services.compile_report(YEAR, "LKJ-SEK", year_of_data["rendatin"])
     report = doc.report
     report.status = LkjStatus.TANDA_TANGAN
-    db.session.add(services.LkjReviewStep(report_id=report.id, document_id=doc.id, step="paraf", action="paraf",
+    db.session.add(LkjReviewStep(report_id=report.id, document_id=doc.id, step="paraf", action="paraf",
                                           to_status="tanda_tangan"))
     db.session.commit()
     services.perform(report, "tandatangani", sekretaris, today=TODAY)

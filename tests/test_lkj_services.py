@@ -17,7 +17,7 @@ from silabu.lkj import services
 from silabu.lkj.models import LkjReport, LkjStatus, ManualRealisasi
 from silabu.pleno.models import Packet, PacketStatus
 
-from conftest import SHARED
+from conftest import set_month_closed, SHARED
 
 D = Decimal
 YEAR = 2026
@@ -28,10 +28,10 @@ TODAY = date(2027, 1, 20)
 
 
 def load_indicators(db, year: int = YEAR) -> None:
-    from silabu.accounts.services import read_table
-    from silabu.catalog.services import import_indicators
+    from silabu.core.tables import read_table
+    from silabu.lkj.services import import_indicators
 
-    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()), year)
+    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, year)
     db.session.commit()
 
 
@@ -50,9 +50,11 @@ def indicator(code: str, year: int = YEAR) -> Indicator:
 def entry(db, user, day: date, code: str, qty="1", status=EntryStatus.VERIFIED, locked=True) -> Entry:
     row = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=day, period=f"{day:%Y-%m}",
                 output_code_id=code_id(code), activity="Menyusun laporan", output="Laporan", quantity=D(qty),
-                unit_of_measure="Dokumen", status=status, is_locked=locked,
+                unit_of_measure="Dokumen", status=status,
                 verified_at=utcnow() if status == EntryStatus.VERIFIED else None)
     db.session.add(row)
+    if locked:
+        set_month_closed(user.unit_id, row.period)
     db.session.commit()
     return row
 
@@ -103,13 +105,14 @@ def test_realisasi_counts_only_months_whose_latest_packet_is_final(db, pk, staff
     assert row.kategori == "Kurang Berhasil"
 
 
-def test_realisasi_counts_only_verified_and_locked_entries(db, pk, staff):
+def test_realisasi_counts_only_verified_entries_of_closed_unit_months(db, pk, staff, make_asn):
     entry(db, staff, date(YEAR, 1, 5), IK11_CODE, "2")
-    entry(db, staff, date(YEAR, 1, 6), IK11_CODE, "5", locked=False)  # month reopened after the pleno
-    entry(db, staff, date(YEAR, 1, 7), IK11_CODE, "7", status=EntryStatus.SUBMITTED, locked=False)
-    entry(db, staff, date(YEAR, 1, 8), IK11_CODE, "9", status=EntryStatus.RETURNED, locked=False)
-    entry(db, staff, date(YEAR, 1, 9), IK11_CODE, "4", status=EntryStatus.DRAFT, locked=False)
+    entry(db, staff, date(YEAR, 1, 7), IK11_CODE, "7", status=EntryStatus.SUBMITTED)
+    entry(db, staff, date(YEAR, 1, 8), IK11_CODE, "9", status=EntryStatus.RETURNED)
+    entry(db, staff, date(YEAR, 1, 9), IK11_CODE, "4", status=EntryStatus.DRAFT)
     entry(db, staff, date(YEAR, 1, 9), IK31_CODE, "3")  # another indicator's code
+    elsewhere = make_asn("KUL")
+    entry(db, elsewhere, date(YEAR, 1, 6), IK11_CODE, "5", locked=False)  # its unit's month was reopened
     packet(db, "2026-01")
     table = services.tabel_capaian(YEAR, "LKJ-SEK")
     assert row_for(table, "IK1.1").realisasi == D("2.00")

@@ -22,10 +22,10 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture()
 def pk(db, org):
-    from silabu.accounts.services import read_table
-    from silabu.catalog.services import import_indicators
+    from silabu.core.tables import read_table
+    from silabu.lkj.services import import_indicators
 
-    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()), YEAR)
+    import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, YEAR)
     db.session.commit()
 
 
@@ -386,7 +386,7 @@ def test_two_people_acting_at_once_one_gets_a_conflict(db, pk, people):
 
 def test_lkj_files_are_never_collected_as_orphans(db, pk, people):
     from silabu.catalog.models import Indicator
-    from silabu.evidence.services import orphan_keys
+    from silabu.evidence.blobs import orphan_keys
     from silabu.evidence.storage import get_storage
 
     ikpa = db.session.scalar(select(Indicator).where(Indicator.code == "IK2.1"))

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, select
 
 from silabu.entries.models import Entry, EntryStatus
-from silabu.evidence.models import Evidence, EvidenceKind
-from silabu.verification.models import UnitMonth
+from silabu.entries.models import Evidence, EvidenceKind
+from silabu.entries.models import UnitMonth
 
 CODE = "076.01.WA.4499.EBA.962"
 OTHER = "076.01.WA.4499.EBA.956"
@@ -55,9 +55,6 @@ def close(db, unit_code: str, period: str = PERIOD, closed: bool = True) -> Unit
         db.session.add(um)
     um.is_closed = closed
     um.closed_at = datetime(2026, 11, 3, tzinfo=timezone.utc) if closed else None
-    if closed:
-        db.session.execute(Entry.__table__.update().where(Entry.unit_id == unit.id, Entry.period == period,
-                                                          Entry.status == EntryStatus.VERIFIED).values(is_locked=True))
     db.session.commit()
     return um
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SAWarning
 from silabu.core.errors import Forbidden, NotFound, ValidationFailed
 from silabu.pleno import services as pleno
 from silabu.verification import services
+from silabu.accounts import delegation
 from tests.conftest import UPLOADS
 
 # 1 December 2026, 10.00 WIB: November's verification window is open.
@@ -92,8 +93,8 @@ def test_the_owner_of_an_entry_is_refused_verifying_it(people, db):
 
 def test_only_admin_or_sekretaris_pass_the_delegation_check(people):
     with pytest.raises(Forbidden):
-        services.assert_may_delegate(people["kasubag"])
-    services.assert_may_delegate(people["sekretaris"])
+        delegation.assert_may_delegate(people["kasubag"])
+    delegation.assert_may_delegate(people["sekretaris"])
 
 
 # ---------- pleno packets ----------
@@ -154,8 +155,8 @@ def test_a_rendatin_with_a_bad_packet_body_gets_the_validation_error(people, api
 
 def test_deleting_an_entry_with_evidence_deletes_each_evidence_row_once(app, make_asn, make_entry, db):
     from silabu.entries.services import delete_entry
-    from silabu.evidence.models import Evidence
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.models import Evidence
+    from silabu.entries.evidence import add_evidence
 
     with time_machine.travel("2026-11-18 09:00 +07:00", tick=False):
         asn = make_asn()

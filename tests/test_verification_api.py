@@ -1,6 +1,8 @@
 """SOP step 3 through /api/v1 (API.md's fixed points and the project's additions)."""
 from __future__ import annotations
 
+from silabu.accounts import delegation
+
 import io
 from datetime import date, datetime, timezone
 
@@ -75,7 +77,7 @@ def test_verify_and_return_rules(kul, client, make_kasubag, api_token):
 def test_two_verifiers_at_once_one_wins_the_other_gets_409_with_the_current_state(kul, client, make_user,
                                                                                    make_kasubag, api_token, db):
     plh = make_kasubag("TPH")
-    services.delegate(kul["kasubag"].unit, plh, date(2026, 12, 1), date(2026, 12, 3), make_user("SEK", "admin"))
+    delegation.delegate(kul["kasubag"].unit, plh, date(2026, 12, 1), date(2026, 12, 3), make_user("SEK", "admin"))
     db.session.commit()
     entry = kul["submitted"][0]
     version = client.get(f"/api/v1/entries/{entry.id}", headers=kul["hk"]).json

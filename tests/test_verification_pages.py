@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from silabu.core.audit import history
 from silabu.entries.models import Entry, EntryStatus
-from silabu.evidence.services import add_evidence
+from silabu.entries.evidence import add_evidence
 from silabu.verification import services
 
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)

@@ -1,6 +1,8 @@
 """SOP step 3, month-end verification: the rules as the services enforce them (no HTTP)."""
 from __future__ import annotations
 
+from silabu.accounts import delegation
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -16,7 +18,7 @@ from silabu.entries import services as entries
 from silabu.entries.models import Entry, EntryStatus
 from silabu.notifications.models import Notification
 from silabu.verification import services
-from silabu.verification.models import UnitMonth
+from silabu.entries.models import UnitMonth
 
 # 1 December 2026, 10.00 WIB: November's window is open (its last working day was Monday 30 November).
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
@@ -248,8 +250,10 @@ def test_closing_locks_every_entry_in_one_update_and_reports_drafts(unit_month, 
     db.session.commit()
     assert len(statements) == 1  # one bulk UPDATE, not one per entry
     assert um.is_closed and um.closed_by_id == kasubag.id and um.closed_at is not None
-    locked = db.session.scalars(select(Entry.is_locked).where(Entry.unit_id == unit.id, Entry.period == NOV)).all()
+    locked = [e.is_locked for e in db.session.scalars(select(Entry).where(Entry.unit_id == unit.id,
+                                                                          Entry.period == NOV))]
     assert locked and all(locked)
+    assert entries.month_is_closed(unit.id, NOV)
     draft = db.session.get(Entry, made["draft"].id)
     assert draft.status == EntryStatus.DRAFT
     report = services.close_report(unit, NOV)
@@ -347,7 +351,7 @@ def test_reopen_needs_a_reason_unlocks_and_is_logged(unit_month, db):
     um = services.reopen_month(unit, NOV, kasubag, "Salah hitung jumlah dokumen.")
     db.session.commit()
     assert not um.is_closed and um.reopen_reason == "Salah hitung jumlah dokumen."
-    assert not any(db.session.scalars(select(Entry.is_locked).where(Entry.unit_id == unit.id)))
+    assert not any(e.is_locked for e in db.session.scalars(select(Entry).where(Entry.unit_id == unit.id)))
     verified = db.session.get(Entry, made["ani"][0].id)
     assert verified.status == EntryStatus.VERIFIED  # reopening does not make a verified entry editable
     with pytest.raises(Conflict):
@@ -379,7 +383,7 @@ def test_acting_verifier_acts_in_own_name_on_behalf_of_the_unit(unit_month, make
     unit = made["ani"][0].unit
     with pytest.raises((NotFound, Forbidden)):
         services.verify_entry(made["ani"][0], plh)
-    services.delegate(unit, plh, date(2026, 11, 30), date(2026, 12, 4), admin, kind="Plh", reason="Kasubag cuti")
+    delegation.delegate(unit, plh, date(2026, 11, 30), date(2026, 12, 4), admin, kind="Plh", reason="Kasubag cuti")
     db.session.commit()
     services.verify_entry(made["ani"][0], plh)
     services.return_entry(made["ani"][1], plh, "Tambahkan bukti.")
@@ -397,36 +401,36 @@ def test_only_admin_or_sekretaris_may_delegate(unit_month, make_kasubag, make_us
     kasubag, ani, _, made = unit_month
     other = make_kasubag("TPH")
     with pytest.raises(Forbidden):
-        services.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), kasubag)
+        delegation.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), kasubag)
     sekretaris = make_user("SEK", "sekretaris")
     with pytest.raises(ValidationFailed) as exc:
-        services.delegate(kasubag.unit, other, date(2026, 12, 3), date(2026, 12, 1), sekretaris)
+        delegation.delegate(kasubag.unit, other, date(2026, 12, 3), date(2026, 12, 1), sekretaris)
     assert "end_date" in exc.value.fields
     with pytest.raises(ValidationFailed):
-        services.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), sekretaris, kind="Kepala")
-    row = services.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), sekretaris, kind="plt")
+        delegation.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), sekretaris, kind="Kepala")
+    row = delegation.delegate(kasubag.unit, other, date(2026, 12, 1), date(2026, 12, 3), sekretaris, kind="plt")
     assert row.kind == "Plt"
     with pytest.raises(ValidationFailed):  # the same person twice over overlapping dates
-        services.delegate(kasubag.unit, other, date(2026, 12, 2), date(2026, 12, 9), sekretaris)
+        delegation.delegate(kasubag.unit, other, date(2026, 12, 2), date(2026, 12, 9), sekretaris)
     with pytest.raises(Forbidden):
-        services.revoke_delegation(row, kasubag)
+        delegation.revoke(row, kasubag)
 
 
 def test_delegation_gives_access_only_in_its_date_range_and_until_revoked(unit_month, make_kasubag, make_user, db):
     _, ani, _, made = unit_month
     admin = make_user("SEK", "admin")
     plh = make_kasubag("TPH")
-    row = services.delegate(ani.unit, plh, date(2026, 12, 2), date(2026, 12, 4), admin)
+    row = delegation.delegate(ani.unit, plh, date(2026, 12, 2), date(2026, 12, 4), admin)
     db.session.commit()
     with pytest.raises(NotFound):  # 1 December: not yet
         services.verify_entry(made["ani"][0], plh)
     services.verify_entry(made["ani"][0], plh, on_date=date(2026, 12, 2))
-    services.revoke_delegation(row, admin)
+    delegation.revoke(row, admin)
     db.session.commit()
     with pytest.raises(NotFound):
         services.verify_entry(made["ani"][1], plh, on_date=date(2026, 12, 3))
     with pytest.raises(Conflict):
-        services.revoke_delegation(row, admin)
+        delegation.revoke(row, admin)
     assert [ev.action for ev in history("delegations", row.id)] == ["delegation.create", "delegation.revoke"]
 
 
@@ -524,7 +528,7 @@ def test_oversight_shows_overdue_units_with_waiting_counts(unit_month, make_kasu
 def test_window_opened_notice_goes_to_each_open_units_kasubag_once(unit_month, make_kasubag, make_user, db):
     kasubag, *_ = unit_month
     plh = make_kasubag("TPH")
-    services.delegate(kasubag.unit, plh, date(2026, 11, 30), date(2026, 12, 3), make_user("SEK", "admin"))
+    delegation.delegate(kasubag.unit, plh, date(2026, 11, 30), date(2026, 12, 3), make_user("SEK", "admin"))
     assert services.notify_window_opened(NOV, date(2026, 11, 27)) == 0  # not open yet
     sent = services.notify_window_opened(NOV, date(2026, 11, 30))
     db.session.commit()

@@ -77,7 +77,7 @@ def prepare_data(server: LiveServer, *, asn_accounts: int, entries_last_month: i
     from silabu.catalog.calendar import MonthCalendar
     from silabu.core.clock import period_of
     from silabu.entries import services as entries
-    from silabu.evidence import services as evidence
+    from silabu.entries import evidence
     from silabu.extensions import db
     from silabu.verification import services as verification
     from sqlalchemy import select

@@ -1,16 +1,26 @@
-"""Who may see and act on what. Pages use the decorators; services use the predicates."""
+"""Who may see and act on what. Pages use the decorators; services, the queue, the API and the menu use ``Scope``.
+
+The rule of who verifies an entry is written once, in ``Scope.can_verify``:
+- nobody verifies their own work;
+- a Kasubag's own entries go to the unit's head verifier (configured per unit, else the Sekretaris);
+- everyone else's go to whoever verifies the unit's staff that day: its Kasubag, or its Plh/Plt.
+"""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
-from typing import Callable
+from functools import cached_property, wraps
+from typing import TYPE_CHECKING, Callable
 
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from silabu.accounts.models import Delegation, Role, Unit, User
+from silabu.accounts.delegation import delegations_on, is_unit_head
+from silabu.accounts.models import Role, Unit, User
 from silabu.extensions import db
+
+if TYPE_CHECKING:
+    from silabu.entries.models import Entry
 
 
 def role_required(*roles: str | Role) -> Callable:
@@ -19,7 +29,7 @@ def role_required(*roles: str | Role) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def wrapped(*args, **kwargs):  # noqa: ANN202
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
@@ -29,25 +39,6 @@ def role_required(*roles: str | Role) -> Callable:
     return decorator
 
 
-def active_delegations(user: User, on_date: date) -> list[Delegation]:
-    return list(db.session.scalars(select(Delegation).where(
-        Delegation.delegate_id == user.id, Delegation.revoked_at.is_(None),
-        Delegation.start_date <= on_date, Delegation.end_date >= on_date)))
-
-
-def verifier_unit_ids(user: User, on_date: date) -> set[int]:
-    """Units whose staff entries ``user`` verifies on ``on_date``: as their Kasubag, or as Plh/Plt."""
-    units: set[int] = set()
-    if user.has_role(Role.KASUBAG):
-        units.add(user.unit_id)
-    units.update(d.unit_id for d in active_delegations(user, on_date))
-    return units
-
-
-def is_unit_head(user: User, unit_id: int) -> bool:
-    return user.unit_id == unit_id and user.has_role(Role.KASUBAG)
-
-
 def head_verifier_for(unit: Unit, user: User) -> bool:
     """Whether ``user`` verifies the Kasubag's own entries of ``unit`` (configured, else the Sekretaris)."""
     if unit.head_verifier_id is not None:
@@ -55,45 +46,76 @@ def head_verifier_for(unit: Unit, user: User) -> bool:
     return user.has_role(Role.SEKRETARIS)
 
 
-def delegation_for(user: User, unit_id: int, on_date: date) -> Delegation | None:
-    """The delegation under which ``user`` acts for the unit, when not its own Kasubag."""
-    if is_unit_head(user, unit_id):
-        return None
-    for d in active_delegations(user, on_date):
-        if d.unit_id == unit_id:
-            return d
-    return None
+class Scope:
+    """What one person may verify and see on one day, computed once (the queue filters hundreds of entries with it)."""
+
+    def __init__(self, user: User, on_date: date) -> None:
+        self.user, self.on_date = user, on_date
+        self.delegations = delegations_on(on_date, delegate=user)
+        self.staff_unit_ids: set[int] = {d.unit_id for d in self.delegations}
+        if user.has_role(Role.KASUBAG):
+            self.staff_unit_ids.add(user.unit_id)
+        self.oversees = user.has_role(Role.SEKRETARIS)
+
+    @cached_property
+    def _units(self) -> dict[int, Unit]:
+        return {u.id: u for u in db.session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.code))}
+
+    @cached_property
+    def head_unit_ids(self) -> set[int]:
+        """Units whose Kasubag's own entries this person verifies."""
+        return {u.id for u in self._units.values() if head_verifier_for(u, self.user)}
+
+    def can_verify(self, owner: User, unit: Unit) -> bool:
+        """The one rule of who verifies an entry of ``owner`` logged in ``unit``."""
+        if owner.id == self.user.id:
+            return False
+        if is_unit_head(owner, unit.id):
+            return unit.id in self.head_unit_ids if unit.id in self._units else head_verifier_for(unit, self.user)
+        return unit.id in self.staff_unit_ids
+
+    def can_verify_entry(self, entry: Entry) -> bool:
+        return self.can_verify(entry.user, entry.unit)
+
+    def can_view_entry(self, entry: Entry) -> bool:
+        return entry.user_id == self.user.id or self.oversees or self.can_verify_entry(entry)
+
+    def can_view_entries_of(self, owner: User) -> bool:
+        """Whether this person may list ``owner``'s entries at all (each entry is still checked on its own)."""
+        if owner.id == self.user.id or self.oversees:
+            return True
+        if is_unit_head(owner, owner.unit_id):
+            return head_verifier_for(owner.unit, self.user)
+        return owner.unit_id in self.staff_unit_ids
+
+    def full_view(self, unit_id: int) -> bool:
+        """Sees every ASN of the unit (the verifier of its staff, the Sekretaris)."""
+        return unit_id in self.staff_unit_ids or self.oversees
+
+    def visible(self, unit_id: int) -> bool:
+        return self.full_view(unit_id) or unit_id in self.head_unit_ids
+
+    @property
+    def opens_queue(self) -> bool:
+        """Has a verification queue: the menu shows it, the pages and the API open it."""
+        return bool(self.staff_unit_ids) or self.oversees or bool(self.head_unit_ids)
+
+    def units(self) -> list[Unit]:
+        """Units whose queue this person opens: their own verification units first, then the rest they see."""
+        ids = set(self.staff_unit_ids) | self.head_unit_ids
+        return sorted((self._units[i] for i in ids if i in self._units),
+                      key=lambda u: (u.id not in self.staff_unit_ids, u.code))
 
 
-def verifies(verifier: User, owner: User, unit: Unit, staff_unit_ids: set[int],
-             heads: Callable[[Unit], bool]) -> bool:
-    """The one rule of who verifies an entry of ``owner`` logged in ``unit``.
+def scope_for(user: User, on_date: date | None = None) -> Scope:
+    from silabu.accounts.org import today_for
 
-    Nobody verifies their own work; a Kasubag's own entries go to the unit's head verifier (``heads``);
-    everyone else's go to whoever verifies the unit's staff (``staff_unit_ids``: Kasubag or Plh/Plt).
-    """
-    if owner.id == verifier.id:
-        return False
-    if is_unit_head(owner, unit.id):
-        return heads(unit)
-    return unit.id in staff_unit_ids
+    return Scope(user, on_date or today_for(user))
 
 
-def can_verify_entry(user: User, entry, on_date: date) -> bool:  # noqa: ANN001
-    return verifies(user, entry.user, entry.unit, verifier_unit_ids(user, on_date),
-                    lambda unit: head_verifier_for(unit, user))
+def can_verify_entry(user: User, entry: Entry, on_date: date) -> bool:
+    return Scope(user, on_date).can_verify_entry(entry)
 
 
-def can_view_entries_of(viewer: User, owner: User, on_date: date) -> bool:
-    """Whether ``viewer`` may list ``owner``'s entries at all (each entry is still checked on its own)."""
-    if viewer.id == owner.id or viewer.has_role(Role.SEKRETARIS):
-        return True
-    if is_unit_head(owner, owner.unit_id):
-        return head_verifier_for(owner.unit, viewer)
-    return owner.unit_id in verifier_unit_ids(viewer, on_date)
-
-
-def can_view_entry(user: User, entry, on_date: date) -> bool:  # noqa: ANN001
-    if entry.user_id == user.id or user.has_role(Role.SEKRETARIS):
-        return True
-    return can_verify_entry(user, entry, on_date)
+def can_view_entry(user: User, entry: Entry, on_date: date) -> bool:
+    return Scope(user, on_date).can_view_entry(entry)

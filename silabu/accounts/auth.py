@@ -33,7 +33,7 @@ def init_login(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             return None
-        from silabu.accounts.services import user_for_token
+        from silabu.accounts.tokens import user_for_token
 
         user = user_for_token(header[7:].strip())
         if user is not None:

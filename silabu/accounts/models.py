@@ -6,7 +6,15 @@ from datetime import date, datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from silabu.core.models import created_at_column, str_enum
@@ -30,6 +38,13 @@ ROLE_LABELS = {
     Role.KETUA: "Ketua/Komisioner",
     Role.ADMIN: "Admin",
 }
+
+
+class DelegationKind(enum.StrEnum):
+    """Pelaksana harian (a short absence) or pelaksana tugas (a vacancy)."""
+
+    PLH = "Plh"
+    PLT = "Plt"
 
 
 class Employment(str, enum.Enum):
@@ -179,7 +194,7 @@ class Delegation(db.Model):
     delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(10), default="Plh")
+    kind: Mapped[DelegationKind] = mapped_column(str_enum(DelegationKind, 10), default=DelegationKind.PLH)
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()

@@ -1,13 +1,17 @@
-"""The organisation: satker (with its timezone) and units."""
+"""The organisation: satker (with its timezone, which decides "today") and its units, and their edits."""
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from silabu.accounts.models import Satker, Unit, User
+from silabu.accounts.models import Role, Satker, Unit, User
+from silabu.core import audit
 from silabu.core.clock import local_today
+from silabu.core.errors import NotFound, ValidationFailed
 from silabu.extensions import db
 
 
@@ -57,3 +61,99 @@ def ensure_unit(satker: Satker, code: str, name: str, parent_code: str | None = 
         unit.name, unit.parent_id = name, parent.id if parent else None
     db.session.flush()
     return unit
+
+
+def _unit_descendant_ids(unit_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in db.session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent, []).append(uid)
+    out, stack = set(), [unit_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def _unit_snapshot(unit: Unit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "parent_id": unit.parent_id,
+            "requires_evidence": unit.requires_evidence, "head_verifier_id": unit.head_verifier_id,
+            "is_active": unit.is_active}
+
+
+def _check_unit_values(unit: Unit | None, name: str, parent_id: int | None,
+                       head_verifier_id: int | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Nama unit wajib diisi."
+    elif len(name) > 200:
+        errors["name"] = "Nama unit maksimal 200 karakter."
+    if parent_id is not None:
+        parent = db.session.get(Unit, parent_id)
+        if parent is None:
+            errors["parent_id"] = "Unit induk tidak ditemukan."
+        elif unit is not None and (parent.id == unit.id or parent.id in _unit_descendant_ids(unit.id)):
+            errors["parent_id"] = "Unit induk tidak boleh unit ini sendiri atau unit di bawahnya."
+    if head_verifier_id is not None:
+        verifier = db.session.get(User, head_verifier_id)
+        if verifier is None or not verifier.is_active_account:
+            errors["head_verifier_id"] = "Pilih pengguna yang aktif."
+        elif unit is not None and verifier.unit_id == unit.id and verifier.has_role(Role.KASUBAG):
+            errors["head_verifier_id"] = ("Kepala Sub Bagian unit ini tidak dapat memverifikasi entrinya sendiri; "
+                                          "pilih atasan lain atau kosongkan (Sekretaris).")
+    return errors
+
+
+def update_unit(unit: Unit, *, name: str, parent_id: int | None, requires_evidence: bool,
+                head_verifier_id: int | None, actor: User) -> Unit:
+    """Edit a unit: name, parent (no cycles), evidence requirement, who verifies its Kasubag's own entries."""
+    errors = _check_unit_values(unit, name, parent_id, head_verifier_id)
+    if errors:
+        raise ValidationFailed(errors)
+    before = _unit_snapshot(unit)
+    unit.name = name.strip()
+    unit.parent_id = parent_id
+    unit.requires_evidence = bool(requires_evidence)
+    unit.head_verifier_id = head_verifier_id
+    db.session.flush()
+    audit.record("unit.update", unit, actor=actor, before=before, after=_unit_snapshot(unit))
+    return unit
+
+
+def create_unit(*, code: str, name: str, parent_id: int | None, requires_evidence: bool,
+                head_verifier_id: int | None, satker_id: int, actor: User) -> Unit:
+    """Add a unit (Sub Bagian) to the satker."""
+    code = (code or "").strip().upper()
+    errors = _check_unit_values(None, name, parent_id, head_verifier_id)
+    if not code:
+        errors["code"] = "Kode unit wajib diisi."
+    elif not re.fullmatch(r"[A-Z0-9_-]{2,20}", code):
+        errors["code"] = "Kode unit 2–20 huruf besar/angka, mis. KUL."
+    elif db.session.scalar(select(Unit).where(Unit.code == code)) is not None:
+        errors["code"] = "Kode unit sudah dipakai."
+    if errors:
+        raise ValidationFailed(errors)
+    unit = Unit(satker_id=satker_id, code=code, name=name.strip(), parent_id=parent_id,
+                requires_evidence=bool(requires_evidence), head_verifier_id=head_verifier_id, is_active=True)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record("unit.create", unit, actor=actor, after=_unit_snapshot(unit))
+    return unit
+
+
+def get_unit(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("Unit tidak ditemukan.")
+    return unit
+
+
+def user_counts_per_unit() -> dict[int, dict[str, int]]:
+    """{unit_id: {"active": n, "inactive": m}}."""
+    out: dict[int, dict[str, int]] = {}
+    for unit_id, is_active, n in db.session.execute(
+            select(User.unit_id, User.is_active_account, func.count()).group_by(User.unit_id, User.is_active_account)):
+        out.setdefault(unit_id, {"active": 0, "inactive": 0})["active" if is_active else "inactive"] += n
+    return out

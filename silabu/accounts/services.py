@@ -1,25 +1,35 @@
-"""Account rules: creating and importing users, passwords, login with lockout, API tokens."""
+"""Account rules: creating, importing and editing users (one validation for the form, the import and the command
+line), passwords, and who holds which role. Signing in is ``login``, API tokens are ``tokens``."""
 from __future__ import annotations
 
-import hashlib
-import io
+import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from silabu.accounts.models import ApiToken, Employment, LoginAttempt, Role, Unit, User, UserRole
+from silabu.accounts.models import (
+    Employment,
+    LoginAttempt,
+    Role,
+    Unit,
+    User,
+    UserRole,
+)
 from silabu.accounts.nip import nip_problem
+from silabu.accounts.tokens import revoke_tokens
 from silabu.core import audit
-from silabu.core.clock import as_utc, utcnow
+from silabu.core.clock import utcnow
 from silabu.core.errors import Conflict, NotFound, ValidationFailed
 from silabu.extensions import db
 
 PASSWORD_MIN = 8
-LOCK_MESSAGE = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PNS_GOLONGAN_RE = re.compile(r"^(I|II|III)/[a-d]$|^IV/[a-e]$")
+PPPK_GOLONGAN = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+                 "XVI", "XVII"}
 
 
 def hash_password(password: str) -> str:
@@ -80,9 +90,19 @@ class UserData:
     password: str | None = None
 
 
+def normalise_golongan(value: str | None) -> str:
+    """'iii.a', 'III a', 'III / a' -> 'III/a'; PPPK 'ix' -> 'IX'."""
+    value = (value or "").strip()
+    m = re.fullmatch(r"([IVXivx]+)\s*[/.\s-]?\s*([a-eA-E])?", value)
+    if not m:
+        return value
+    return m.group(1).upper() + (f"/{m.group(2).lower()}" if m.group(2) else "")
+
+
 def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[dict[str, Any], set[Role]]:
     errors: dict[str, str] = {}
-    nip = (data.nip or "").strip() or None
+    # NIPs are often written grouped ("19860324 201403 1 003"); the digits are what count.
+    nip = "".join((data.nip or "").split()) or None
     username = (data.username or "").strip().lower() or None
     if not nip and not username:
         errors["nip"] = "NIP wajib diisi (atau nama pengguna untuk akun tanpa NIP)."
@@ -112,6 +132,22 @@ def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[d
             employment = Employment(data.employment.strip().upper())
         except ValueError:
             errors["employment"] = "Status kepegawaian harus PNS atau PPPK."
+    jabatan = (data.jabatan or "").strip()
+    if len(jabatan) > 150:
+        errors["jabatan"] = "Jabatan maksimal 150 karakter."
+    email = (data.email or "").strip()
+    if len(email) > 200:
+        errors["email"] = "Alamat e-mail maksimal 200 karakter."
+    elif email and not EMAIL_RE.match(email):
+        errors["email"] = "Alamat e-mail tidak valid."
+    golongan = normalise_golongan(data.golongan)
+    if golongan:
+        if employment == Employment.PNS and not PNS_GOLONGAN_RE.match(golongan):
+            errors["golongan"] = "Golongan PNS ditulis seperti III/a (I/a–IV/e)."
+        elif employment == Employment.PPPK and golongan not in PPPK_GOLONGAN:
+            errors["golongan"] = "Golongan PPPK ditulis dengan angka Romawi I–XVII, mis. IX."
+        elif len(golongan) > 10:
+            errors["golongan"] = "Golongan maksimal 10 karakter."
     unit = None
     try:
         unit = unit_by_code(data.unit_code)
@@ -128,9 +164,8 @@ def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[d
             errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
-    values = dict(nip=nip, username=username, name=name, jabatan=(data.jabatan or "").strip()[:150],
-                  golongan=(data.golongan or "").strip()[:10], employment=employment,
-                  email=(data.email or "").strip()[:200], unit_id=unit.id)
+    values = dict(nip=nip, username=username, name=name, jabatan=jabatan, golongan=golongan, employment=employment,
+                  email=email, unit_id=unit.id)
     return values, roles
 
 
@@ -148,9 +183,16 @@ def create_user(data: UserData, *, actor: User | None = None, must_change_passwo
 
 
 def update_user(user: User, data: UserData, *, actor: User | None = None) -> User:
+    """Edit an account. Nobody takes the admin role from their own account."""
     before = _user_snapshot(user)
     data.password = None
-    values, roles = _validate_user_data(data, existing=user)
+    try:
+        values, roles = _validate_user_data(data, existing=user)
+    except ValidationFailed as exc:
+        raise ValidationFailed({**exc.fields, **_own_role_problems(user, data, actor)}) from None
+    own = _own_role_problems(user, data, actor)
+    if own:
+        raise ValidationFailed(own)
     for key, value in values.items():
         setattr(user, key, value)
     current = {r.role for r in user.role_rows}
@@ -159,6 +201,18 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Use
     db.session.flush()
     audit.record("user.update", user, actor=actor, before=before, after=_user_snapshot(user))
     return user
+
+
+def _own_role_problems(user: User, data: UserData, actor: User | None) -> dict[str, str]:
+    if actor is None or actor.id != user.id:
+        return {}
+    try:
+        roles = parse_roles(data.roles)
+    except ValidationFailed:
+        return {}
+    if Role.ADMIN in {r.role for r in user.role_rows} and Role.ADMIN not in roles:
+        return {"roles": "Anda tidak dapat mencabut peran Admin dari akun Anda sendiri."}
+    return {}
 
 
 def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
@@ -174,7 +228,11 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
 
 
 def reset_password(user: User, *, actor: User | None = None, password: str | None = None) -> str:
-    """Set a new temporary password that must be changed at next login; returns it for the admin to hand over."""
+    """Set a new temporary password that must be changed at next login; returns it for the admin to hand over.
+
+    Not for one's own account: that goes through the password form, which asks for the current password."""
+    if actor is not None and actor.id == user.id:
+        raise Conflict("Gunakan menu Ganti kata sandi untuk akun Anda sendiri.")
     new = password or generate_initial_password()
     user.password_hash = hash_password(new)
     user.must_change_password = True
@@ -219,92 +277,6 @@ def find_login(login: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == login.lower()))
 
 
-class LoginLocked(Exception):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(LOCK_MESSAGE.format(minutes=minutes))
-        self.minutes = minutes
-
-
-def login_locked(login_key: str, address: str, *, max_attempts: int, lock_minutes: int) -> bool:
-    """Whether recent failures lock this account (``max_attempts``) or this address (4× that)."""
-    since = utcnow() - timedelta(minutes=lock_minutes)
-    by_login = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                 .where(LoginAttempt.login == login_key, LoginAttempt.attempted_at >= since))
-    by_address = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                   .where(LoginAttempt.address == address, LoginAttempt.attempted_at >= since))
-    return by_login >= max_attempts or by_address >= max_attempts * 4
-
-
-def record_failed_login(login_key: str, address: str) -> None:
-    """Count a failure; committed at once because the caller rolls back what a failed login touched."""
-    db.session.add(LoginAttempt(login=login_key, address=address))
-    db.session.commit()
-
-
-def complete_login(user: User, login_key: str) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == login_key))
-    user.last_login_at = utcnow()
-
-
-def authenticate(login: str, password: str, address: str, *, max_attempts: int = 5, lock_minutes: int = 15) -> User | None:
-    """Check a login; failed tries are counted per account and per address across all workers.
-
-    For a user with two-factor authentication the login is complete only after the code step, so the
-    failures stay counted (a right password must not reset code guesses) and last_login_at waits.
-    """
-    login_key = (login or "").strip().lower()[:60]
-    address = (address or "-")[:64]
-    if login_locked(login_key, address, max_attempts=max_attempts, lock_minutes=lock_minutes):
-        raise LoginLocked(lock_minutes)
-    user = find_login(login)
-    # Hash even when the user is unknown so response time does not reveal which NIPs exist.
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
-    if not ok or user is None or not user.is_active_account:
-        record_failed_login(login_key, address)
-        return None
-    if not user.has_two_factor:
-        complete_login(user, login_key)
-    return user
-
-
-_DUMMY_HASH = generate_password_hash("silabu-dummy-password", method="scrypt")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(user: User, hours: int, name: str = "api") -> tuple[str, ApiToken]:
-    token = "slb_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=token_hash(token), name=name[:100],
-                   expires_at=utcnow() + timedelta(hours=hours))
-    db.session.add(row)
-    db.session.flush()
-    return token, row
-
-
-def user_for_token(token: str) -> User | None:
-    if not token:
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
-    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
-        return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active_account:
-        return None
-    return user
-
-
-def revoke_token(token_row: ApiToken, *, actor: User | None = None) -> None:
-    token_row.revoked_at = utcnow()
-    audit.record("token.revoke", token_row, actor=actor)
-
-
-def revoke_tokens(user: User) -> None:
-    for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
-        row.revoked_at = utcnow()
-
-
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -322,62 +294,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of a CSV (comma or semicolon, UTF-8 with or without BOM) or the first sheet of an XLSX."""
-    import csv
-
-    if filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file, not our bug
-            raise ValidationFailed({"file": "Berkas XLSX tidak dapat dibaca."}) from exc
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-        if not rows:
-            return []
-        header = [str(h or "").strip().lower() for h in rows[0]]
-        if "nip" in header:
-            col = header.index("nip")
-            bad = [n for n, row in enumerate(rows[1:], start=2) if row is not None and col < len(row)
-                   and isinstance(row[col], (int, float)) and not isinstance(row[col], bool)
-                   and abs(row[col]) >= 10 ** 15]
-            if bad:
-                # A spreadsheet keeps ~15 digits of a number: an 18-digit NIP typed as a number is another NIP.
-                raise ValidationFailed({"file": "Kolom NIP berisi angka, bukan teks (baris "
-                                                + ", ".join(map(str, bad[:10])) + "). Format kolom NIP sebagai "
-                                                "Teks, ketik ulang NIP-nya, lalu unggah lagi."})
-        out = []
-        for row in rows[1:]:
-            if row is None or all(v in (None, "") for v in row):
-                continue
-            out.append({header[i]: _cell(v) for i, v in enumerate(row) if i < len(header) and header[i]})
-        return out
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    sample = text[:2000]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey="_extra")
-    out = []
-    for row in reader:
-        extra = row.pop("_extra", None)
-        if extra and any((v or "").strip() for v in extra):
-            raise ValidationFailed({"file": f"Baris {reader.line_num} berisi lebih banyak kolom daripada baris judul."})
-        if any((v or "").strip() for v in row.values()):
-            out.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
-    return out
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def import_users(rows: list[dict[str, str]], *, actor: User | None = None) -> ImportReport:
@@ -416,8 +332,51 @@ def _user_snapshot(user: User) -> dict[str, Any]:
             "is_active": user.is_active_account}
 
 
-def users_with_role(role: Role, unit_id: int | None = None) -> list[User]:
-    q = select(User).join(UserRole).where(UserRole.role == role, User.is_active_account.is_(True))
+def role_holder_ids(*roles: Role):  # noqa: ANN201 - a SQL subquery
+    """The ids of active accounts holding any of ``roles``, as a subquery for other queries."""
+    return (select(UserRole.user_id).join(User, User.id == UserRole.user_id)
+            .where(UserRole.role.in_(roles), User.is_active_account.is_(True)))
+
+
+def users_with_role(*roles: Role, unit_id: int | None = None, unit_code: str | None = None) -> list[User]:
+    """Active accounts holding any of ``roles`` (optionally of one unit), by name."""
+    q = select(User).where(User.id.in_(role_holder_ids(*roles)))
     if unit_id is not None:
         q = q.where(User.unit_id == unit_id)
-    return list(db.session.scalars(q.order_by(User.name)))
+    if unit_code is not None:
+        q = q.join(Unit, Unit.id == User.unit_id).where(Unit.code == unit_code)
+    return list(db.session.scalars(q.order_by(User.name, User.id)))
+
+
+def first_holder(role: Role, *, unit_id: int | None = None, unit_code: str | None = None) -> User | None:
+    """The longest-registered active holder of ``role`` (who signs when the office has not said otherwise)."""
+    holders = users_with_role(role, unit_id=unit_id, unit_code=unit_code)
+    return min(holders, key=lambda u: u.id) if holders else None
+
+
+@dataclass
+class UserFilter:
+    q: str = ""
+    unit_id: int | None = None
+    role: str = ""
+    active: str = ""  # "1" active only, "0" inactive only, "" all
+
+
+def search_users(f: UserFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
+    """Users matching the list filters (name/NIP/username search, unit, role, active), and the total."""
+    query = select(User)
+    if f.q:
+        like = f"%{f.q.strip().lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), User.nip.like(like),
+                                func.lower(User.username).like(like)))
+    if f.unit_id:
+        query = query.where(User.unit_id == f.unit_id)
+    if f.role:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(f.role))))
+    if f.active == "1":
+        query = query.where(User.is_active_account.is_(True))
+    elif f.active == "0":
+        query = query.where(User.is_active_account.is_(False))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(User.name, User.id).offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total

@@ -11,8 +11,16 @@ import pyotp
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash
 
+from silabu.accounts import login as signin
 from silabu.accounts import services as accounts
-from silabu.accounts.models import ROLE_LABELS, RecoveryCode, Role, RolePolicy, User, UserRole
+from silabu.accounts.models import (
+    ROLE_LABELS,
+    RecoveryCode,
+    Role,
+    RolePolicy,
+    User,
+    UserRole,
+)
 from silabu.core import audit
 from silabu.core.clock import utcnow
 from silabu.core.errors import Conflict, ValidationFailed
@@ -261,24 +269,24 @@ def check_code(user: User, code: str) -> bool:
 # ---------------------------------------------------------------- login
 
 def login_key(login: str) -> str:
-    """The account key failed attempts are counted under (as ``accounts.authenticate`` does)."""
+    """The account key failed attempts are counted under (as ``login.authenticate`` does)."""
     return (login or "").strip().lower()[:60]
 
 
 def password_step(login: str, password: str, address: str, *, max_attempts: int, lock_minutes: int) -> User | None:
-    """The password check; for a two-factor user ``accounts.authenticate`` leaves the login incomplete."""
-    return accounts.authenticate(login, password, address, max_attempts=max_attempts, lock_minutes=lock_minutes)
+    """The password check; for a two-factor user ``login.authenticate`` leaves the login incomplete."""
+    return signin.authenticate(login, password, address, max_attempts=max_attempts, lock_minutes=lock_minutes)
 
 
 def code_step(user: User, key: str, code: str, address: str, *, max_attempts: int, lock_minutes: int) -> bool:
     """The second login step; a wrong code counts in the same lockout as a wrong password."""
     address = (address or "-")[:64]
-    if accounts.login_locked(key, address, max_attempts=max_attempts, lock_minutes=lock_minutes):
-        raise accounts.LoginLocked(lock_minutes)
+    if signin.login_locked(key, address, max_attempts=max_attempts, lock_minutes=lock_minutes):
+        raise signin.LoginLocked(lock_minutes)
     if not user.is_active_account or not check_code(user, code):
-        accounts.record_failed_login(key, address)
+        signin.record_failed_login(key, address)
         return False
-    accounts.complete_login(user, key)
+    signin.complete_login(user, key)
     return True
 
 

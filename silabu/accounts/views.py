@@ -1,19 +1,27 @@
-"""Login (with the two-factor code step), logout, password, two-factor enrolment (auth); admin pages (admin)."""
+"""Login (with the two-factor code step), logout, password, two-factor enrolment."""
 from __future__ import annotations
 
-
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from silabu.accounts import services, two_factor
+from silabu.accounts.login import LoginLocked
 from silabu.accounts.models import User
 from silabu.core.clock import utcnow
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.extensions import db
-from silabu.web import safe_next
+from silabu.web import safe_next, shown_once
 
 auth_bp = Blueprint("auth", __name__)
-admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PENDING_2FA = "pending_2fa"
 
@@ -29,7 +37,7 @@ def login():
         try:
             user = two_factor.password_step(login_value, request.form.get("password", ""),
                                             request.remote_addr or "-", **_lockout())
-        except services.LoginLocked as exc:
+        except LoginLocked as exc:
             return render_template("auth/login.html", error=str(exc), login_value=login_value), 429
         if user is None:
             error = "NIP/nama pengguna atau kata sandi salah, atau akun tidak aktif."
@@ -88,7 +96,7 @@ def login_code():
         try:
             ok = two_factor.code_step(user, data["login"], request.form.get("code", ""), request.remote_addr or "-",
                                       **_lockout())
-        except services.LoginLocked as exc:
+        except LoginLocked as exc:
             session.pop(PENDING_2FA, None)
             return render_template("auth/login.html", error=str(exc), login_value=""), 429
         if ok:
@@ -124,14 +132,6 @@ def change_password():
     return render_template("auth/change_password.html", errors=errors), 422 if errors else 200
 
 
-def _no_store(html: str, status: int = 200):  # noqa: ANN202
-    """A page that shows a secret or recovery codes: never cached, never stored."""
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
-
-
 def _two_factor_page(errors: dict | None = None, status: int = 200):  # noqa: ANN202
     user = current_user
     pending = bool(user.totp_secret) and not two_factor.is_enabled(user)
@@ -141,7 +141,7 @@ def _two_factor_page(errors: dict | None = None, status: int = 200):  # noqa: AN
         uri = two_factor.provisioning_uri(user)
         context.update(secret=user.totp_secret, qr=two_factor.qr_data_uri(uri), uri=uri)
     html = render_template("auth/two_factor.html", **context)
-    return _no_store(html, status) if pending else (html, status)
+    return shown_once(html, status) if pending else (html, status)
 
 
 @auth_bp.route("/akun/2fa")
@@ -178,7 +178,7 @@ def two_factor_confirm():
     db.session.commit()
     login_user(current_user._get_current_object())  # the session id carries the new session_version
     flash("Verifikasi dua langkah aktif. Mulai sekarang, masuk memerlukan kode dari ponsel Anda.", "success")
-    return _no_store(render_template("auth/recovery_codes.html", codes=codes))
+    return shown_once(render_template("auth/recovery_codes.html", codes=codes))
 
 
 @auth_bp.route("/akun/2fa/nonaktifkan", methods=["POST"])
@@ -213,12 +213,10 @@ def two_factor_recovery_codes():
         return _two_factor_page({f"recovery_{k}": v for k, v in exc.fields.items()}, 422)
     db.session.commit()
     flash("Kode pemulihan baru dibuat; kode lama tidak berlaku lagi.", "success")
-    return _no_store(render_template("auth/recovery_codes.html", codes=codes))
+    return shown_once(render_template("auth/recovery_codes.html", codes=codes))
 
 
 @auth_bp.route("/")
 def root():
     return redirect(url_for("entries.home") if current_user.is_authenticated else url_for("auth.login"))
 
-
-from silabu.accounts import admin_views  # noqa: E402,F401  (registers the admin routes)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user, login_required
 
-from silabu.accounts import services, two_factor
+from silabu.accounts import tokens, two_factor
+from silabu.accounts.login import LoginLocked
 from silabu.accounts.models import User
 from silabu.api import api_bp, json_body, ok, spec
 from silabu.core.errors import ServiceError
@@ -53,14 +54,14 @@ def issue_token():
                                   "dari aplikasi autentikator (atau kode pemulihan).")
             if not two_factor.code_step(user, two_factor.login_key(login), otp, request.remote_addr or "-", **lockout):
                 raise OtpRequired("Kode verifikasi (otp) salah, kedaluwarsa, atau sudah dipakai.")
-    except services.LoginLocked as exc:
+    except LoginLocked as exc:
         raise RateLimited(str(exc)) from None
     if user is None:
         raise Unauthorized("NIP/nama pengguna atau kata sandi salah, atau akun tidak aktif.")
     if two_factor.needs_enrolment(user):
         raise OtpEnrolmentRequired("Peran Anda mewajibkan verifikasi dua langkah. Aktifkan dulu melalui halaman "
                                    "Akun › Verifikasi dua langkah di SILABU, lalu minta token lagi.")
-    token, row = services.issue_token(user, current_app.config["API_TOKEN_HOURS"],
+    token, row = tokens.issue_token(user, current_app.config["API_TOKEN_HOURS"],
                                       name=str(data.get("name") or request.headers.get("User-Agent", "api"))[:100])
     db.session.commit()
     return ok({"token": token, "token_type": "Bearer", "expires_at": row.expires_at.isoformat(), "user": user_json(user)})
@@ -75,9 +76,9 @@ def revoke_current_token():
 
         from silabu.accounts.models import ApiToken
 
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == services.token_hash(header[7:].strip())))
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(header[7:].strip())))
         if row is not None:
-            services.revoke_token(row, actor=current_user)
+            tokens.revoke_token(row, actor=current_user)
             db.session.commit()
     return ok({"revoked": True})
 

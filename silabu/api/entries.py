@@ -1,60 +1,36 @@
 """Daily entries and their evidence."""
 from __future__ import annotations
 
-
 from flask import request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from silabu.accounts.access import can_view_entries_of, can_view_entry
+from silabu.accounts.access import Scope
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
+from silabu.api.serializers import entry_json, evidence_json
 from silabu.catalog.services import search_codes
-from silabu.core import audit
-from silabu.core.clock import as_utc, parse_period, period_of
+from silabu.core.clock import period_of
 from silabu.core.errors import NotFound, ValidationFailed
+from silabu.core.parsing import int_or_none, parse_month
+from silabu.entries import evidence as evidence_services
 from silabu.entries import services
 from silabu.entries.models import Entry, EntryStatus
-from silabu.evidence import services as evidence_services
 from silabu.extensions import db
 
 ENTRY_FIELDS = ("entry_date", "output_code", "activity", "output", "quantity", "unit", "start_time", "end_time")
 
 
-def _iso(dt):  # noqa: ANN001, ANN202
-    return as_utc(dt).isoformat() if dt is not None else None
-
-
-def entry_json(entry: Entry, *, with_history: bool = False) -> dict:
-    q = entry.quantity
-    data = {
-        "id": entry.id, "user_id": entry.user_id, "user_name": entry.user.name, "unit_code": entry.unit.code,
-        "entry_date": entry.entry_date.isoformat(), "output_code": entry.output_code.code,
-        "output_code_name": entry.output_code.name, "activity": entry.activity, "output": entry.output,
-        "quantity": int(q) if q == q.to_integral_value() else float(q), "unit": entry.unit_of_measure,
-        "start_time": entry.start_time.strftime("%H:%M") if entry.start_time else None,
-        "end_time": entry.end_time.strftime("%H:%M") if entry.end_time else None,
-        "status": entry.status.value, "locked": bool(entry.is_locked), "editable": entry.is_editable,
-        "version": entry.version,
-        "return_note": entry.return_note, "return_count": entry.return_count, "client_uuid": entry.client_uuid,
-        "created_at": _iso(entry.created_at), "updated_at": _iso(entry.updated_at),
-        "submitted_at": _iso(entry.submitted_at), "verified_at": _iso(entry.verified_at),
-        "evidence": [evidence_services.evidence_json(ev) for ev in entry.evidence],
-        "warnings": list(getattr(entry, "warnings", [])) + services.taken_at_warnings(entry),
-    }
-    if with_history:
-        data["history"] = [{"at": _iso(ev.at), "action": ev.action, "actor": ev.actor.name if ev.actor else None,
-                            "on_behalf_of": ev.on_behalf_of, "note": ev.note}
-                           for ev in audit.history("entries", entry.id)]
-    return data
-
-
 @api_bp.route("/output-codes")
 @login_required
 def output_codes():
-    codes = search_codes(request.args.get("q"), limit=min(int(request.args.get("limit", 500) or 500), 1000))
+    raw = request.args.get("limit")
+    limit = int_or_none(raw, minimum=1, maximum=1000) if raw not in (None, "") else 500
+    if limit is None:
+        raise ValidationFailed({"limit": "limit harus bilangan bulat 1 sampai 1000."})
+    codes = search_codes(request.args.get("q"), limit=limit)
     return ok({"items": [{"code": c.code, "name": c.name, "default_unit": c.default_unit, "level": c.level}
                          for c in codes]})
 
@@ -72,28 +48,28 @@ def create_entry():
 @api_bp.route("/entries")
 @login_required
 def list_entries():
-    user_id = request.args.get("user_id", type=int) or current_user.id
+    raw_user = request.args.get("user_id")
+    user_id = int_or_none(raw_user, minimum=1) if raw_user else current_user.id
+    if user_id is None:
+        raise ValidationFailed({"user_id": "user_id harus bilangan bulat positif."})
     today = today_for(current_user)
+    scope = Scope(current_user, today)
     if user_id != current_user.id:
         # Unknown and not-yours answer alike: whether a user id exists is not told.
         owner = db.session.get(User, user_id)
-        if owner is None or not can_view_entries_of(current_user, owner, today):
+        if owner is None or not scope.can_view_entries_of(owner):
             raise NotFound("Pengguna tidak ditemukan.")
-    month = request.args.get("month") or period_of(today)
-    try:
-        parse_period(month)
-    except ValueError:
-        raise ValidationFailed({"month": "Format bulan harus TTTT-BB."}) from None
+    month = parse_month(request.args.get("month") or period_of(today))
     query = (select(Entry).where(Entry.period == month, Entry.user_id == user_id)
              .options(selectinload(Entry.evidence), selectinload(Entry.output_code), selectinload(Entry.user),
-                      selectinload(Entry.unit)).order_by(Entry.entry_date, Entry.id))
+                      selectinload(Entry.unit), selectinload(Entry.unit_month)).order_by(Entry.entry_date, Entry.id))
     status = request.args.get("status")
     if status:
         try:
             query = query.where(Entry.status == EntryStatus(status))
         except ValueError:
             raise ValidationFailed({"status": "Status tidak dikenal."}) from None
-    entries = [e for e in db.session.scalars(query) if can_view_entry(current_user, e, today)]
+    entries = [e for e in db.session.scalars(query) if scope.can_view_entry(e)]
     return ok({"month": month, "user_id": user_id, "items": [entry_json(e) for e in entries]})
 
 
@@ -142,13 +118,13 @@ def upload_evidence(entry_id: int):
         raise ValidationFailed({"file": "Pilih berkas yang akan diunggah (field 'file')."})
     ev = evidence_services.add_evidence(entry, current_user, upload.filename or "bukti", upload.read())
     db.session.commit()
-    return ok(evidence_services.evidence_json(ev), 201)
+    return ok(evidence_json(ev), 201)
 
 
 @api_bp.route("/evidence/<int:evidence_id>", methods=["GET"])
 @login_required
 def get_evidence(evidence_id: int):
-    return ok(evidence_services.evidence_json(evidence_services.get_evidence_for(current_user, evidence_id)))
+    return ok(evidence_json(evidence_services.get_evidence_for(current_user, evidence_id)))
 
 
 @api_bp.route("/evidence/<int:evidence_id>", methods=["DELETE"])

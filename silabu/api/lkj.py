@@ -7,6 +7,7 @@ from flask import request, send_file
 from flask_login import current_user, login_required
 
 from silabu.api import SPEC_SCHEMAS, api_bp, ok, path_param, query_param, spec
+from silabu.api.serializers import capaian_row_json, number
 from silabu.core.clock import as_utc
 from silabu.core.errors import Forbidden, NotFound
 from silabu.extensions import db
@@ -37,7 +38,7 @@ def lkj_capaian(year: int, report_code: str):
         raise NotFound(f"Laporan {table.report_code} tahun {year} tidak ditemukan.")
     return ok({"year": year, "report_code": table.report_code, "period": table.period.key,
                "period_label": table.period.label, "final_periods": table.final_periods,
-               "previous_year": table.previous_year, "items": [services.row_json(r) for r in table.rows]})
+               "previous_year": table.previous_year, "items": [capaian_row_json(r) for r in table.rows]})
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/indicators/<indicator_code>/trace")
@@ -51,7 +52,7 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
     sees_entries = services.sees_entries(current_user)
     months = []
     for m in trace.months:
-        item = {"period": m.period, "value": services.number(m.value), "is_final": m.is_final,
+        item = {"period": m.period, "value": number(m.value), "is_final": m.is_final,
                 "packet": None if m.packet is None else {
                     "version": m.packet.version, "status": m.packet.status.value,
                     "berita_acara_number": m.packet.berita_acara_number,
@@ -60,17 +61,17 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
                 "pending_entries": m.pending_entries, "entry_count": len(m.entries),
                 "entries": None if not sees_entries else [{"id": e.id, "entry_date": e.entry_date.isoformat(), "user": e.user.name,
                              "unit": e.unit.code, "output_code": e.output_code.code, "activity": e.activity,
-                             "output": e.output, "quantity": services.number(e.quantity),
+                             "output": e.output, "quantity": number(e.quantity),
                              "unit_of_measure": e.unit_of_measure, "evidence_count": len(e.evidence)}
                             for e in m.entries]}
         if m.manual is not None:
-            item["manual"] = {"value": services.number(m.manual.value), "note": m.manual.note,
+            item["manual"] = {"value": number(m.manual.value), "note": m.manual.note,
                               "evidence_name": m.manual.evidence_name, "evidence_sha256": m.manual.evidence_sha256,
                               "entered_at": _iso(m.manual.entered_at)}
         months.append(item)
     return ok({"year": year, "report_code": indicator.report_code, "indicator_code": indicator.code,
                "period": trace.period.key, "source": trace.source, "output_codes": [c.code for c in trace.codes],
-               "row": services.row_json(trace.row), "months": months})
+               "row": capaian_row_json(trace.row), "months": months})
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>")

@@ -4,42 +4,33 @@ from __future__ import annotations
 from flask import request, send_file
 from flask_login import current_user, login_required
 
+from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
-from silabu.core.errors import NotFound, ValidationFailed
+from silabu.api.serializers import packet_json
+from silabu.core.errors import NotFound
+from silabu.core.parsing import parse_int, parse_month, parse_year
 from silabu.evidence.storage import get_storage
 from silabu.extensions import db
 from silabu.pleno import services
 
 
+def _version(raw: object) -> int | None:
+    return parse_int(raw, "version", "Versi", minimum=1, maximum=1_000_000, required=False)
+
+
 def _version_arg() -> int | None:
-    raw = request.args.get("version")
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed({"version": "Versi harus berupa angka."}) from None
+    return _version(request.args.get("version"))
 
 
 def _body_version(data: dict) -> int | None:
-    raw = data.get("version", request.args.get("version"))
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ValidationFailed({"version": "Versi harus berupa angka."}) from None
+    return _version(data.get("version", request.args.get("version")))
 
 
 @api_bp.route("/packets")
 @login_required
 def list_packets():
     services.assert_may_view(current_user)
-    year = request.args.get("year", type=int)
-    if year is None:
-        from silabu.accounts.org import today_for
-
-        year = today_for(current_user).year
+    year = parse_year(request.args.get("year"), today_for(current_user).year)
     rows = services.year_overview(year)
     return ok({"year": year, "items": [
         {"month": r["month"], "status": r["status"], "status_label": r["status_label"],
@@ -53,22 +44,22 @@ def list_packets():
 def build_packet(month: str):
     packet = services.build_packet(month, current_user)
     db.session.commit()
-    return ok(services.packet_json(packet), 201)
+    return ok(packet_json(packet), 201)
 
 
 @api_bp.route("/packets/<month>")
 @login_required
 def get_packet(month: str):
     services.assert_may_view(current_user)
-    return ok(services.packet_json(services.get_packet_for(current_user, month, _version_arg())))
+    return ok(packet_json(services.get_packet_for(current_user, month, _version_arg())))
 
 
 @api_bp.route("/packets/<month>/versions")
 @login_required
 def packet_versions(month: str):
     services.assert_may_view(current_user)
-    services.check_period(month)
-    return ok({"month": month, "items": [services.packet_json(p) for p in services.packet_versions(month)]})
+    parse_month(month)
+    return ok({"month": month, "items": [packet_json(p) for p in services.packet_versions(month)]})
 
 
 @api_bp.route("/packets/<month>/present", methods=["POST"])
@@ -79,7 +70,7 @@ def present_packet(month: str):
     packet = services.get_packet_for(current_user, month, _body_version(data))
     services.mark_presented(packet, current_user)
     db.session.commit()
-    return ok(services.packet_json(packet))
+    return ok(packet_json(packet))
 
 
 @api_bp.route("/packets/<month>/finalize", methods=["POST"])
@@ -91,7 +82,7 @@ def finalize_packet(month: str):
     services.finalize(packet, current_user, data.get("berita_acara_number"), data.get("pleno_date"),
                       data.get("notes"))
     db.session.commit()
-    return ok(services.packet_json(packet))
+    return ok(packet_json(packet))
 
 
 @api_bp.route("/packets/<month>/versions/<int:version>/files/<name>")

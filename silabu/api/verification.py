@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from flask import Response, request
+from flask import request
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from silabu.accounts import delegation
 from silabu.accounts.models import Unit, User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
-from silabu.api.entries import _iso, entry_json
+from silabu.api.serializers import entry_json, iso
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from silabu.core.parsing import date_or_none, int_or_none, parse_month
 from silabu.entries.models import Entry, EntryStatus
 from silabu.entries.services import get_entry_for
 from silabu.extensions import db
 from silabu.verification import exports, services
+from silabu.web import download
 
 
 def _entry(entry: Entry) -> dict:
@@ -44,7 +46,7 @@ def _expected_version(data: dict) -> int | None:
 def _month(value: str | None) -> str:
     if not value:
         return services.default_period(today_for(current_user))
-    return services.check_period(value)
+    return parse_month(value)
 
 
 def _with_current_state(exc: Conflict, entry: Entry) -> Conflict:
@@ -84,10 +86,10 @@ def _unit_month_json(unit: Unit, period: str) -> dict:
     opens, closes = services.verification_window(period)
     report = services.close_report(unit, period) if um is not None and um.is_closed else None
     data = {"unit": unit.code, "unit_name": unit.name, "month": period, "closed": bool(um and um.is_closed),
-            "closed_at": _iso(um.closed_at) if um else None,
+            "closed_at": iso(um.closed_at) if um else None,
             "closed_by": um.closed_by.name if um and um.closed_by else None,
             "closed_on_behalf_of": um.closed_on_behalf_of if um else None,
-            "reopened_at": _iso(um.reopened_at) if um else None, "reopen_reason": um.reopen_reason if um else None,
+            "reopened_at": iso(um.reopened_at) if um else None, "reopen_reason": um.reopen_reason if um else None,
             "window": {"opens": opens.isoformat(), "closes": closes.isoformat()},
             "counts": services.unit_counts(unit.id, period)}
     if report is not None:
@@ -102,8 +104,7 @@ def verification_queue():
     unit_id = None
     if request.args.get("unit"):
         unit_id = services.unit_for_viewer(current_user, request.args["unit"]).id
-    scope = services.scope_for(current_user)
-    if unit_id is None and not scope.is_verifier and not scope.head_unit_ids:
+    if unit_id is None and not services.scope_for(current_user).opens_queue:
         raise Forbidden("Antrean verifikasi hanya untuk Kepala Sub Bagian, Plh/Plt, atau Sekretaris.")
     period = _month(request.args.get("month"))
     status = request.args.get("status", "submitted")
@@ -166,7 +167,7 @@ def verify_all(user_id: int, month: str):
 @login_required
 def unit_month(unit_code: str, month: str):
     unit = services.unit_for_viewer(current_user, unit_code)
-    period = services.check_period(month)
+    period = parse_month(month)
     return ok(_unit_month_json(unit, period))
 
 
@@ -185,7 +186,7 @@ def close_month(unit_code: str, month: str):
 def reopen_month(unit_code: str, month: str):
     unit = services.unit_for_viewer(current_user, unit_code)
     services.assert_may_reopen(current_user, unit)
-    period = services.check_period(month)
+    period = parse_month(month)
     reason = json_body().get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ValidationFailed({"reason": "Alasan harus berupa teks."})
@@ -194,19 +195,12 @@ def reopen_month(unit_code: str, month: str):
     return ok(_unit_month_json(unit, period))
 
 
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
-
-
 @api_bp.route("/verification/<unit_code>/<month>/export.xlsx")
 @login_required
 def export_xlsx(unit_code: str, month: str):
     unit = services.unit_for_viewer(current_user, unit_code)
     report = services.month_report(unit, month, current_user)  # refuses first, then checks the month
-    return _download(exports.month_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx"))
+    return download(exports.month_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx"))
 
 
 @api_bp.route("/verification/<unit_code>/<month>/export.pdf")
@@ -214,7 +208,7 @@ def export_xlsx(unit_code: str, month: str):
 def export_pdf(unit_code: str, month: str):
     unit = services.unit_for_viewer(current_user, unit_code)
     report = services.month_report(unit, month, current_user)  # refuses first, then checks the month
-    return _download(exports.month_pdf(report), exports.PDF_TYPE, exports.filename(report, "pdf"))
+    return download(exports.month_pdf(report), exports.PDF_TYPE, exports.filename(report, "pdf"))
 
 
 @api_bp.route("/verification/oversight")
@@ -229,7 +223,7 @@ def oversight():
                                                                       "closes": closes.isoformat()},
                "units": [{"code": r.unit.code, "name": r.unit.name, "state": r.state, "closed": r.is_closed,
                           "overdue": r.overdue, "waiting": r.waiting, "counts": r.counts, "progress": r.progress,
-                          "closed_at": _iso(r.unit_month.closed_at) if r.unit_month else None,
+                          "closed_at": iso(r.unit_month.closed_at) if r.unit_month else None,
                           "verifiers": r.verifiers} for r in rows],
                "overdue_elsewhere": [{"unit": o.unit.code, "month": o.period, "closes": o.closes.isoformat(),
                                       "waiting": o.waiting} for o in services.overdue_unit_months(today)
@@ -241,40 +235,35 @@ def _delegation_json(d) -> dict:  # noqa: ANN001
                                                           "nip": d.delegate.nip},
             "kind": d.kind, "start_date": d.start_date.isoformat(), "end_date": d.end_date.isoformat(),
             "reason": d.reason, "created_by": d.created_by.name if d.created_by else None,
-            "revoked_at": _iso(d.revoked_at)}
+            "revoked_at": iso(d.revoked_at)}
 
 
 @api_bp.route("/delegations")
 @login_required
 def list_delegations():
-    services.assert_may_delegate(current_user)
+    delegation.assert_may_delegate(current_user)
     include = request.args.get("include_revoked") in ("1", "true", "ya")
-    return ok({"items": [_delegation_json(d) for d in services.delegations(include_revoked=include)]})
-
-
-def _date_field(data: dict, key: str) -> date | None:
-    try:
-        return date.fromisoformat(str(data.get(key) or ""))
-    except ValueError:
-        return None
+    return ok({"items": [_delegation_json(d) for d in delegation.listing(include_revoked=include)]})
 
 
 @api_bp.route("/delegations", methods=["POST"])
 @login_required
 def create_delegation():
-    services.assert_may_delegate(current_user)
+    delegation.assert_may_delegate(current_user)
     data = json_body()
-    unit = services.unit_by_code(str(data.get("unit") or "")) if data.get("unit") else None
-    person = db.session.get(User, int(data["delegate_id"])) if str(data.get("delegate_id") or "").isdigit() else None
-    if unit is None or person is None:
-        fields = {}
-        if unit is None:
-            fields["unit"] = "Kode unit wajib diisi."
-        if person is None:
-            fields["delegate_id"] = "Pegawai yang ditunjuk tidak ditemukan."
+    code = str(data.get("unit") or "").strip().upper()
+    unit = db.session.scalar(db.select(Unit).where(Unit.code == code)) if code else None
+    person_id = int_or_none(data.get("delegate_id"), minimum=1)
+    person = db.session.get(User, person_id) if person_id else None
+    fields = {}
+    if unit is None:
+        fields["unit"] = "Unit dengan kode tersebut tidak ditemukan." if code else "Kode unit wajib diisi."
+    if person is None:
+        fields["delegate_id"] = "Pegawai yang ditunjuk tidak ditemukan."
+    if fields:
         raise ValidationFailed(fields)
-    row = services.delegate(unit, person, _date_field(data, "start_date"), _date_field(data, "end_date"),
-                            current_user, kind=str(data.get("kind") or "Plh"), reason=str(data.get("reason") or ""))
+    row = delegation.delegate(unit, person, date_or_none(data.get("start_date")), date_or_none(data.get("end_date")),
+                              current_user, kind=str(data.get("kind") or "Plh"), reason=str(data.get("reason") or ""))
     db.session.commit()
     return ok(_delegation_json(row), 201)
 
@@ -282,8 +271,8 @@ def create_delegation():
 @api_bp.route("/delegations/<int:delegation_id>/revoke", methods=["POST"])
 @login_required
 def revoke_delegation(delegation_id: int):
-    services.assert_may_delegate(current_user)
-    row = services.revoke_delegation(services.get_delegation(delegation_id), current_user)
+    delegation.assert_may_delegate(current_user)
+    row = delegation.revoke(delegation.get(delegation_id), current_user)
     db.session.commit()
     return ok(_delegation_json(row))
 

@@ -1,17 +1,24 @@
 """Catalogue rules: importing and finding output codes, favourites, office days, indicators."""
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 
-from silabu.catalog.models import (CODE_LEVELS, ClosureKind, Consolidation, FavoriteCode, Indicator, OfficeDay,
-                                   OutputCode, Polarity)
+from silabu.catalog.models import (
+    CODE_LEVELS,
+    FavoriteCode,
+    OutputCode,
+)
 from silabu.core import audit
 from silabu.core.errors import NotFound, ValidationFailed
 from silabu.extensions import db
+
+if TYPE_CHECKING:
+    from silabu.accounts.models import User
 
 
 @dataclass
@@ -28,7 +35,7 @@ def _level_for(code: str, given: str) -> str:
     return CODE_LEVELS.get(code.count(".") + 1, "ro")
 
 
-def import_output_codes(rows: list[dict[str, str]], *, actor=None) -> CatalogImportReport:  # noqa: ANN001
+def import_output_codes(rows: list[dict[str, str]], *, actor: User | None = None) -> CatalogImportReport:
     """Create or update codes from rows with ``code,name[,default_unit,level]`` (an RKA/DIPA paste)."""
     report = CatalogImportReport()
     seen: dict[str, OutputCode] = {c.code: c for c in db.session.scalars(select(OutputCode))}
@@ -88,20 +95,6 @@ def get_usable_code(code: str) -> OutputCode:
     return oc
 
 
-def codes_for_user(user_id: int, limit_recent: int = 8) -> tuple[list[OutputCode], list[OutputCode], list[OutputCode]]:
-    """(favourites, recently used, all usable) — the entry form lists them in that order."""
-    from silabu.entries.models import Entry
-
-    favourites = list(db.session.scalars(usable_codes_query().join(FavoriteCode, FavoriteCode.output_code_id == OutputCode.id)
-                                         .where(FavoriteCode.user_id == user_id).order_by(OutputCode.code)))
-    recent_ids = db.session.execute(
-        select(Entry.output_code_id, func.max(Entry.id).label("last")).where(Entry.user_id == user_id)
-        .group_by(Entry.output_code_id).order_by(func.max(Entry.id).desc()).limit(limit_recent)).all()
-    by_id = {c.id: c for c in db.session.scalars(usable_codes_query().order_by(OutputCode.code))}
-    recent = [by_id[r[0]] for r in recent_ids if r[0] in by_id]
-    return favourites, recent, list(by_id.values())
-
-
 def toggle_favorite(user_id: int, output_code_id: int) -> bool:
     row = db.session.scalar(select(FavoriteCode).where(FavoriteCode.user_id == user_id,
                                                        FavoriteCode.output_code_id == output_code_id))
@@ -114,69 +107,130 @@ def toggle_favorite(user_id: int, output_code_id: int) -> bool:
     return True
 
 
-def set_office_day(day: date, kind: ClosureKind, name: str, *, actor=None) -> OfficeDay:  # noqa: ANN001
-    name = (name or "").strip()
+LEVEL_LABELS = {"program": "Program", "kegiatan": "Kegiatan", "kro": "KRO", "ro": "RO"}
+PASTE_MAX_LINES = 5000
+
+
+def get_output_code(code_id: int) -> OutputCode:
+    oc = db.session.get(OutputCode, code_id)
+    if oc is None:
+        raise NotFound("Kode output tidak ditemukan.")
+    return oc
+
+
+def list_output_codes(q: str = "", active: str = "") -> list[OutputCode]:
+    """The catalogue in code order (so parents precede their children), optionally searched and filtered."""
+    query = select(OutputCode)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(OutputCode.code).like(like), func.lower(OutputCode.name).like(like)))
+    if active == "1":
+        query = query.where(OutputCode.is_active.is_(True))
+    elif active == "0":
+        query = query.where(OutputCode.is_active.is_(False))
+    return list(db.session.scalars(query.order_by(OutputCode.code)))
+
+
+def update_output_code(oc: OutputCode, *, name: str, default_unit: str, actor: User) -> OutputCode:
+    """Rename a code or change its usual unit of measure (entries keep their own recorded unit)."""
+    name, default_unit = (name or "").strip(), (default_unit or "").strip()
+    errors = {}
     if not name:
-        raise ValidationFailed({"name": "Keterangan wajib diisi."})
-    row = db.session.scalar(select(OfficeDay).where(OfficeDay.day == day))
-    before = {"kind": row.kind.value, "name": row.name} if row else None
-    if row is None:
-        row = OfficeDay(day=day, kind=kind, name=name[:200], created_by_id=getattr(actor, "id", None))
-        db.session.add(row)
+        errors["name"] = "Nama kode output wajib diisi."
+    elif len(name) > 300:
+        errors["name"] = "Nama maksimal 300 karakter."
+    if len(default_unit) > 50:
+        errors["default_unit"] = "Satuan maksimal 50 karakter."
+    if errors:
+        raise ValidationFailed(errors)
+    before = {"name": oc.name, "default_unit": oc.default_unit}
+    oc.name, oc.default_unit = name, default_unit
+    db.session.flush()
+    audit.record("output_code.update", oc, actor=actor, before=before, after={"name": name, "default_unit": default_unit})
+    return oc
+
+
+def set_output_code_active(oc: OutputCode, active: bool, *, actor: User) -> int:
+    """(De)activate a code. Deactivating also deactivates the codes under it; existing entries keep theirs.
+    Returns how many codes changed."""
+    targets = [oc]
+    if not active:
+        targets += list(db.session.scalars(select(OutputCode).where(OutputCode.code.like(oc.code + ".%"),
+                                                                    OutputCode.is_active.is_(True))))
+    changed = [t for t in targets if t.is_active != active]
+    for t in changed:
+        t.is_active = active
+    db.session.flush()
+    audit.record("output_code.activate" if active else "output_code.deactivate", oc, actor=actor,
+                 before={"is_active": not active}, after={"is_active": active, "codes": [t.code for t in changed]})
+    return len(changed)
+
+
+CODE_LIKE = re.compile(r"^\d[\w-]*(\.[\w-]+)+$")
+HEADER_WORDS = {"code", "kode", "kode output", "kode_output", "kode kegiatan", "no", "kd"}
+
+
+def _split_paste_line(line: str) -> list[str]:
+    if "\t" in line:
+        parts = line.split("\t")
+    elif ";" in line:
+        parts = next(csv.reader([line], delimiter=";"))
+    elif "," in line:
+        parts = next(csv.reader([line], delimiter=","))
     else:
-        row.kind, row.name = kind, name[:200]
-    db.session.flush()
-    audit.record("office_day.set", row, actor=actor, before=before, after={"day": day, "kind": kind.value, "name": name})
-    return row
+        # No separator: "076.01.WA.4499.EBA.962 Layanan Umum" as copied from a PDF.
+        parts = line.strip().split(None, 1)
+        if not CODE_LIKE.match(parts[0]):
+            return [line.strip()]
+    parts = [p.strip().strip('"').strip() for p in parts]
+    while parts and not parts[-1]:
+        parts.pop()
+    return parts
 
 
-def remove_office_day(day: date, *, actor=None) -> None:  # noqa: ANN001
-    row = db.session.scalar(select(OfficeDay).where(OfficeDay.day == day))
-    if row is None:
-        raise NotFound("Tanggal tersebut tidak ada dalam daftar.")
-    audit.record("office_day.remove", row, actor=actor, before={"day": day, "kind": row.kind.value, "name": row.name})
-    db.session.execute(delete(OfficeDay).where(OfficeDay.id == row.id))
+def parse_code_paste(text: str) -> tuple[list[dict[str, str]], list[int], list[tuple[int, str]]]:
+    """Lines ``code<TAB|;|,>name[<sep>default_unit[<sep>level]]`` -> rows for ``import_output_codes``,
+    the text line of each row, and the lines that could not be read."""
+    rows: list[dict[str, str]] = []
+    line_numbers: list[int] = []
+    errors: list[tuple[int, str]] = []
+    first = True
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = _split_paste_line(raw)
+        if first:
+            first = False
+            if parts and parts[0].strip().lower() in HEADER_WORDS:
+                continue
+        if len(parts) < 2:
+            errors.append((number, "tidak ada pemisah antara kode dan nama (gunakan TAB, titik koma atau koma)"))
+            continue
+        level = ""
+        if len(parts) == 4 and parts[3].lower() in CODE_LEVELS.values():
+            level = parts.pop().lower()
+        if len(parts) > 3:
+            errors.append((number, "terlalu banyak kolom; format: kode, nama, satuan (beri tanda kutip pada nama "
+                                   "yang mengandung koma, atau pisahkan dengan TAB)"))
+            continue
+        code = re.sub(r"\s*\.\s*", ".", parts[0]).upper()
+        rows.append({"code": code, "name": parts[1], "default_unit": parts[2] if len(parts) > 2 else "",
+                     "level": level})
+        line_numbers.append(number)
+    return rows, line_numbers, errors
 
 
-def import_indicators(rows: list[dict[str, str]], year: int, *, actor=None) -> CatalogImportReport:  # noqa: ANN001
-    """Create or update the Perjanjian Kinerja of ``year`` from rows shaped like ``indicators.csv``."""
-    report = CatalogImportReport()
-    for number, row in enumerate(rows, start=2):
-        try:
-            target = Decimal((row.get("target_year") or "").replace(",", "."))
-        except InvalidOperation:
-            report.errors.append((number, "target_year bukan angka"))
-            continue
-        try:
-            polarity = Polarity((row.get("polarity") or "+").strip())
-            consolidation = Consolidation((row.get("consolidation") or "sum").strip().lower())
-        except ValueError:
-            report.errors.append((number, "polarity harus + atau -, consolidation sum/last/avg"))
-            continue
-        code = (row.get("indicator_code") or "").strip()
-        report_code = (row.get("report") or "").strip().upper()
-        if not code or not report_code or not row.get("indicator"):
-            report.errors.append((number, "report, indicator_code dan indicator wajib diisi"))
-            continue
-        oc_code = (row.get("output_code") or "").strip()
-        oc = db.session.scalar(select(OutputCode).where(OutputCode.code == oc_code)) if oc_code else None
-        if oc_code and oc is None:
-            report.errors.append((number, f"kode output {oc_code} tidak ada di katalog"))
-            continue
-        ind = db.session.scalar(select(Indicator).where(Indicator.year == year, Indicator.report_code == report_code,
-                                                        Indicator.code == code))
-        values = dict(sasaran_code=(row.get("sasaran_code") or "").strip(), sasaran=(row.get("sasaran") or "").strip(),
-                      name=row["indicator"].strip(), unit=(row.get("unit") or "").strip(), target_year=target,
-                      polarity=polarity, consolidation=consolidation, output_code_id=oc.id if oc else None,
-                      position=number)
-        if ind is None:
-            db.session.add(Indicator(year=year, report_code=report_code, code=code, **values))
-            report.created += 1
-        else:
-            for k, v in values.items():
-                setattr(ind, k, v)
-            report.updated += 1
-    db.session.flush()
-    audit.record("indicators.import", object_type="indicators", actor=actor,
-                 after={"year": year, "created": report.created, "updated": report.updated})
+def import_output_code_text(text: str, *, actor: User) -> CatalogImportReport:
+    """Import a pasted RKA/DIPA list; errors carry the pasted text's line numbers."""
+    if not (text or "").strip():
+        raise ValidationFailed({"text": "Tempelkan daftar kode output terlebih dahulu."})
+    if len(text.splitlines()) > PASTE_MAX_LINES:
+        raise ValidationFailed({"text": f"Paling banyak {PASTE_MAX_LINES} baris sekali tempel."})
+    rows, line_numbers, errors = parse_code_paste(text)
+    if not rows:
+        first = errors[0] if errors else (1, "tidak ada baris kode")
+        raise ValidationFailed({"text": f"Tidak ada baris yang dapat dibaca (baris {first[0]}: {first[1]})."})
+    report = import_output_codes(rows, actor=actor)
+    # import_output_codes numbers rows as file lines (first data row = 2); map them back to the pasted lines.
+    report.errors = sorted(errors + [(line_numbers[n - 2], msg) for n, msg in report.errors])
     return report

@@ -2,13 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from silabu.core.clock import zone
 from silabu.core.models import created_at_column
+from silabu.core.parsing import int_or_none, parse_date
 from silabu.extensions import db
 
 
@@ -114,3 +126,51 @@ def event_view(ev: AuditEvent) -> EventView:
         return {k: (v if k in shown or v is None else HIDDEN) for k, v in values.items()}
 
     return EventView(ev, mask(ev.before), mask(ev.after), HIDDEN if ev.note else None)
+
+
+@dataclass
+class AuditFilter:
+    action: str = ""
+    actor_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def parse_audit_filter(args: dict[str, str]) -> tuple[AuditFilter, dict[str, str]]:
+    """Filter values from the query string, with a message per field that could not be read."""
+    f, errors = AuditFilter(), {}
+    f.action = (args.get("action") or "").strip()[:40]
+    actor = (args.get("actor") or "").strip()
+    if actor:
+        f.actor_id = int_or_none(actor, minimum=1)
+        if f.actor_id is None:
+            errors["actor"] = "Pengguna tidak valid."
+    f.date_from = parse_date(args.get("date_from"), "date_from", "Tanggal awal", errors, required=False)
+    f.date_to = parse_date(args.get("date_to"), "date_to", "Tanggal akhir", errors, required=False)
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        errors["date_to"] = "Tanggal akhir tidak boleh sebelum tanggal awal."
+    return f, errors
+
+
+def audit_events(f: AuditFilter, tz_name: str, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
+    """The latest audit events matching ``f`` (dates in the satker's timezone), newest first, and the total."""
+    query = select(AuditEvent)
+    if f.action:
+        query = query.where(AuditEvent.action.startswith(f.action, autoescape=True))
+    if f.actor_id:
+        query = query.where(AuditEvent.actor_id == f.actor_id)
+    tz = zone(tz_name)
+    # Bounds go in as UTC: SQLite keeps the stored UTC wall time and would compare a local one as-is.
+    if f.date_from:
+        query = query.where(AuditEvent.at >= datetime.combine(f.date_from, time(), tz).astimezone(timezone.utc))
+    if f.date_to:
+        query = query.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time(), tz)
+                            .astimezone(timezone.utc))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                              .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total
+
+
+def audit_action_names() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 LABEL_TIMEZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
 def utcnow() -> datetime:
@@ -40,11 +41,14 @@ def period_of(day: date) -> str:
 
 
 def parse_period(value: str) -> tuple[int, int]:
-    """'2026-11' -> (2026, 11); raises ValueError on anything else."""
-    if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
+    """'2026-11' -> (2026, 11); ValueError for anything else (also years outside 2000-2100).
+
+    ``silabu.core.parsing.parse_month`` turns the ValueError into the field's message."""
+    if not isinstance(value, str) or len(value) != 7 or value[4] != "-" or not (
+            value[:4].isdigit() and value[5:].isdigit()):
         raise ValueError(value)
     year, month = int(value[:4]), int(value[5:])
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+    if not (YEAR_MIN <= year <= YEAR_MAX and 1 <= month <= 12):
         raise ValueError(value)
     return year, month
 

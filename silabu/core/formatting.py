@@ -65,3 +65,10 @@ def ukuran(size: int | None) -> str:
     if size < 1024 * 1024:
         return angka(size / 1024, 0) + " KB"
     return angka(size / 1024 / 1024, 1) + " MB"
+
+
+def plain_number(value: Decimal | None) -> int | float | None:
+    """A stored amount as a plain number for JSON and form fields: integers stay integers (12, not 12.0)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)

@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from silabu.accounts.models import Role, User
 from silabu.accounts.org import ensure_satker, ensure_unit
-from silabu.accounts.services import hash_password, import_users, read_table
+from silabu.accounts.services import hash_password, import_users
 from silabu.catalog.calendar import MonthCalendar
-from silabu.catalog.services import import_indicators, import_output_codes
+from silabu.catalog.services import import_output_codes
 from silabu.core.clock import local_today, period_of, previous_period
+from silabu.core.tables import read_table
 from silabu.entries.models import Entry
 from silabu.extensions import db
+from silabu.lkj.services import import_indicators
 
 UNIT_CODES = {
     "KUL": ["076.01.WA.4499.EBA.956", "076.01.WA.4499.EBA.962", "076.01.WA.4499.EBA.994", "076.01.WA.4499.EBD.955"],
@@ -44,14 +46,14 @@ ACTIVITIES = {
 
 def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: date | None = None) -> str:
     """Load (or refresh) the demo organisation; safe to run twice."""
-    satker_row = read_table("satker.csv", (folder / "satker.csv").read_bytes())[0]
+    satker_row = read_table("satker.csv", (folder / "satker.csv").read_bytes()).rows[0]
     satker = ensure_satker(satker_row["code"], satker_row["name"], satker_row.get("timezone") or "Asia/Jakarta",
                            level=satker_row.get("level", "kabupaten"), parent_code=satker_row.get("parent_code"),
                            address=satker_row.get("address", ""), city="Kudus")
-    for row in read_table("units.csv", (folder / "units.csv").read_bytes()):
+    for row in read_table("units.csv", (folder / "units.csv").read_bytes()).rows:
         ensure_unit(satker, row["code"], row["name"], row.get("parent_code") or None)
-    import_output_codes(read_table("output_codes.csv", (folder / "output_codes.csv").read_bytes()))
-    users_rows = read_table("users.csv", (folder / "users.csv").read_bytes())
+    import_output_codes(read_table("output_codes.csv", (folder / "output_codes.csv").read_bytes()).rows)
+    users_rows = read_table("users.csv", (folder / "users.csv").read_bytes()).rows
     for row in users_rows:
         if not row.get("nip") and "admin" in row.get("roles", ""):
             row["username"] = "admin"
@@ -62,7 +64,7 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
         user.password_hash = demo_hash
         user.must_change_password = False
     today = today or local_today(satker.timezone)
-    import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()), today.year)
+    import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()).rows, today.year)
     db.session.flush()
     made = 0
     if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
@@ -151,7 +153,7 @@ def _return_a_few(period: str, heads: dict[int, User], rng: random.Random) -> No
 def _attach_photo(entry: Entry, user: User, day: date, rng: random.Random) -> None:
     from PIL import Image, ImageDraw
 
-    from silabu.evidence.services import add_evidence
+    from silabu.entries.evidence import add_evidence
 
     img = Image.new("RGB", (800, 600), (rng.randrange(120, 230), rng.randrange(120, 230), rng.randrange(120, 230)))
     draw = ImageDraw.Draw(img)

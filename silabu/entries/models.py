@@ -1,4 +1,4 @@
-"""The ASN's daily entries."""
+"""The ASN's daily entries, their evidence, and the unit-month that locks them once its Kasubag closes it."""
 from __future__ import annotations
 
 import enum
@@ -6,16 +6,30 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from silabu.core.models import created_at_column, str_enum
+from silabu.evidence.blobs import names_blobs
 from silabu.extensions import db
 
 if TYPE_CHECKING:
     from silabu.accounts.models import Unit, User
     from silabu.catalog.models import OutputCode
-    from silabu.evidence.models import Evidence
 
 
 class EntryStatus(str, enum.Enum):
@@ -61,7 +75,6 @@ class Entry(db.Model):
     start_time: Mapped[Optional[time]] = mapped_column(Time)
     end_time: Mapped[Optional[time]] = mapped_column(Time)
     status: Mapped[EntryStatus] = mapped_column(str_enum(EntryStatus), default=EntryStatus.DRAFT)
-    is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     return_note: Mapped[Optional[str]] = mapped_column(Text)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     client_uuid: Mapped[Optional[str]] = mapped_column(String(36))
@@ -79,8 +92,17 @@ class Entry(db.Model):
     verified_by: Mapped[Optional["User"]] = relationship(foreign_keys=[verified_by_id])
     evidence: Mapped[list["Evidence"]] = relationship(back_populates="entry", order_by="Evidence.id",
                                                       cascade="all, delete-orphan")
+    # The unit-month the entry belongs to (none until someone closes or opens it); read-only from here.
+    unit_month: Mapped[Optional["UnitMonth"]] = relationship(
+        primaryjoin=lambda: and_(foreign(Entry.unit_id) == UnitMonth.unit_id, foreign(Entry.period) == UnitMonth.period),
+        viewonly=True, uselist=False)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_locked(self) -> bool:
+        """A closed unit-month locks every entry in it (``entries.months`` holds the rule for queries)."""
+        return self.unit_month is not None and self.unit_month.is_closed
 
     @property
     def is_editable(self) -> bool:
@@ -92,3 +114,67 @@ class Entry(db.Model):
 
     def __repr__(self) -> str:
         return f"<Entry {self.id} {self.entry_date} {self.status.value}>"
+
+
+class UnitMonth(db.Model):
+    """One unit's month: open, or closed by its Kasubag (or Plh/Plt), which locks every entry of it."""
+
+    __tablename__ = "unit_months"
+    __table_args__ = (UniqueConstraint("unit_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    closed_on_behalf_of: Mapped[Optional[str]] = mapped_column(String(200))
+    reopened_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reopened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[Optional[str]] = mapped_column(String(1000))
+
+    unit: Mapped["Unit"] = relationship()
+    closed_by: Mapped[Optional["User"]] = relationship(foreign_keys=[closed_by_id])
+    reopened_by: Mapped[Optional["User"]] = relationship(foreign_keys=[reopened_by_id])
+
+    def __repr__(self) -> str:
+        return f"<UnitMonth {self.unit_id} {self.period} {'closed' if self.is_closed else 'open'}>"
+
+
+class EvidenceKind(str, enum.Enum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class Evidence(db.Model):
+    """Evidence (bukti dukung) of an entry; the bytes live in storage, addressed by sha256."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    # sha256 of the bytes served (the re-encoded copy for photos), also their storage key.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumbnail_key: Mapped[Optional[str]] = mapped_column(String(200))
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255))
+    width: Mapped[Optional[int]] = mapped_column(Integer)
+    height: Mapped[Optional[int]] = mapped_column(Integer)
+    taken_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
+    # Private: kept for audits of where a photo was taken, never served or shown to other users.
+    gps_lat: Mapped[Optional[float]] = mapped_column(Float)
+    gps_lon: Mapped[Optional[float]] = mapped_column(Float)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    entry: Mapped[Entry] = relationship(back_populates="evidence")
+
+    def __repr__(self) -> str:
+        return f"<Evidence {self.id} {self.kind.value} {self.sha256[:10]}>"
+
+
+names_blobs(Evidence.storage_key, Evidence.thumbnail_key)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, url_for
-from sqlalchemy import select
-
-from silabu.accounts.models import Role, User, UserRole
+from silabu.accounts.models import Role
+from silabu.accounts.services import users_with_role
 from silabu.catalog.calendar import is_working_day
 from silabu.core.formatting import tanggal_hari
+from silabu.core.links import path_for
 from silabu.entries.services import owed_for
-from silabu.extensions import db
 from silabu.notifications.services import notify
 
 LISTED_DAYS = 5
@@ -23,10 +21,8 @@ def send_daily_reminders(today: date) -> int:
     """
     if not is_working_day(today):
         return 0
-    users = db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.ASN, User.is_active_account.is_(True)).order_by(User.id).distinct())
-    link = _home_link()
+    users = sorted(users_with_role(Role.ASN), key=lambda u: u.id)
+    link = path_for("entries.home")
     sent = 0
     for user in users:
         empty = owed_for(user).empty_days
@@ -45,12 +41,3 @@ def reminder_text(empty_days: list[date]) -> str:
         shown += f", dan {more} hari lainnya"
     return (f"Masih ada {len(empty_days)} hari kerja bulan ini yang belum diisi: {shown}. "
             "Isi laporan harian Anda agar dapat diverifikasi di akhir bulan.")
-
-
-def _home_link() -> str:
-    # Jobs run outside a request; a request context lets url_for build a plain path.
-    try:
-        with current_app.test_request_context("/"):
-            return url_for("entries.home")
-    except Exception:  # noqa: BLE001 - the entries pages may not be registered in a trimmed app
-        return "/"

@@ -24,7 +24,9 @@ from silabu.catalog.services import get_usable_code
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
 from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.entries.compliance import DayTally, tally
 from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, UNIT_MAX, Entry, EntryStatus
+from silabu.entries.months import assert_unlocked, month_is_closed
 from silabu.extensions import db
 
 QUANTITY_MAX = Decimal("1000000")
@@ -210,19 +212,6 @@ def _by_client_uuid(user: User, client_uuid: str) -> Entry | None:
     return db.session.scalar(select(Entry).where(Entry.user_id == user.id, Entry.client_uuid == client_uuid))
 
 
-def month_is_closed(unit_id: int, period: str) -> bool:
-    from silabu.verification.models import UnitMonth
-
-    return bool(db.session.scalar(select(UnitMonth.is_closed).where(UnitMonth.unit_id == unit_id,
-                                                                     UnitMonth.period == period)))
-
-
-def assert_unlocked(entry: Entry) -> None:
-    """A closed unit-month locks every entry in it, for the ASN and the verifier alike."""
-    if entry.is_locked or month_is_closed(entry.unit_id, entry.period):
-        raise Conflict("Bulan entri ini sudah ditutup; entri terkunci dan tidak dapat diubah.", code="entry_locked")
-
-
 def assert_editable(entry: Entry) -> None:
     """The one place that says whether an entry (or its evidence) may change."""
     assert_unlocked(entry)
@@ -256,13 +245,9 @@ def update_entry(entry: Entry, actor: User, raw: Mapping[str, Any]) -> Entry:
 def delete_entry(entry: Entry, actor: User) -> None:
     assert_owner(entry, actor)
     assert_editable(entry)
-    from silabu.evidence.services import delete_evidence
+    from silabu.entries.evidence import delete_all_evidence
 
-    for ev in list(entry.evidence):  # their files go once the deletion is committed
-        delete_evidence(ev, actor)
-    # The collection still holds the rows just deleted: forget it, so the delete cascade (which reloads it,
-    # now empty) does not delete them a second time.
-    db.session.expire(entry, ["evidence"])
+    delete_all_evidence(entry, actor)  # their files go once the deletion is committed
     audit.record("entry.delete", entry, actor=actor, before=_snapshot(entry))
     db.session.delete(entry)
     db.session.flush()
@@ -306,7 +291,8 @@ def get_entry_for(user: User, entry_id: int) -> Entry:
 def entries_of(user_id: int, period: str | None = None, *, status: EntryStatus | None = None,
                output_code_id: int | None = None, q: str | None = None) -> list[Entry]:
     query = select(Entry).where(Entry.user_id == user_id).options(selectinload(Entry.evidence),
-                                                                    selectinload(Entry.output_code))
+                                                                    selectinload(Entry.output_code),
+                                                                    selectinload(Entry.unit_month))
     if period:
         query = query.where(Entry.period == period)
     if status:
@@ -325,30 +311,31 @@ class Owed:
 
     today: date
     today_entries: list[Entry]
-    empty_days: list[date]
     returned: list[Entry]
     drafts: list[Entry]
-    working_days: int
-    filled_days: int
-    compliant_days: int  # days with a submitted or verified entry: the compliance of DOMAIN.md
+    days: DayTally
+
+    @property
+    def empty_days(self) -> list[date]:
+        return self.days.empty_days
+
+
+def month_tally(entries: list[Entry], period: str, today: date) -> DayTally:
+    """Filled and empty working days of one person's month, as of ``today`` (``entries.compliance``)."""
+    year, month = parse_period(period)
+    return tally(MonthCalendar(year, month), today, ((e.entry_date, e.status) for e in entries))
 
 
 def owed_for(user: User) -> Owed:
     today = today_for(user)
     period = period_of(today)
-    cal = MonthCalendar(today.year, today.month)
     month_entries = entries_of(user.id, period)
-    filled = {e.entry_date for e in month_entries}
-    compliant = {e.entry_date for e in month_entries if e.status in (EntryStatus.SUBMITTED, EntryStatus.VERIFIED)}
-    working = [d for d in cal.working_days if d <= today]
     returned = list(db.session.scalars(select(Entry).where(Entry.user_id == user.id,
                                                            Entry.status == EntryStatus.RETURNED)
                                        .options(selectinload(Entry.output_code)).order_by(Entry.entry_date)))
     drafts = [e for e in month_entries if e.status == EntryStatus.DRAFT]
-    return Owed(today=today, today_entries=[e for e in month_entries if e.entry_date == today],
-                empty_days=[d for d in working if d not in filled], returned=returned, drafts=drafts,
-                working_days=len(working), filled_days=len([d for d in working if d in filled]),
-                compliant_days=len([d for d in working if d in compliant]))
+    return Owed(today=today, today_entries=[e for e in month_entries if e.entry_date == today], returned=returned,
+                drafts=drafts, days=month_tally(month_entries, period, today))
 
 
 def prefill_from(entry: Entry, today: date) -> dict[str, Any]:
@@ -369,10 +356,14 @@ def month_bounds(period: str) -> tuple[date, date]:
     return cal.first, cal.last
 
 
-def taken_at_warnings(entry: Entry) -> list[str]:
-    """Photos whose EXIF time is not on the entry's date: shown as a warning, never blocking."""
-    out = []
-    for ev in entry.evidence:
-        if ev.taken_at is not None and ev.taken_at.date() != entry.entry_date:
-            out.append(f"Foto '{ev.original_name}' diambil pada {ev.taken_at:%d/%m/%Y}, bukan pada tanggal entri.")
-    return out
+HISTORY_LABELS = {
+    "entry.create": "Dibuat", "entry.update": "Diubah", "entry.submit": "Diajukan",
+    "entry.resubmit": "Diajukan ulang", "entry.withdraw": "Ditarik kembali", "entry.verify": "Diverifikasi",
+    "entry.return": "Dikembalikan", "entry.delete": "Dihapus", "unit_month.close": "Bulan ditutup",
+    "unit_month.reopen": "Bulan dibuka kembali", "unit_month.verify_all": "Verifikasi sekaligus",
+}
+
+
+def action_label(action: str) -> str:
+    """How the entry's history names an audit action."""
+    return HISTORY_LABELS.get(action, action)

@@ -7,31 +7,44 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
-from silabu.catalog.services import codes_for_user
+from silabu.catalog.services import search_codes
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of
 from silabu.core.errors import NotFound, ServiceError, ValidationFailed
+from silabu.entries import evidence as evidence_services
 from silabu.entries import forms, services
-from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry
-from silabu.evidence import services as evidence_services
+from silabu.entries.codes import codes_for_user
+from silabu.entries.models import (
+    ACTIVITY_MAX,
+    OUTPUT_MAX,
+    STATUS_LABELS,
+    UNIT_MAX,
+    Entry,
+)
+from silabu.evidence.processing import sanitize_filename
 from silabu.extensions import db
 
 bp = Blueprint("entries", __name__)
 
 FORM_FIELDS = set(forms.ENTRY_FIELDS) | {"evidence"}
-HISTORY_LABELS = {
-    "entry.create": "Dibuat", "entry.update": "Diubah", "entry.submit": "Diajukan",
-    "entry.resubmit": "Diajukan ulang", "entry.verify": "Diverifikasi", "entry.return": "Dikembalikan",
-    "entry.lock": "Dikunci", "entry.unlock": "Dibuka kembali", "entry.delete": "Dihapus",
-}
 LIST_LIMIT = 300
+CODE_SEARCH_LIMIT = 100
 WEEKEND = "Akhir pekan"  # MonthCalendar.reason() of a plain Saturday or Sunday
 # What the service worker keeps for offline use besides the page shells.
 SW_ASSETS = ("css/app.css", "css/entries.css", "js/app.js", "js/entry-form.js", "manifest.webmanifest",
@@ -95,10 +108,10 @@ def detail(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
     is_owner = entry.user_id == current_user.id
     locked = entry.is_locked or services.month_is_closed(entry.unit_id, entry.period)
-    history = [(ev, HISTORY_LABELS.get(ev.action, ev.action)) for ev in audit.history("entries", entry.id)]
+    history = [(ev, services.action_label(ev.action)) for ev in audit.history("entries", entry.id)]
     return render_template("entries/detail.html", entry=entry, is_owner=is_owner, locked=locked,
                            editable=is_owner and entry.is_editable and not locked, history=history,
-                           warnings=services.taken_at_warnings(entry))
+                           warnings=evidence_services.taken_at_warnings(entry))
 
 
 @bp.route("/entri/<int:entry_id>/hapus", methods=["POST"])
@@ -172,8 +185,7 @@ def month():
     cal = MonthCalendar(year, month_no)
     return render_template("entries/month.html", period=period, today=today, weeks=_calendar_weeks(cal, month_entries, today),
                            cal=cal, entries=listed, filters=filters, codes=codes_for_user(current_user.id)[2],
-                           statuses=STATUS_LABELS, filled=len({e.entry_date for e in month_entries}),
-                           working=len([d for d in cal.working_days if d <= today]),
+                           statuses=STATUS_LABELS, days=services.month_tally(month_entries, period, today),
                            prev_period=_shift_month(period, -1),
                            next_period=_shift_month(period, 1) if period < period_of(today) else None)
 
@@ -187,6 +199,17 @@ def list_entries():
     return render_template("entries/list.html", entries=entries[:LIST_LIMIT], total=len(entries), period=period,
                            filters=filters, codes=codes_for_user(current_user.id)[2], statuses=STATUS_LABELS,
                            limit=LIST_LIMIT)
+
+
+@bp.route("/kode")
+@login_required
+def code_search():
+    """The code finder without JavaScript: search, star, and start an entry with the chosen code."""
+    q = (request.args.get("q") or "").strip()[:100]
+    favourites, recent, _ = codes_for_user(current_user.id)
+    codes = search_codes(q, limit=CODE_SEARCH_LIMIT)
+    return render_template("entries/code_search.html", q=q, codes=codes, favourites=favourites, recent=recent,
+                           favourite_ids={c.id for c in favourites}, limit=CODE_SEARCH_LIMIT)
 
 
 @bp.route("/entri/csrf")
@@ -246,7 +269,7 @@ def _save(entry: Entry | None):  # noqa: ANN202
             with db.session.begin_nested():
                 evidence_services.add_evidence(entry, current_user, upload.filename, upload.read())
         except ServiceError as exc:
-            file_errors.append(f"{evidence_services.sanitize_filename(upload.filename)}: {exc.message}")
+            file_errors.append(f"{sanitize_filename(upload.filename)}: {exc.message}")
     submit_error = None
     if action == "submit" and not file_errors:
         try:
@@ -254,7 +277,7 @@ def _save(entry: Entry | None):  # noqa: ANN202
                 services.submit_entry(entry, current_user)
         except ValidationFailed as exc:
             submit_error = " ".join(exc.fields.values()) or exc.message
-    warnings = list(getattr(entry, "warnings", [])) + services.taken_at_warnings(entry)
+    warnings = list(getattr(entry, "warnings", [])) + evidence_services.taken_at_warnings(entry)
     db.session.commit()
 
     if file_errors or submit_error:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -429,3 +430,34 @@ def _mb(n: int) -> str:
     value = n / (1024 * 1024)
     text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
     return text.replace(".", ",")
+
+
+NAME_MAX = 255
+
+
+def sanitize_filename(name: str | None, fallback_extension: str = "") -> str:
+    """The name as the user knows it, safe to keep and show: basename only, no control characters, <= 255."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    # Cc: control characters; Cf: invisible format marks such as the right-to-left override ("gpj.exe").
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+    text = " ".join(text.split()).strip(" .")
+    if not text:
+        text = "bukti" + fallback_extension
+    if len(text) > NAME_MAX:
+        stem, dot, ext = text.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            text = stem[:NAME_MAX - len(ext) - 1].rstrip() + "." + ext
+        else:
+            text = text[:NAME_MAX]
+    return text
+
+
+def process_with_limits(data: bytes, filename: str) -> ProcessedFile:
+    """``process_upload`` with the installation's limits (configuration): every upload of evidence comes here."""
+    from flask import current_app
+
+    config = current_app.config
+    return process_upload(data, filename, max_bytes=config["EVIDENCE_MAX_BYTES"],
+                          max_pixels=config["IMAGE_MAX_PIXELS"], long_side=config["IMAGE_SERVE_LONG_SIDE"],
+                          thumb_side=config["THUMBNAIL_LONG_SIDE"])

@@ -7,11 +7,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from silabu.core.models import created_at_column, str_enum
+from silabu.evidence.blobs import names_blobs
 from silabu.extensions import db
 
 
@@ -227,3 +238,6 @@ class LkjReviewStep(db.Model):
 
     def __repr__(self) -> str:
         return f"<LkjReviewStep {self.report_id} {self.step}:{self.action}>"
+
+
+names_blobs(ManualRealisasi.evidence_key, LkjDocument.docx_key, LkjDocument.pdf_key, LkjDocument.final_key)

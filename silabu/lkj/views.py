@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for
 from silabu.core.errors import Conflict, FileRejected, NotFound, ValidationFailed
-from silabu.core.formatting import MONTHS
+from silabu.core.formatting import MONTHS, plain_number
 from silabu.extensions import db
 from silabu.lkj import services
 from silabu.lkj.capaian import describe_band
@@ -229,7 +238,7 @@ def _indicator_form(indicator=None) -> dict:  # noqa: ANN001
         return {"polarity": "+", "consolidation": "sum"}
     return {"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
             "sasaran_code": indicator.sasaran_code, "sasaran": indicator.sasaran,
-            "target_year": services.number(indicator.target_year), "polarity": indicator.polarity.value,
+            "target_year": plain_number(indicator.target_year), "polarity": indicator.polarity.value,
             "consolidation": indicator.consolidation.value, "position": indicator.position,
             "output_codes": "\n".join(c.code for c in services.output_codes_of(indicator))}
 
@@ -287,7 +296,7 @@ def edit_indicator(indicator_id: int):
 def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, status: int,  # noqa: ANN001
                     targets: dict | None = None):  # noqa: ANN202
     if targets is None:
-        targets = {f"{k[0]}_{k[1]}": services.number(v) for k, v in services.targets_of(indicator).items()}
+        targets = {f"{k[0]}_{k[1]}": plain_number(v) for k, v in services.targets_of(indicator).items()}
     return render_template("lkj/indicator_form.html", year=indicator.year, code=indicator.report_code,
                            spec=services.report_spec(indicator.report_code), indicator=indicator, form=form,
                            errors=errors, targets=targets, target_errors=target_errors,
@@ -305,7 +314,7 @@ def targets(indicator_id: int):
         warnings = services.set_targets(indicator, kind, values, current_user)
     except ValidationFailed as exc:
         db.session.rollback()
-        current = {f"{k[0]}_{k[1]}": services.number(v) for k, v in services.targets_of(indicator).items()}
+        current = {f"{k[0]}_{k[1]}": plain_number(v) for k, v in services.targets_of(indicator).items()}
         current.update({f"{kind}_{i}": v for i, v in values.items()})
         return _indicator_page(indicator, _indicator_form(indicator), {}, exc.fields, 422, targets=current)
     except Conflict as exc:
@@ -346,7 +355,7 @@ def manual(indicator_id: int):
     if form["period"]:
         existing = next((r for r in services.manual_rows(indicator) if r.period == form["period"]), None)
         if existing is not None:
-            form.update(value=services.number(existing.value), note=existing.note)
+            form.update(value=plain_number(existing.value), note=existing.note)
     if request.method == "POST":
         if not _can_manage():
             abort(403)

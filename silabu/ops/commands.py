@@ -88,7 +88,7 @@ def _record_restore(name: str, ok: bool, problems: str) -> None:
 @with_appcontext
 def cleanup_orphans_cmd(min_age: int) -> None:
     """Hapus berkas unggahan yang tidak dirujuk data apa pun."""
-    from silabu.evidence.services import clean_orphans
+    from silabu.evidence.blobs import clean_orphans
     from silabu.evidence.storage import get_storage
 
     result = run_job("cleanup-orphans", None,

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from silabu.core.clock import local_today, period_of, previous_period
+from silabu.core.clock import period_of, previous_period
 from silabu.core.errors import ServiceError
 from silabu.core.formatting import angka, bulan, ukuran
 from silabu.extensions import db
@@ -15,10 +16,10 @@ from silabu.extensions import db
 pleno_cli = AppGroup("pleno", help="Paket pleno bulanan.")
 
 
-def _today():  # noqa: ANN202
-    from silabu.accounts.org import satker_timezone
+def _today() -> date:
+    from silabu.accounts.org import today_for
 
-    return local_today(satker_timezone())
+    return today_for()
 
 
 @pleno_cli.command("build")

@@ -5,10 +5,20 @@ import enum
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from silabu.core.models import str_enum
+from silabu.evidence.blobs import names_blobs
 from silabu.extensions import db
 
 
@@ -66,3 +76,6 @@ class PacketFile(db.Model):
 
     def __repr__(self) -> str:
         return f"<PacketFile {self.name}>"
+
+
+names_blobs(PacketFile.storage_key)

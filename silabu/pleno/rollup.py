@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select, text
 
-from silabu.accounts.models import Role, Unit, User, UserRole
+from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.services import role_holder_ids
 from silabu.catalog.calendar import MonthCalendar
 from silabu.catalog.models import Indicator, OutputCode
 from silabu.core.clock import parse_period, previous_period
-from silabu.entries.models import Entry, EntryStatus
-from silabu.evidence.models import Evidence
+from silabu.entries import months
+from silabu.entries.compliance import filled_day_sql
+from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
 from silabu.extensions import db
-from silabu.verification.models import UnitMonth
 
 # Frames that make up the data of a packet, in the order they are hashed and written.
 FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "indicators", "missing")
@@ -51,6 +54,10 @@ class Rollup:
     indicators: pd.DataFrame
     missing: pd.DataFrame
     previous_period: str = ""
+
+    def evidence_items(self) -> list[EvidenceItem]:
+        """The evidence of the entries in the figures, in a stable order (the packet's index and ZIP)."""
+        return evidence_items(self.period)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -166,21 +173,15 @@ def _rows(stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))))
 
 
-def _closed_join():  # noqa: ANN202
-    return and_(UnitMonth.unit_id == Entry.unit_id, UnitMonth.period == Entry.period)
-
-
 def _counted(period: str):  # noqa: ANN202
-    """Entries that make the figures: verified, in a unit-month that is closed."""
-    return and_(Entry.period == period, Entry.status == EntryStatus.VERIFIED, UnitMonth.is_closed.is_(True))
+    """Entries that make the figures (``entries.months.counted``) of this month."""
+    return and_(Entry.period == period, months.counted())
 
 
 def _people() -> pd.DataFrame:
     """Active accounts expected to log entries: they get a row even in a month without entries."""
     stmt = (select(User.id, User.name, User.nip, User.jabatan, User.unit_id)
-            .where(User.is_active_account.is_(True),
-                   User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(LOGGING_ROLES))))
-            .order_by(User.id))
+            .where(User.id.in_(role_holder_ids(*LOGGING_ROLES))).order_by(User.id))
     return _ints(_rows(stmt, ["user_id", "name", "nip", "jabatan", "home_unit_id"]), ["user_id", "home_unit_id"])
 
 
@@ -199,11 +200,11 @@ def _base(period: str, cal: MonthCalendar, people: pd.DataFrame | None = None) -
     main = _rows(select(*group_cols, func.count(Entry.id),
                         cast(func.sum(Entry.quantity), Float),
                         func.sum(case((Entry.return_count > 0, 1), else_=0)))
-                 .join(UnitMonth, _closed_join()).where(counted).group_by(*group_cols),
+                 .join(UnitMonth, months.of_entry()).where(counted).group_by(*group_cols),
                  ["unit_id", "user_id", "output_code_id", "uom", "activities", "quantity", "returned_fixed"])
     evidence = _rows(select(*group_cols, func.count(Evidence.id))
                      .select_from(Evidence).join(Entry, Evidence.entry_id == Entry.id)
-                     .join(UnitMonth, _closed_join()).where(counted).group_by(*group_cols),
+                     .join(UnitMonth, months.of_entry()).where(counted).group_by(*group_cols),
                      ["unit_id", "user_id", "output_code_id", "uom", "evidence"])
     keys = ["unit_id", "user_id", "output_code_id", "uom"]
     evidence = _ints(evidence, ["unit_id", "user_id", "output_code_id"])
@@ -231,24 +232,21 @@ MISSING_STATUSES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.RETURN
 def _person_stats(period: str, cal: MonthCalendar) -> pd.DataFrame:
     """One scan of the month, one row per (unit, ASN): filled days, counted entries, and what is missing.
 
-    Filled days are days with at least one submitted-or-verified entry, counted on working days only. Missing
+    Filled days follow ``entries.compliance`` (the month's working days with a submitted-or-verified entry). Missing
     entries are split by reason (unit-month open / not verified when it closed) and status.
     """
     is_open = or_(UnitMonth.is_closed.is_(None), UnitMonth.is_closed.is_(False))
-    filled_day = case((and_(Entry.status.in_((EntryStatus.SUBMITTED, EntryStatus.VERIFIED)),
-                            Entry.entry_date.in_(cal.working_days) if cal.working_days else Entry.id.is_(None)),
-                       Entry.entry_date), else_=None)
-    counted = and_(Entry.status == EntryStatus.VERIFIED, UnitMonth.is_closed.is_(True))
-    cols = [Entry.unit_id, Entry.user_id, func.count(distinct(filled_day)),
+    counted = months.counted()
+    cols = [Entry.unit_id, Entry.user_id, func.count(distinct(filled_day_sql(cal))),
             func.sum(case((counted, 1), else_=0)), cast(func.sum(case((counted, Entry.quantity), else_=0)), Float)]
     names = ["unit_id", "user_id", "filled_days", "activities", "quantity"]
     for st in MISSING_STATUSES:
         cols.append(func.sum(case((and_(is_open, Entry.status == st), 1), else_=0)))
         names.append(f"open:{st.value}")
         if st != EntryStatus.VERIFIED:
-            cols.append(func.sum(case((and_(UnitMonth.is_closed.is_(True), Entry.status == st), 1), else_=0)))
+            cols.append(func.sum(case((and_(months.closed(), Entry.status == st), 1), else_=0)))
             names.append(f"closed:{st.value}")
-    stmt = (select(*cols).outerjoin(UnitMonth, _closed_join()).where(Entry.period == period)
+    stmt = (select(*cols).outerjoin(UnitMonth, months.of_entry()).where(Entry.period == period)
             .group_by(Entry.unit_id, Entry.user_id))
     df = _ints(_rows(stmt, names), ["unit_id", "user_id"])
     df = _ints(df, [n for n in names if n not in ("unit_id", "user_id", "quantity")], "int32")
@@ -491,3 +489,59 @@ def _num(value: float) -> int | float:
     """JSON-friendly: 9.0 -> 9, 2.5 -> 2.5."""
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
+
+@dataclass
+class EvidenceItem:
+    evidence_id: int
+    entry_id: int
+    entry_date: date
+    unit_code: str
+    nip: str
+    name: str
+    output_code: str
+    activity: str
+    n: int
+    storage_key: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    @property
+    def extension(self) -> str:
+        suffix = PurePosixPath(self.storage_key).suffix or PurePosixPath(self.original_name).suffix
+        return suffix.lower()[:10]
+
+    @property
+    def zip_name(self) -> str:
+        who = self.nip or _slug(self.name)
+        return f"{self.entry_date.isoformat()}_{who}_{self.entry_id}_{self.n}{self.extension}"
+
+
+def evidence_items(period: str) -> list[EvidenceItem]:
+    """Evidence of the entries in the figures (verified, closed unit-month), in a stable order."""
+    rows = db.session.execute(
+        select(Evidence.id, Entry.id, Entry.entry_date, Unit.code, User.nip, User.name, OutputCode.code,
+               Entry.activity, Evidence.storage_key, Evidence.original_name, Evidence.content_type, Evidence.size,
+               Evidence.sha256)
+        .select_from(Evidence).join(Entry, Evidence.entry_id == Entry.id)
+        .join(UnitMonth, months.of_entry())
+        .join(User, User.id == Entry.user_id).join(Unit, Unit.id == Entry.unit_id)
+        .join(OutputCode, OutputCode.id == Entry.output_code_id)
+        .where(_counted(period))
+        .order_by(Entry.entry_date, Unit.code, User.name, Entry.id, Evidence.id)).all()
+    items: list[EvidenceItem] = []
+    last_entry, n = None, 0
+    for row in rows:
+        n = n + 1 if row[1] == last_entry else 1
+        last_entry = row[1]
+        items.append(EvidenceItem(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7], n, row[8],
+                                  row[9], row[10], row[11], row[12]))
+    return items
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.strip().lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-")[:40] or "asn"

@@ -14,23 +14,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
-from silabu.accounts.models import Role, Unit, User, UserRole
-from silabu.accounts.org import default_satker, satker_timezone
+from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.org import default_satker, satker_timezone, today_for
+from silabu.accounts.services import first_holder, role_holder_ids
 from silabu.core import audit
-from silabu.core.clock import as_utc, local_today, parse_period, utcnow
+from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from silabu.core.parsing import date_or_none, parse_month
+from silabu.entries.models import UnitMonth
 from silabu.evidence.storage import get_storage, key_for
 from silabu.extensions import db
 from silabu.pleno import files as packet_files
 from silabu.pleno.models import PACKET_STATUS_LABELS, Packet, PacketFile, PacketStatus
-from silabu.pleno.rollup import Rollup
+from silabu.pleno.rollup import LOGGING_ROLES, Rollup
 from silabu.pleno.rollup import rollup as _rollup
-from silabu.verification.models import UnitMonth
 
 # The admin keeps the organisation's settings, not its work: packets hold the units' entries, so no admin role here.
 MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS)
@@ -69,18 +71,10 @@ def assert_may_manage(user: User) -> None:
     _require_manager(user)
 
 
-def check_period(period: str) -> str:
-    try:
-        parse_period(period)
-    except (ValueError, TypeError):
-        raise ValidationFailed({"month": "Format bulan harus TTTT-BB, misalnya 2026-10."}) from None
-    return period
-
-
 # --- reading -----------------------------------------------------------------------------------------------------------
 def rollup(period: str) -> Rollup:
     """The month's figures as DataFrames (see ``silabu.pleno.rollup``)."""
-    return _rollup(check_period(period))
+    return _rollup(parse_month(period))
 
 
 def latest_packet(period: str) -> Packet | None:
@@ -96,7 +90,7 @@ def packet_versions(period: str) -> list[Packet]:
 
 def get_packet(period: str, version: int | None = None) -> Packet:
     """One version (the latest when ``version`` is None); NotFound when there is none."""
-    check_period(period)
+    parse_month(period)
     if version is None:
         packet = latest_packet(period)
     else:
@@ -143,10 +137,7 @@ def year_overview(year: int) -> list[dict[str, Any]]:
         latest[p.period] = p
         counts[p.period] = counts.get(p.period, 0) + 1
     # Units with staff who log entries: a unit without them (the Sekretariat itself) has no month to close.
-    from silabu.pleno.rollup import LOGGING_ROLES
-
-    staffed = (select(User.unit_id).join(UserRole, UserRole.user_id == User.id)
-               .where(User.is_active_account.is_(True), UserRole.role.in_(LOGGING_ROLES)))
+    staffed = select(User.unit_id).where(User.id.in_(role_holder_ids(*LOGGING_ROLES)))
     active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True),
                                                                        Unit.id.in_(staffed))) or 0
     closed = dict(db.session.execute(
@@ -176,7 +167,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
 
     Someone who may not build is refused (403) before the month is looked at."""
     _require_manager(actor)
-    check_period(period)
+    parse_month(period)
     latest = latest_packet(period)
     if latest is not None and latest.status == PacketStatus.FINAL:
         raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang.", code="packet_final")
@@ -238,8 +229,8 @@ def signatories() -> list[packet_files.Signatory]:
     """Kasubag Rendatin (Kasubag of unit RDI, or of the unit named Perencanaan) and the Sekretaris."""
     unit = (db.session.scalar(select(Unit).where(Unit.code == "RDI"))
             or db.session.scalar(select(Unit).where(Unit.name.ilike("%Perencanaan%")).order_by(Unit.id).limit(1)))
-    kasubag = _holder(Role.KASUBAG, unit.id if unit else None) if unit else None
-    sekretaris = _holder(Role.SEKRETARIS)
+    kasubag = first_holder(Role.KASUBAG, unit_id=unit.id) if unit else None
+    sekretaris = first_holder(Role.SEKRETARIS)
     satker = default_satker()
     unit_title = unit.name if unit else "Sub Bagian Perencanaan, Data dan Informasi"
     return [
@@ -249,14 +240,6 @@ def signatories() -> list[packet_files.Signatory]:
                                sekretaris.name if sekretaris else "(belum ditetapkan)",
                                (sekretaris.nip or "") if sekretaris else ""),
     ]
-
-
-def _holder(role: Role, unit_id: int | None = None) -> User | None:
-    q = (select(User).join(UserRole, UserRole.user_id == User.id)
-         .where(UserRole.role == role, User.is_active_account.is_(True)).order_by(User.id).limit(1))
-    if unit_id is not None:
-        q = q.where(User.unit_id == unit_id)
-    return db.session.scalar(q)
 
 
 # --- the pleno ---------------------------------------------------------------------------------------------------------
@@ -292,9 +275,9 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
         errors["berita_acara_number"] = "Nomor Berita Acara wajib diisi."
     elif len(number) > BERITA_ACARA_MAX:
         errors["berita_acara_number"] = f"Nomor Berita Acara paling panjang {BERITA_ACARA_MAX} karakter."
-    day = _parse_date(pleno_date)
+    day = date_or_none(pleno_date)
     year, month = parse_period(packet.period)
-    today = local_today(satker_timezone())
+    today = today_for()
     if day is None:
         errors["pleno_date"] = "Tanggal pleno wajib diisi dengan format TTTT-BB-HH."
     elif day < date(year, month, 1):
@@ -331,46 +314,3 @@ def _guarded_update(packet: Packet, **values: Any) -> None:
         raise Conflict("Paket telah berubah (sudah final atau ada versi baru). Muat ulang halaman.",
                        code="packet_changed")
     db.session.refresh(packet)
-
-
-def _parse_date(value: date | str | None) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip()[:10])
-    except ValueError:
-        return None
-
-
-# --- JSON --------------------------------------------------------------------------------------------------------------
-def file_url(packet: Packet, f: PacketFile) -> str:
-    if has_request_context():
-        return url_for("api.packet_file", month=packet.period, version=packet.version, name=f.name)
-    return f"/api/v1/packets/{packet.period}/versions/{packet.version}/files/{f.name}"
-
-
-def packet_json(packet: Packet) -> dict[str, Any]:
-    """The API's shape of one packet version (API.md)."""
-
-    def iso(value):  # noqa: ANN001, ANN202
-        return as_utc(value).isoformat() if value is not None else None
-
-    return {
-        "month": packet.period,
-        "version": packet.version,
-        "status": packet.status.value,
-        "status_label": PACKET_STATUS_LABELS[packet.status],
-        "built_at": iso(packet.built_at),
-        "built_by": packet.built_by.name if packet.built_by is not None else None,
-        "data_sha256": packet.data_sha256,
-        "summary": packet.summary or {},
-        "files": [{"name": f.name, "content_type": f.content_type, "size": f.size, "sha256": f.sha256,
-                   "url": file_url(packet, f)} for f in packet.files],
-        "presented_at": iso(packet.presented_at),
-        "finalized_at": iso(packet.finalized_at),
-        "berita_acara_number": packet.berita_acara_number,
-        "pleno_date": packet.pleno_date.isoformat() if packet.pleno_date else None,
-        "notes": packet.notes,
-    }

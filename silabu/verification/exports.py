@@ -7,10 +7,10 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 
 import pandas as pd
 
+from silabu.core import pdf
 from silabu.core.formatting import angka, bulan, persen, tanggal, waktu
 from silabu.verification.services import MonthReport, ReportGroup
 
@@ -49,7 +49,7 @@ def _summary_frame(report: MonthReport) -> pd.DataFrame:
                      "Terverifikasi": g.counts["verified"], "Dikembalikan": g.counts["returned"],
                      "Menunggu verifikasi": g.counts["submitted"], "Draf (belum diajukan)": g.counts["draft"],
                      "Hari terisi": g.filled_days, "Hari kerja": g.working_days,
-                     "Kepatuhan (%)": round(g.filled_days * 100 / g.working_days, 2) if g.working_days else None})
+                     "Kepatuhan (%)": g.compliance})
     frame = pd.DataFrame(rows, columns=["No", "Nama", "NIP", "Jabatan", "Terverifikasi", "Dikembalikan",
                                         "Menunggu verifikasi", "Draf (belum diajukan)", "Hari terisi", "Hari kerja",
                                         "Kepatuhan (%)"])
@@ -141,27 +141,6 @@ def month_xlsx(report: MonthReport) -> bytes:
     return buf.getvalue()
 
 
-def _fonts() -> tuple[str, str]:
-    """A Unicode TrueType font (names and activities are free text); DejaVu when present, else reportlab's Vera."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "SilabuSans" in pdfmetrics.getRegisteredFontNames():
-        return "SilabuSans", "SilabuSans-Bold"
-    candidates = [(Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-                   Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"))]
-    import reportlab
-
-    vera = Path(reportlab.__file__).parent / "fonts"
-    candidates.append((vera / "Vera.ttf", vera / "VeraBd.ttf"))
-    for regular, bold in candidates:
-        if regular.is_file() and bold.is_file():
-            pdfmetrics.registerFont(TTFont("SilabuSans", str(regular)))
-            pdfmetrics.registerFont(TTFont("SilabuSans-Bold", str(bold)))
-            return "SilabuSans", "SilabuSans-Bold"
-    return "Helvetica", "Helvetica-Bold"
-
-
 def month_pdf(report: MonthReport) -> bytes:
     """A4 landscape, printable: kop surat, a table per ASN with totals, the recap, the Kasubag's signature block."""
     from reportlab.lib import colors
@@ -169,16 +148,21 @@ def month_pdf(report: MonthReport) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
+    from reportlab.platypus import (
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
-    regular, bold = _fonts()
+    f = pdf.fonts()
+    regular, bold = f.regular, f.bold
     base = ParagraphStyle("base", fontName=regular, fontSize=8.5, leading=10.5)
     small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9)
     heading = ParagraphStyle("heading", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=8,
                              spaceAfter=3)
     center = ParagraphStyle("center", parent=base, alignment=TA_CENTER, fontSize=10, leading=13)
-    kop_big = ParagraphStyle("kop", parent=center, fontName=bold, fontSize=14, leading=17)
     th = ParagraphStyle("th", parent=small, fontName=bold)
 
     satker = report.unit.satker
@@ -186,12 +170,8 @@ def month_pdf(report: MonthReport) -> bytes:
     def p(text: str, style: ParagraphStyle = base) -> Paragraph:
         return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
-    story = [
-        Paragraph("KOMISI PEMILIHAN UMUM", ParagraphStyle("k1", parent=center, fontName=bold, fontSize=11)),
-        Paragraph(escape((satker.name if satker else "").upper()), kop_big),
-        p(satker.address if satker else "", ParagraphStyle("k3", parent=center, fontSize=8.5)),
-        HRFlowable(width="100%", thickness=2, color=colors.black, spaceBefore=4, spaceAfter=1),
-        HRFlowable(width="100%", thickness=0.6, color=colors.black, spaceAfter=8),
+    width = landscape(A4)[0] - 24 * mm
+    story = pdf.letterhead(pdf.letterhead_of(satker), width) + [
         Paragraph(TITLE, ParagraphStyle("t", parent=center, fontName=bold, fontSize=12, leading=15)),
         p(f"{report.unit.name} — Bulan {bulan(report.period)}", center),
         p(_status_line(report), ParagraphStyle("st", parent=center, fontSize=8, textColor=colors.HexColor("#555555"))),
@@ -226,7 +206,7 @@ def month_pdf(report: MonthReport) -> bytes:
     recap = [[p(h, th) for h in ("No", "Nama / NIP", "Terverifikasi", "Dikembalikan", "Menunggu", "Draf",
                                  "Hari terisi / kerja", "Kepatuhan")]]
     for i, g in enumerate(report.groups, start=1):
-        compliance = persen(g.filled_days * 100 / g.working_days) if g.working_days else "–"
+        compliance = persen(g.compliance) if g.compliance is not None else "–"
         recap.append([p(i, small), p(f"{g.owner.name}\nNIP {g.owner.nip or '-'}", small), p(g.counts["verified"], small),
                       p(g.counts["returned"], small), p(g.counts["submitted"], small), p(g.counts["draft"], small),
                       p(f"{g.filled_days} / {g.working_days}", small), p(compliance, small)])
@@ -238,23 +218,14 @@ def month_pdf(report: MonthReport) -> bytes:
     story.append(recap_table)
 
     place = f"{satker.city}, " if satker and satker.city else ""
-    sign = Table([[p(f"{place}{tanggal(report.printed_on)}")], [p(report.signer_title)], [Spacer(1, 18 * mm)],
-                  [Paragraph(f"<u>{escape(report.signer_name or '....................................')}</u>",
-                             ParagraphStyle("sn", parent=base, fontName=bold))],
-                  [p(f"NIP. {report.signer_nip}" if report.signer_nip else "NIP. ")]],
-                 colWidths=[85 * mm], hAlign="RIGHT")
-    sign.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     story.append(Spacer(1, 8 * mm))
-    story.append(KeepTogether([sign]))
+    story.append(pdf.signature_blocks([pdf.Signer(report.signer_title, report.signer_name, report.signer_nip)],
+                                      f"{place}{tanggal(report.printed_on)}", width))
 
     buf = io.BytesIO()
 
-    def footer(canvas, doc) -> None:  # noqa: ANN001
-        canvas.saveState()
-        canvas.setFont(regular, 7)
-        canvas.drawString(12 * mm, 8 * mm, f"SILABU — {report.unit.code} {bulan(report.period)}")
-        canvas.drawRightString(landscape(A4)[0] - 12 * mm, 8 * mm, f"Halaman {doc.page}")
-        canvas.restoreState()
+    footer = pdf.footer(f"SILABU — {report.unit.code} {bulan(report.period)}", page_width=landscape(A4)[0],
+                        margin=12 * mm, y=8 * mm, size=7)
 
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                             bottomMargin=14 * mm, title=f"{TITLE} {report.unit.code} {report.period}",

@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from silabu.accounts import delegation
 from silabu.accounts.access import can_verify_entry, role_required
 from silabu.accounts.models import Unit, User
-from silabu.accounts.org import today_for, units as active_units
+from silabu.accounts.org import today_for
+from silabu.accounts.org import units as active_units
 from silabu.core.clock import next_period, previous_period
-from silabu.core.errors import Conflict, ValidationFailed
+from silabu.core.errors import ValidationFailed
 from silabu.core.formatting import bulan, tanggal
+from silabu.core.parsing import date_or_none, int_or_none, parse_month
 from silabu.entries.models import Entry, EntryStatus
 from silabu.entries.services import get_entry_for
 from silabu.extensions import db
 from silabu.verification import exports, services
-from silabu.web import safe_next
+from silabu.web import download, page_action, safe_next
 
 bp = Blueprint("verification", __name__, url_prefix="/verifikasi")
 
@@ -26,14 +29,11 @@ bp = Blueprint("verification", __name__, url_prefix="/verifikasi")
 def _period_arg(value: str | None, today: date) -> str:
     if not value:
         return services.default_period(today)
-    return services.check_period(value)
+    return parse_month(value)
 
 
 def _version(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    return int_or_none(raw, minimum=0)
 
 
 def _queue_url(unit_code: str, period: str, asn: int | None = None, anchor: str | None = None) -> str:
@@ -47,7 +47,7 @@ def index():
     today = today_for(current_user)
     scope = services.scope_for(current_user, today)
     units = scope.units()
-    if not units and not scope.is_verifier:
+    if not scope.opens_queue:
         abort(403)
     period = _period_arg(request.args.get("month"), today)
     mine = services.queue(current_user, period, on_date=today, load_entries=False)
@@ -62,8 +62,8 @@ def index():
     return render_template("verification/index.html", rows=rows, period=period, window=mine.window, today=today,
                            elsewhere=elsewhere,
                            prev_period=previous_period(period), next_period=next_period(period),
-                           may_delegate=current_user.has_role(*services.DELEGATOR_ROLES),
-                           may_oversee=current_user.has_role(*services.OVERSEER_ROLES))
+                           may_delegate=delegation.may_delegate(current_user),
+                           may_oversee=services.may_oversee(current_user))
 
 
 @bp.route("/<unit_code>/<period>")
@@ -71,7 +71,7 @@ def index():
 def queue_page(unit_code: str, period: str):
     today = today_for(current_user)
     unit = services.unit_for_viewer(current_user, unit_code, on_date=today)
-    services.check_period(period)
+    parse_month(period)
     q = services.queue(current_user, period, unit_id=unit.id, on_date=today, readonly_groups=True,
                        load_entries=False)
     selected = q.group(request.args.get("asn", type=int) or 0) or q.next_waiting() or (q.groups[0] if q.groups
@@ -127,62 +127,51 @@ def _render_entry(entry: Entry, errors: dict | None = None, note: str = "", stat
                            action_label=services.action_label, EntryStatus=EntryStatus), status
 
 
-def _back_to_queue(entry: Entry) -> str:
+def _back_to_queue(entry_id: int) -> str:
     target = safe_next(request.form.get("next"))
     if target:
         return target
+    entry = db.session.get(Entry, entry_id)
+    if entry is None:
+        return url_for("verification.index")
     anchor = request.form.get("next_entry")
     return _queue_url(entry.unit.code, entry.period, entry.user_id, f"e{anchor}" if anchor else f"e{entry.id}")
 
 
 @bp.route("/entri/<int:entry_id>/verifikasi", methods=["POST"])
 @login_required
+@page_action(back=_back_to_queue)
 def verify(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
-    try:
-        services.verify_entry(entry, current_user, expected_version=_version(request.form.get("version")))
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_back_to_queue(entry))
-    db.session.commit()
+    services.verify_entry(entry, current_user, expected_version=_version(request.form.get("version")))
     flash(f"Entri {tanggal(entry.entry_date)} milik {entry.user.name} diverifikasi.", "success")
-    return redirect(_back_to_queue(entry))
+    return redirect(_back_to_queue(entry.id))
 
 
 @bp.route("/entri/<int:entry_id>/kembalikan", methods=["POST"])
 @login_required
+@page_action(back=_back_to_queue)
 def return_(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
     note = request.form.get("note", "")
     try:
         services.return_entry(entry, current_user, note, expected_version=_version(request.form.get("version")))
     except ValidationFailed as exc:
-        db.session.rollback()
         return _render_entry(entry, errors=exc.fields, note=note, status=422)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_back_to_queue(entry))
-    db.session.commit()
     flash(f"Entri {tanggal(entry.entry_date)} dikembalikan ke {entry.user.name} dengan catatan.", "success")
-    return redirect(_back_to_queue(entry))
+    return redirect(_back_to_queue(entry.id))
 
 
 @bp.route("/<unit_code>/<period>/asn/<int:user_id>/verifikasi-semua", methods=["POST"])
 @login_required
+@page_action(back=lambda unit_code, period, user_id: _queue_url(unit_code, period, user_id))
 def verify_all(unit_code: str, period: str, user_id: int):
     unit = services.unit_for_viewer(current_user, unit_code)
     owner = db.session.get(User, user_id)
     if owner is None:
         abort(404)
-    try:
-        count = services.verify_all(owner, period, current_user)  # refuses first, then checks the month
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_queue_url(unit.code, period, user_id))
-    db.session.commit()
+    count = services.verify_all(owner, period, current_user)  # refuses first, then checks the month
+    db.session.flush()
     q = services.queue(current_user, period, unit_id=unit.id, readonly_groups=True, load_entries=False)
     following = q.next_waiting(user_id)
     if count:
@@ -198,15 +187,10 @@ def verify_all(unit_code: str, period: str, user_id: int):
 
 @bp.route("/<unit_code>/<period>/tutup", methods=["POST"])
 @login_required
+@page_action(back=lambda unit_code, period: _queue_url(unit_code, period))
 def close(unit_code: str, period: str):
     unit = services.unit_for_viewer(current_user, unit_code)
-    try:
-        services.close_month(unit, period, current_user)  # refuses first, then checks the month
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_queue_url(unit.code, period))
-    db.session.commit()
+    services.close_month(unit, period, current_user)  # refuses first, then checks the month
     report = services.close_report(unit, period)
     message = f"Bulan {bulan(period)} {unit.name} ditutup; entri terkunci."
     drafts = sum(n for _, n in report.unsubmitted)
@@ -219,6 +203,7 @@ def close(unit_code: str, period: str):
 
 @bp.route("/<unit_code>/<period>/buka-kembali", methods=["GET", "POST"])
 @login_required
+@page_action(back=lambda unit_code, period: _queue_url(unit_code, period))
 def reopen(unit_code: str, period: str):
     unit = services.unit_for_viewer(current_user, unit_code)
     today = today_for(current_user)
@@ -226,7 +211,7 @@ def reopen(unit_code: str, period: str):
         services.assert_may_reopen(current_user, unit, today)
     elif not services.can_close(current_user, unit, today):
         abort(403)
-    services.check_period(period)
+    parse_month(period)
     errors: dict[str, str] = {}
     reason = ""
     if request.method == "POST":
@@ -234,14 +219,8 @@ def reopen(unit_code: str, period: str):
         try:
             services.reopen_month(unit, period, current_user, reason)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(_queue_url(unit.code, period))
         else:
-            db.session.commit()
             flash(f"Bulan {bulan(period)} {unit.name} dibuka kembali.", "success")
             return redirect(_queue_url(unit.code, period))
     return render_template("verification/reopen.html", unit=unit, period=period, errors=errors, reason=reason,
@@ -257,21 +236,14 @@ def _report(unit_code: str, period: str) -> services.MonthReport:
 @login_required
 def export_xlsx(unit_code: str, period: str):
     report = _report(unit_code, period)
-    return _download(exports.month_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx"))
+    return download(exports.month_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx"))
 
 
 @bp.route("/<unit_code>/<period>/data-kinerja.pdf")
 @login_required
 def export_pdf(unit_code: str, period: str):
     report = _report(unit_code, period)
-    return _download(exports.month_pdf(report), exports.PDF_TYPE, exports.filename(report, "pdf"))
-
-
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(exports.month_pdf(report), exports.PDF_TYPE, exports.filename(report, "pdf"))
 
 
 @bp.route("/pantauan")
@@ -287,53 +259,36 @@ def oversight():
 
 
 @bp.route("/delegasi", methods=["GET", "POST"])
-@role_required(*services.DELEGATOR_ROLES)
+@role_required(*delegation.DELEGATOR_ROLES)
+@page_action(back=lambda: url_for("verification.delegations"))
 def delegations():
     errors: dict[str, str] = {}
     form = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
-        unit = db.session.get(Unit, request.form.get("unit_id", type=int) or 0)
-        person = db.session.get(User, request.form.get("delegate_id", type=int) or 0)
-        start, end = _date(form.get("start_date")), _date(form.get("end_date"))
+        unit = db.session.get(Unit, int_or_none(form.get("unit_id"), minimum=1) or 0)
+        person = db.session.get(User, int_or_none(form.get("delegate_id"), minimum=1) or 0)
+        start, end = date_or_none(form.get("start_date")), date_or_none(form.get("end_date"))
         try:
-            if unit is None:
-                raise ValidationFailed({"unit": "Pilih unit."})
-            if person is None:
-                raise ValidationFailed({"delegate": "Pilih pegawai yang ditunjuk."})
-            row = services.delegate(unit, person, start, end, current_user, kind=form.get("kind", "Plh"),
-                                    reason=form.get("reason", ""))
+            row = delegation.delegate(unit, person, start, end, current_user, kind=form.get("kind", "Plh"),
+                                      reason=form.get("reason", ""))
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
         else:
-            db.session.commit()
-            flash(f"{row.kind} verifikator {unit.name} ditetapkan: {person.name} ({tanggal(start)} s.d. "
-                  f"{tanggal(end)}).", "success")
+            flash(f"{row.kind} verifikator {row.unit.name} ditetapkan: {row.delegate.name} ({tanggal(row.start_date)} "
+                  f"s.d. {tanggal(row.end_date)}).", "success")
             return redirect(url_for("verification.delegations"))
     people = list(db.session.scalars(select(User).where(User.is_active_account.is_(True))
                                      .options(selectinload(User.unit)).order_by(User.name)))
-    return render_template("verification/delegations.html", rows=services.delegations(include_revoked=True),
+    return render_template("verification/delegations.html", rows=delegation.listing(include_revoked=True),
                            units=active_units(), people=people, errors=errors, form=form,
                            today=today_for(current_user)), 422 if errors else 200
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 @bp.route("/delegasi/<int:delegation_id>/cabut", methods=["POST"])
-@role_required(*services.DELEGATOR_ROLES)
+@role_required(*delegation.DELEGATOR_ROLES)
+@page_action(back=lambda delegation_id: url_for("verification.delegations"))
 def revoke(delegation_id: int):
-    row = services.get_delegation(delegation_id)
-    try:
-        services.revoke_delegation(row, current_user)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Penunjukan {row.kind} {row.delegate.name} untuk {row.unit.name} dicabut.", "success")
+    row = delegation.get(delegation_id)
+    delegation.revoke(row, current_user)
+    flash(f"Penunjukan {row.kind} {row.delegate.name} untuk {row.unit.name} dicabut.", "success")
     return redirect(url_for("verification.delegations"))

@@ -5,8 +5,8 @@ from flask import Blueprint, Response, current_app, send_file
 from flask_login import current_user, login_required
 
 from silabu.core.errors import NotFound
-from silabu.evidence.models import EvidenceKind
-from silabu.evidence.services import get_evidence_for
+from silabu.entries.evidence import get_evidence_for
+from silabu.entries.models import EvidenceKind
 from silabu.evidence.storage import get_storage
 
 bp = Blueprint("evidence", __name__)

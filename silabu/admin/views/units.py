@@ -1,0 +1,73 @@
+"""Admin pages for units (Sub Bagian): list, add, edit."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from silabu.accounts import org
+from silabu.accounts.access import role_required
+from silabu.accounts.models import Role, Unit, User
+from silabu.admin import bp
+from silabu.core.errors import ValidationFailed
+from silabu.core.parsing import int_or_none
+from silabu.extensions import db
+from silabu.web import page_action
+
+
+def _unit_form(unit: Unit | None, values: dict, errors: dict, status: int = 200):  # noqa: ANN202
+    candidates = [u for u in org.units(False) if unit is None or u.id != unit.id]
+    people = list(db.session.scalars(select(User).where(User.is_active_account.is_(True)).order_by(User.name)))
+    return render_template("admin/unit_form.html", unit=unit, values=values, errors=errors, parents=candidates,
+                           people=people), status
+
+
+def _unit_values_from_form() -> dict:
+    form = request.form
+    return {"code": form.get("code", ""), "name": form.get("name", ""),
+            "parent_id": int_or_none(form.get("parent_id"), minimum=1),
+            "requires_evidence": form.get("requires_evidence") == "1",
+            "head_verifier_id": int_or_none(form.get("head_verifier_id"), minimum=1)}
+
+
+@bp.route("/unit")
+@role_required(Role.ADMIN)
+def units_list():
+    return render_template("admin/units.html", units=org.units(False), counts=org.user_counts_per_unit())
+
+
+@bp.route("/unit/baru", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action(back=lambda: url_for("admin.units_list"))
+def unit_new():
+    if request.method == "GET":
+        return _unit_form(None, {"requires_evidence": False}, {})
+    values = _unit_values_from_form()
+    satker = org.default_satker()
+    if satker is None:
+        abort(409)
+    try:
+        unit = org.create_unit(satker_id=satker.id, actor=current_user, **values)
+    except ValidationFailed as exc:
+        return _unit_form(None, values, exc.fields, 422)
+    flash(f"Unit {unit.code} ditambahkan.", "success")
+    return redirect(url_for("admin.units_list"))
+
+
+@bp.route("/unit/<int:unit_id>/ubah", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action(back=lambda unit_id: url_for("admin.units_list"))
+def unit_edit(unit_id: int):
+    unit = org.get_unit(unit_id)
+    if request.method == "GET":
+        return _unit_form(unit, {"code": unit.code, "name": unit.name, "parent_id": unit.parent_id,
+                                 "requires_evidence": unit.requires_evidence,
+                                 "head_verifier_id": unit.head_verifier_id}, {})
+    values = _unit_values_from_form()
+    values.pop("code")
+    try:
+        org.update_unit(unit, actor=current_user, **values)
+    except ValidationFailed as exc:
+        return _unit_form(unit, {**values, "code": unit.code}, exc.fields, 422)
+    flash(f"Unit {unit.code} disimpan.", "success")
+    return redirect(url_for("admin.units_list"))

@@ -1,0 +1,124 @@
+"""Which stored blobs are in use, and removing the ones that are not.
+
+Blobs are content-addressed and may be shared by several rows (the same photo attached twice, a packet file
+rebuilt unchanged), so a blob goes only when no row names it any more. Every model that names blobs registers
+its key columns here (``names_blobs``), so this module needs to know none of them.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from silabu.evidence.storage import Storage, get_storage
+from silabu.extensions import db
+
+_KEY_COLUMNS: list[InstrumentedAttribute[Any]] = []
+_PENDING = "silabu.blobs_to_delete"
+
+
+def names_blobs(*columns: InstrumentedAttribute[Any]) -> None:
+    """Declare columns holding storage keys: a blob is in use while any of them names it."""
+    for column in columns:
+        if column not in _KEY_COLUMNS:
+            _KEY_COLUMNS.append(column)
+
+
+def referenced_keys(keys: list[str], conn=None) -> set[str]:  # noqa: ANN001 - a Connection, or the session
+    """Which of ``keys`` some row still names (in this transaction's view, or on ``conn``)."""
+    if not keys:
+        return set()
+    run = conn.scalars if conn is not None else db.session.scalars
+    found: set[str] = set()
+    for column in _KEY_COLUMNS:
+        found.update(run(select(column).where(column.in_(keys))))
+    return found
+
+
+def all_referenced_keys() -> set[str]:
+    found: set[str] = set()
+    for column in _KEY_COLUMNS:
+        found.update(k for k in db.session.scalars(select(column).where(column.is_not(None))) if k)
+    return found
+
+
+def delete_after_commit(keys: list[str]) -> None:
+    """Remove these blobs once the session's transaction commits, unless something still names them then.
+
+    A failed commit brings the rows back with their files; a removal that fails after the commit leaves an
+    orphan, which ``clean_orphans`` collects.
+    """
+    db.session.info.setdefault(_PENDING, set()).update(k for k in keys if k)
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_after_commit(session: Session) -> None:
+    keys = session.info.pop(_PENDING, None)
+    if not keys:
+        return
+    # The session cannot run SQL inside after_commit: check references on a connection of its own.
+    with db.engine.connect() as conn:
+        referenced = referenced_keys(list(keys), conn)
+    storage = get_storage()
+    for key in keys:
+        if key not in referenced:
+            delete_quietly(storage, key)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def orphan_keys(storage: Storage, older_than_seconds: float | None = None) -> list[str]:
+    """Stored keys that no row names (optionally only those older than an age)."""
+    referenced = all_referenced_keys()
+    cutoff = time.time() - older_than_seconds if older_than_seconds is not None else None
+    orphans = []
+    for key in storage.iter_keys():
+        if key in referenced:
+            continue
+        if cutoff is not None:
+            try:
+                if storage.modified_at(key) >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+        orphans.append(key)
+    return orphans
+
+
+def clean_orphans(storage: Storage, older_than_seconds: float = 3600) -> int:
+    """Delete orphan blobs and stale temp files older than the given age; returns how many files went.
+
+    The age keeps blobs of an upload whose database row is not committed yet.
+    """
+    removed = 0
+    for key in orphan_keys(storage, older_than_seconds):
+        storage.delete(key)
+        removed += 1
+    return removed + storage.clean_temp(older_than_seconds)
+
+
+def store_bytes(data: bytes, suffix: str) -> tuple[str, str, int]:
+    """Store bytes under their content address; returns (key, sha256, size)."""
+    import hashlib
+
+    from silabu.evidence.storage import key_for
+
+    sha = hashlib.sha256(data).hexdigest()
+    key = key_for(sha, suffix)
+    storage = get_storage()
+    if not storage.exists(key):
+        storage.store(key, data)
+    return key, sha, len(data)
+
+
+def delete_quietly(storage: Storage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except Exception:  # noqa: BLE001 - a blob left behind is collected by clean_orphans
+        current_app.logger.warning("storage: could not delete blob %s", key, exc_info=True)

@@ -1,0 +1,274 @@
+"""The LKj as DOCX (python-docx), for the team to lay out further in Word or LibreOffice."""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+from silabu.core.formatting import tanggal
+from silabu.lkj.document.elements import (
+    Contents,
+    Cover,
+    DocumentMeta,
+    Heading,
+    PageBreak,
+    Signature,
+    TableEl,
+    Text,
+    Verification,
+    build_elements,
+)
+from silabu.lkj.document.narrative import Block
+
+
+def render_docx(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: DocumentMeta) -> bytes:
+    """The DOCX draft: Word styles (Heading 1-3, Caption) so the TOC and list-of-tables fields work when updated."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin, section.right_margin = Cm(3.5), Cm(2.5)
+    section.top_margin, section.bottom_margin = Cm(3), Cm(2.5)
+    usable = 21.0 - 3.5 - 2.5
+    styles = doc.styles
+    styles["Normal"].font.name = "Arial"
+    styles["Normal"].font.size = Pt(11)
+    styles["Normal"].paragraph_format.space_after = Pt(6)
+    styles["Normal"].paragraph_format.line_spacing = 1.15
+    for name, size in (("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11)):
+        st = styles[name]
+        st.font.name, st.font.size, st.font.bold = "Arial", Pt(size), True
+        st.font.color.rgb = RGBColor(0, 0, 0)
+    styles["Caption"].font.size = Pt(10)
+    styles["Caption"].font.color.rgb = RGBColor(0, 0, 0)
+    from docx.enum.style import WD_STYLE_TYPE
+
+    for style_name, size in ((CELL_STYLE, 10), (CELL_SMALL_STYLE, 8)):
+        cell_style = styles.add_style(style_name, WD_STYLE_TYPE.PARAGRAPH)
+        cell_style.base_style = styles["Normal"]
+        cell_style.font.size = Pt(size)
+        cell_style.paragraph_format.space_after = Pt(0)
+        cell_style.paragraph_format.line_spacing = 1.0
+    # Ask Word to refresh the TOC/list of tables when the file is opened.
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    doc.settings.element.append(update)
+    doc.core_properties.title = f"Laporan Kinerja {snapshot['subject']} Tahun {snapshot['year']}"
+    doc.core_properties.author = snapshot["subject"]
+    doc.core_properties.subject = (f"Kode verifikasi {meta.code}" if meta.code else meta.status_label)
+    doc.core_properties.keywords = f"LKj; {snapshot['report_code']}; {snapshot['year']}" + (
+        f"; {meta.code}" if meta.code else "")
+
+    _docx_footer(section, meta, OxmlElement, qn, Pt, WD_ALIGN_PARAGRAPH)
+    for el in build_elements(snapshot, narrative, meta):
+        if isinstance(el, Cover):
+            _docx_cover(doc, el, meta, Pt, Cm, WD_ALIGN_PARAGRAPH)
+        elif isinstance(el, PageBreak):
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        elif isinstance(el, Heading):
+            if el.toc:
+                _styled(doc, f"Heading{el.level}").add_run(el.text)
+            else:
+                p = _styled(doc, "TOCHeading") if el.level == 1 else doc.add_paragraph()
+                run = p.add_run(el.text)
+                run.bold = True
+                run.font.size = Pt(14 if el.level == 1 else 11)
+        elif isinstance(el, Text):
+            _docx_blocks(doc, el.blocks, el.italic, WD_ALIGN_PARAGRAPH)
+        elif isinstance(el, Contents):
+            p = doc.add_paragraph()
+            instr = 'TOC \\o "1-3" \\h \\z \\u' if el.kind == "toc" else 'TOC \\h \\z \\c "Tabel"'
+            placeholder = ("Klik kanan di sini lalu pilih Perbarui Bidang (Update Field) untuk menampilkan "
+                           + ("daftar isi." if el.kind == "toc" else "daftar tabel."))
+            _docx_field(p, instr, placeholder, OxmlElement, qn)
+        elif isinstance(el, TableEl):
+            _docx_table(doc, el, usable, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT, WD_ALIGN_PARAGRAPH)
+        elif isinstance(el, Signature):
+            _docx_signature(doc, el, Pt, Cm)
+        elif isinstance(el, Verification):
+            _docx_verification(doc, el, Pt, Cm)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+CELL_STYLE, CELL_STYLE_ID = "LKj Sel Tabel", "LKjSelTabel"
+CELL_SMALL_STYLE, CELL_SMALL_STYLE_ID = "LKj Sel Tabel Kecil", "LKjSelTabelKecil"
+
+
+def _styled(doc, style_id: str):  # noqa: ANN001, ANN202
+    """A new paragraph with a style set by its id (python-docx's lookup by name is slow on every call)."""
+    p = doc.add_paragraph()
+    p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
+    return p
+
+
+def _set_table_style(table, style_id: str, OxmlElement, qn) -> None:  # noqa: ANN001, N803
+    tbl_pr = table._tbl.tblPr
+    style = tbl_pr.find(qn("w:tblStyle"))
+    if style is None:
+        style = OxmlElement("w:tblStyle")
+        tbl_pr.insert(0, style)
+    style.set(qn("w:val"), style_id)
+
+
+def _docx_field(paragraph, instr: str, placeholder: str, OxmlElement, qn) -> None:  # noqa: ANN001, N803
+    """A Word field (TOC, SEQ, PAGE) with a cached result shown until the field is updated."""
+    def fld(kind: str):  # noqa: ANN202
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        return el
+
+    run = paragraph.add_run()
+    run._r.append(fld("begin"))
+    run = paragraph.add_run()
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instr} "
+    run._r.append(text)
+    run = paragraph.add_run()
+    run._r.append(fld("separate"))
+    paragraph.add_run(placeholder)
+    run = paragraph.add_run()
+    run._r.append(fld("end"))
+
+
+def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+    footer = section.footer
+    p = footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    label = (f"Kode verifikasi {meta.code} · {meta.url}" if meta.code else meta.status_label)
+    run = p.add_run(label + " · Halaman ")
+    run.font.size = Pt(8)
+    _docx_field(p, "PAGE", "1", OxmlElement, qn)
+    for r in p.runs:
+        r.font.size = Pt(8)
+
+
+def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+    for _ in range(4):
+        doc.add_paragraph()
+    for i, line in enumerate(["LAPORAN KINERJA"] + el.lines[1:] + [f"TAHUN {el.year}"]):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = p.add_run(line)
+        run.bold = True
+        run.font.size = Pt(22 if i == 0 else 16)
+    for _ in range(6):
+        doc.add_paragraph()
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(el.subject.upper() + (f"\n{el.place.upper()}" if el.place else "") + f"\n{el.year + 1}")
+    run.bold = True
+    run.font.size = Pt(13)
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(meta.status_label + (f" · Kode verifikasi {meta.code}" if meta.code else ""))
+    run.font.size = Pt(9)
+
+
+def _docx_blocks(doc, blocks: Sequence[Block], italic: bool, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+    for block in blocks:
+        p = _styled(doc, "ListBullet") if block.kind == "bullet" else doc.add_paragraph()
+        if block.kind == "para":
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        for text, bold in block.runs:
+            run = p.add_run(text)
+            run.bold = bold
+            run.italic = italic
+
+
+def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT,  # noqa: ANN001, N803
+                WD_ALIGN_PARAGRAPH) -> None:
+    caption = _styled(doc, "Caption")
+    caption.add_run("Tabel ")
+    _docx_field(caption, "SEQ Tabel \\* ARABIC", str(el.number), OxmlElement, qn)
+    caption.add_run(f". {el.caption}")
+    table = doc.add_table(rows=1, cols=len(el.header))
+    _set_table_style(table, "TableGrid", OxmlElement, qn)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    total = sum(el.widths)
+    widths = [Cm(usable_cm * w / total) for w in el.widths]
+    align = {"l": WD_ALIGN_PARAGRAPH.LEFT, "r": WD_ALIGN_PARAGRAPH.RIGHT, "c": WD_ALIGN_PARAGRAPH.CENTER}
+
+    style_id = CELL_SMALL_STYLE_ID if el.small else CELL_STYLE_ID
+
+    def fill(cell, text: str, col: int, bold: bool = False) -> None:  # noqa: ANN001
+        cell.width = widths[col]
+        p = cell.paragraphs[0]
+        p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
+        p.alignment = align.get((el.align or "")[col:col + 1] or "l") if not bold else WD_ALIGN_PARAGRAPH.CENTER
+        run = p.add_run(text)
+        if bold:
+            run.bold = True
+
+    header = table.rows[0]
+    tr_pr = header._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    tr_pr.append(repeat)
+    for i, text in enumerate(el.header):
+        fill(header.cells[i], text, i, bold=True)
+        shading = OxmlElement("w:shd")
+        shading.set(qn("w:val"), "clear")
+        shading.set(qn("w:color"), "auto")
+        shading.set(qn("w:fill"), "D9D9D9")
+        header.cells[i]._tc.get_or_add_tcPr().append(shading)
+    group_start = None
+    for r_index, row in enumerate(el.rows):
+        cells = table.add_row().cells
+        for i, text in enumerate(row):
+            if el.group_column == i and r_index > 0 and row[i] == el.rows[r_index - 1][i]:
+                cells[i].width = widths[i]
+                continue  # merged below
+            fill(cells[i], text, i)
+        if el.group_column is not None:
+            col = el.group_column
+            if r_index == 0 or row[col] != el.rows[r_index - 1][col]:
+                group_start = r_index + 1
+            elif group_start is not None:
+                table.cell(group_start, col).merge(table.cell(r_index + 1, col))
+    doc.add_paragraph()
+
+
+def _docx_signature(doc, el: Signature, Pt, Cm) -> None:  # noqa: ANN001, N803
+    table = doc.add_table(rows=1, cols=2)
+    cell = table.rows[0].cells[1]
+    lines = [el.place_date, el.label, "", "", "", el.name or "(.................................)"]
+    cell.paragraphs[0].add_run(lines[0])
+    for line in lines[1:]:
+        p = cell.add_paragraph()
+        run = p.add_run(line)
+        run.bold = line == el.name and bool(line)
+    if el.nip:
+        cell.add_paragraph(f"NIP {el.nip}")
+    doc.add_paragraph()
+
+
+@lru_cache(maxsize=32)
+def _qr_png(url: str) -> bytes:
+    import qrcode
+
+    image = qrcode.make(url, box_size=6, border=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _docx_verification(doc, el: Verification, Pt, Cm) -> None:  # noqa: ANN001, N803
+    _styled(doc, "Heading2").add_run("Verifikasi Dokumen")
+    if el.code and el.url:
+        doc.add_picture(io.BytesIO(_qr_png(el.url)), width=Cm(3.2))
+        doc.add_paragraph(f"Kode verifikasi: {el.code}")
+        doc.add_paragraph(f"Periksa keaslian dokumen ini di {el.url} (sidik sha256 berkas ditampilkan di halaman "
+                          "tersebut).")
+    else:
+        doc.add_paragraph(f"{el.status_label}: dokumen ini belum dikompilasi sebagai versi dan belum memiliki kode "
+                          "verifikasi.")
+    doc.add_paragraph(f"Disusun oleh SILABU pada {tanggal(el.compiled_at)}.")

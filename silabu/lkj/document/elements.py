@@ -1,0 +1,474 @@
+"""The LKj document as one list of elements, built chapter by chapter from a version's frozen figures and
+narrative; ``docx`` and ``pdf`` write exactly this list.
+
+Chapters as KPU practises PermenPANRB 53/2014: Kata Pengantar, Ringkasan Eksekutif, Bab I Pendahuluan,
+Bab II Perencanaan Kinerja, Bab III Akuntabilitas Kinerja (A. Capaian Kinerja Organisasi, B. Realisasi
+Anggaran), Bab IV Penutup, Lampiran (Perjanjian Kinerja, data dukung, tren bulanan).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from silabu.core.formatting import MONTHS, angka, bulan, tanggal
+from silabu.lkj.document.narrative import Block, _runs, parse_narrative
+
+ROMAN = ["I", "II", "III", "IV"]
+DASH = "–"
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    version: int | None
+    code: str | None  # as printed: ABCD-EFGH
+    url: str | None
+    status_label: str
+    compiled_at: datetime
+
+
+@dataclass
+class Cover:
+    lines: list[str]
+    subject: str
+    year: int
+    place: str
+
+
+@dataclass
+class Heading:
+    level: int  # 1 chapter, 2 section, 3 sub-section
+    text: str
+    toc: bool = True
+
+
+@dataclass
+class Text:
+    blocks: list[Block]
+    italic: bool = False
+
+
+@dataclass
+class TableEl:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    widths: list[float]
+    align: str = ""  # one letter per column: l, r, c
+    small: bool = False
+    group_column: int | None = None  # merge repeated values of this column vertically
+    number: int = 0
+
+
+@dataclass
+class PageBreak:
+    pass
+
+
+@dataclass
+class Contents:
+    kind: str  # "toc" | "tables"
+
+
+@dataclass
+class Signature:
+    place_date: str
+    label: str
+    name: str
+    nip: str
+
+
+@dataclass
+class Verification:
+    code: str | None
+    url: str | None
+    status_label: str
+    compiled_at: datetime
+
+
+Element = Cover | Heading | Text | TableEl | PageBreak | Contents | Signature | Verification
+
+
+def _d(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def fmt_number(value: Any) -> str:
+    number = _d(value)
+    return DASH if number is None else angka(number)
+
+
+def fmt_capaian(value: Any) -> str:
+    number = _d(value)
+    return DASH if number is None else angka(number)
+
+
+def fmt_pct(value: Any) -> str:
+    number = _d(value)
+    return DASH if number is None else f"{angka(number)}%"
+
+
+def _para(text: str) -> Block:
+    return Block("para", _runs(text))
+
+
+def _text(*paragraphs: str) -> Text:
+    return Text([_para(p) for p in paragraphs if p])
+
+
+def _narrative(narrative: Mapping[str, str], key: str, default: Sequence[Block] | str | None = None) -> Text:
+    written = (narrative.get(key) or "").strip()
+    if written:
+        return Text(parse_narrative(written))
+    if isinstance(default, str):
+        return Text(parse_narrative(default))
+    return Text(list(default or []))
+
+
+def place_of(snapshot: Mapping[str, Any]) -> str:
+    satker = snapshot.get("satker") or {}
+    if satker.get("city"):
+        return satker["city"]
+    name = satker.get("name") or ""
+    for prefix in ("KPU Kabupaten ", "KPU Kota ", "KPU Provinsi ", "Komisi Pemilihan Umum Kabupaten ",
+                   "Komisi Pemilihan Umum Kota ", "Komisi Pemilihan Umum Provinsi "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _kategori_cell(row: Mapping[str, Any]) -> str:
+    if row.get("capaian") is None:
+        return f"Tidak dapat diukur: {row.get('reason') or 'data belum tersedia.'}"
+    return row.get("kategori") or DASH
+
+
+def _polarity_label(value: str) -> str:
+    return "makin rendah makin baik" if value == "-" else "makin tinggi makin baik"
+
+
+def _consolidation_label(value: str) -> str:
+    return {"sum": "dijumlahkan", "last": "nilai terakhir", "avg": "rata-rata"}.get(value, value)
+
+
+class Builder:
+    """The document being built: the frozen figures, the narrative, and the elements so far."""
+
+    def __init__(self, snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: DocumentMeta) -> None:
+        self.snapshot, self.narrative, self.meta = snapshot, narrative, meta
+        self.year = int(snapshot["year"])
+        self.subject = snapshot["subject"]
+        self.title = f"Laporan Kinerja {self.subject}"
+        self.rows: list[Mapping[str, Any]] = snapshot["rows"]
+        self.summary = snapshot["summary"]
+        self.average = self.summary.get("average_capaian")
+        self.place = place_of(snapshot)
+        self.signer = snapshot["signer"]
+        self.sign_place_date = f"{self.place or '..........'}, .................... {self.year + 1}"
+        self.pk_rows: list[list[str]] = [[str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"],
+                                          fmt_number(r["target_year"])] for i, r in enumerate(self.rows, start=1)]
+        self.elements: list[Element] = []
+        self.tables: list[TableEl] = []
+
+    def add(self, element: Element) -> None:
+        self.elements.append(element)
+
+    def table(self, caption: str, header: list[str], body: list[list[str]], widths: list[float], align: str = "",
+              small: bool = False, group_column: int | None = None) -> TableEl:
+        el = TableEl(caption, header, body, widths, align, small, group_column, number=len(self.tables) + 1)
+        self.tables.append(el)
+        return el
+
+
+def _cover(b: Builder) -> None:
+    """The cover."""
+    b.add(Cover(["LAPORAN KINERJA", b.subject.upper()], b.subject, b.year, b.place))
+    b.add(PageBreak())
+
+
+def _kata_pengantar(b: Builder) -> None:
+    """Kata Pengantar, signed."""
+    b.add(Heading(1, "KATA PENGANTAR"))
+    b.add(_narrative(b.narrative, "kata_pengantar", (
+        f"Puji syukur kami panjatkan ke hadirat Tuhan Yang Maha Esa atas tersusunnya {b.title} Tahun "
+        f"{b.year}. Laporan ini merupakan wujud pertanggungjawaban atas pelaksanaan Perjanjian Kinerja Tahun {b.year} "
+        "sebagaimana diamanatkan Peraturan Presiden Nomor 29 Tahun 2014 tentang Sistem Akuntabilitas Kinerja "
+        "Instansi Pemerintah dan Peraturan Menteri PANRB Nomor 53 Tahun 2014.\n\n"
+        "Kami menyampaikan terima kasih kepada semua pihak yang telah membantu penyusunan laporan ini. Semoga "
+        "laporan ini bermanfaat sebagai bahan evaluasi dan perbaikan kinerja pada tahun berikutnya.")))
+    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
+    b.add(PageBreak())
+
+
+def _contents(b: Builder) -> None:
+    """Daftar Isi and Daftar Tabel."""
+    b.add(Heading(1, "DAFTAR ISI", toc=False))
+    b.add(Contents("toc"))
+    b.add(Heading(1, "DAFTAR TABEL", toc=False))
+    b.add(Contents("tables"))
+    b.add(PageBreak())
+
+
+def _ringkasan(b: Builder) -> None:
+    """Ringkasan Eksekutif: the narrative and the figures in brief."""
+    b.add(Heading(1, "RINGKASAN EKSEKUTIF"))
+    b.add(_narrative(b.narrative, "ringkasan_eksekutif"))
+    by_kategori = b.summary.get("by_kategori") or {}
+    kategori_text = ", ".join(f"{count} indikator {label}" for label, count in by_kategori.items() if count)
+    months = b.snapshot.get("final_periods") or []
+    b.add(_text(
+        f"{b.subject} menetapkan {b.summary['sasaran']} sasaran dengan {b.summary['indicators']} indikator kinerja dalam "
+        f"Perjanjian Kinerja Tahun {b.year}. "
+        + (f"Dari indikator tersebut, {kategori_text}" if kategori_text else "Belum ada indikator yang dapat diukur")
+        + (f", dan {b.summary['not_measurable']} indikator belum dapat diukur." if b.summary["not_measurable"]
+           and kategori_text else ".")
+        + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%." if b.average else ""),
+        (f"Realisasi dihitung dari entri kinerja harian yang telah diverifikasi dan ditetapkan dalam "
+         f"{len(months)} rapat pleno laporan bulanan ({', '.join(bulan(p) for p in months)})."
+         if months else "Belum ada paket pleno laporan bulanan yang final untuk tahun ini.")))
+    b.add(b.table("Ringkasan capaian indikator kinerja per kategori",
+                          ["Kategori", "Rentang capaian (%)", "Jumlah indikator"],
+                          [[b["label"], b["range"], str(by_kategori.get(b["label"], 0))] for b in b.snapshot["bands"]]
+                          + [["Tidak dapat diukur", DASH, str(b.summary["not_measurable"])]],
+                          [3, 3, 2], "llr"))
+    b.add(PageBreak())
+
+
+def _bab1(b: Builder) -> None:
+    """Bab I Pendahuluan."""
+    b.add(Heading(1, "BAB I PENDAHULUAN"))
+    b.add(Heading(2, "A. Latar Belakang"))
+    b.add(_narrative(b.narrative, "bab1_latar_belakang", (
+        f"Laporan Kinerja {b.subject} Tahun {b.year} disusun sebagai bentuk pertanggungjawaban pelaksanaan tugas dan "
+        "fungsi dalam mencapai sasaran yang ditetapkan dalam Perjanjian Kinerja. Penyusunan laporan ini "
+        "berpedoman pada:\n"
+        "- Undang-Undang Nomor 7 Tahun 2017 tentang Pemilihan Umum;\n"
+        "- Peraturan Presiden Nomor 29 Tahun 2014 tentang Sistem Akuntabilitas Kinerja Instansi Pemerintah;\n"
+        "- Peraturan Menteri PANRB Nomor 53 Tahun 2014 tentang Petunjuk Teknis Perjanjian Kinerja, Pelaporan "
+        "Kinerja dan Tata Cara Reviu atas Laporan Kinerja Instansi Pemerintah;\n"
+        "- Keputusan KPU Nomor 5/PR.03-Kpt/03/KPU/I/2018 tentang Petunjuk Teknis Perjanjian Kinerja dan "
+        "Pelaporan Kinerja di Lingkungan Komisi Pemilihan Umum.")))
+    b.add(Heading(2, "B. Tugas, Fungsi dan Struktur Organisasi"))
+    b.add(_narrative(b.narrative, "bab1_organisasi",
+                               [_para("(Bagian ini belum diisi oleh tim penyusun: tugas, fungsi, susunan organisasi "
+                                      "dan sumber daya manusia.)")]))
+    b.add(Heading(2, "C. Permasalahan Utama (Isu Strategis)"))
+    b.add(_narrative(b.narrative, "bab1_isu_strategis",
+                               [_para("(Bagian ini belum diisi oleh tim penyusun: permasalahan utama yang dihadapi "
+                                      "organisasi pada tahun ini.)")]))
+    b.add(Heading(2, "D. Sistematika Penyajian"))
+    b.add(Text(parse_narrative(
+        "Laporan Kinerja ini disajikan dengan sistematika sebagai berikut:\n"
+        "- **Ringkasan Eksekutif**: gambaran singkat sasaran dan capaian kinerja;\n"
+        "- **Bab I Pendahuluan**: latar belakang, tugas, fungsi, struktur organisasi dan isu strategis;\n"
+        "- **Bab II Perencanaan Kinerja**: Perjanjian Kinerja dan Rencana Aksi;\n"
+        "- **Bab III Akuntabilitas Kinerja**: capaian kinerja organisasi beserta analisisnya, dan realisasi "
+        "anggaran;\n"
+        "- **Bab IV Penutup**: kesimpulan dan langkah perbaikan;\n"
+        "- **Lampiran**: Perjanjian Kinerja dan data dukung.")))
+    b.add(PageBreak())
+
+
+def _bab2(b: Builder) -> None:
+    """Bab II Perencanaan Kinerja: the Perjanjian Kinerja and its Rencana Aksi."""
+    b.add(Heading(1, "BAB II PERENCANAAN KINERJA"))
+    b.add(_narrative(b.narrative, "bab2_perencanaan"))
+    b.add(Heading(2, f"A. Perjanjian Kinerja Tahun {b.year}"))
+    b.add(_text(f"Perjanjian Kinerja Tahun {b.year} memuat {b.summary['sasaran']} sasaran dan "
+                          f"{b.summary['indicators']} indikator kinerja sebagai berikut."))
+    b.add(b.table(f"Perjanjian Kinerja Tahun {b.year}", ["No", "Sasaran", "Indikator Kinerja", "Satuan",
+                                                               "Target"], b.pk_rows, [0.6, 3.2, 4.2, 1.4, 1.4],
+                          "cllcr", group_column=1))
+    b.add(Heading(2, "B. Rencana Aksi"))
+    if any(r.get("rencana_aksi") for r in b.rows):
+        ra_rows = []
+        for r in b.rows:
+            ra = r.get("rencana_aksi") or {}
+            ra_rows.append([f"{r['code']} {r['name']}", r["unit"]]
+                           + [fmt_number(ra.get(f"quarter{q}")) if f"quarter{q}" in ra else
+                              fmt_number(r["periods"][f"tw{q}"]["target"]) for q in range(1, 5)]
+                           + [fmt_number(r["target_year"])])
+        b.add(_text("Target Perjanjian Kinerja dijabarkan ke dalam target triwulanan (Rencana Aksi) "
+                              "sebagai berikut."))
+        b.add(b.table(f"Rencana Aksi Tahun {b.year} (target per triwulan)",
+                              ["Indikator Kinerja", "Satuan", "TW I", "TW II", "TW III", "TW IV", "Tahun"],
+                              ra_rows, [4.2, 1.3, 1.1, 1.1, 1.1, 1.1, 1.2], "llrrrrr", small=True))
+    else:
+        b.add(_text("Rencana Aksi triwulanan belum ditetapkan dalam SILABU; target yang digunakan adalah "
+                              "target tahunan Perjanjian Kinerja."))
+    b.add(PageBreak())
+
+
+def _bab3(b: Builder) -> None:
+    """Bab III Akuntabilitas Kinerja: the Tabel Capaian and an analysis per indicator."""
+    b.add(Heading(1, "BAB III AKUNTABILITAS KINERJA"))
+    b.add(Heading(2, "A. Capaian Kinerja Organisasi"))
+    b.add(_narrative(b.narrative, "bab3_capaian"))
+    b.add(Text(parse_narrative(
+        "Pengukuran kinerja dilakukan dengan membandingkan realisasi terhadap target setiap indikator:\n"
+        "- indikator yang makin tinggi makin baik: capaian = realisasi / target × 100%;\n"
+        "- indikator yang makin rendah makin baik: capaian = (2 × target - realisasi) / target × 100%; bila "
+        "targetnya 0, capaian 100% jika realisasi 0 dan 0% jika tidak;\n"
+        "- indikator lain dengan target 0 tidak dapat dihitung capaiannya.\n"
+        "Kategori capaian: " + "; ".join(f"{b['range']}: {b['label']}" for b in b.snapshot["bands"]) + ".")))
+    notes: list[str] = []
+    capaian_rows = []
+    for i, r in enumerate(b.rows, start=1):
+        if r["capaian"] is None:
+            notes.append(f"{r['code']}: {r.get('reason') or 'data belum tersedia.'}")
+            kategori_cell = f"Belum dapat diukur (catatan {len(notes)})"
+        else:
+            kategori_cell = r.get("kategori") or DASH
+        capaian_rows.append([str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"], fmt_number(r["target"]),
+                             fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), kategori_cell])
+    b.add(b.table(f"Capaian Kinerja Tahun {b.year}",
+                          ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Realisasi", "Capaian (%)",
+                           "Kategori"], capaian_rows, [0.55, 2.1, 3.1, 1.6, 1.35, 1.6, 1.6, 1.9], "cllcrrrl",
+                          small=True, group_column=1))
+    if notes:
+        b.add(Text([_para("Catatan:")] + [Block("bullet", _runs(f"({n}) {text}"))
+                                                    for n, text in enumerate(notes, start=1)]))
+    quarter_rows = []
+    for r in b.rows:
+        cells = [f"{r['code']} {r['name']}"]
+        for q in range(1, 5):
+            p = r["periods"][f"tw{q}"]
+            cells.append(f"{fmt_number(p['realisasi'])} / {fmt_capaian(p['capaian'])}%"
+                         if p["capaian"] is not None else fmt_number(p["realisasi"]))
+        for s in (1, 2):
+            p = r["periods"][f"s{s}"]
+            cells.append(fmt_pct(p["capaian"]))
+        quarter_rows.append(cells)
+    b.add(_text("Realisasi dan capaian per triwulan serta per semester (realisasi / capaian):"))
+    b.add(b.table(f"Realisasi dan capaian per triwulan dan semester Tahun {b.year}",
+                          ["Indikator Kinerja", "TW I", "TW II", "TW III", "TW IV", "Smt I", "Smt II"],
+                          quarter_rows, [3.8, 1.5, 1.5, 1.5, 1.5, 1.1, 1.1], "lrrrrrr", small=True))
+    previous_year = b.snapshot.get("previous_year")
+    if previous_year:
+        prev_rows = []
+        for r in b.rows:
+            p = r.get("previous") or {}
+            delta = ""
+            if p.get("capaian") is not None and r.get("capaian") is not None:
+                delta = fmt_capaian(_d(r["capaian"]) - _d(p["capaian"]))
+            prev_rows.append([f"{r['code']} {r['name']}", fmt_number(p.get("realisasi")), fmt_capaian(p.get("capaian")),
+                              fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), delta or DASH])
+        b.add(b.table(f"Perbandingan capaian Tahun {b.year} dengan Tahun {previous_year}",
+                              ["Indikator Kinerja", f"Realisasi {previous_year}", f"Capaian {previous_year} (%)",
+                               f"Realisasi {b.year}", f"Capaian {b.year} (%)", "Selisih (poin)"],
+                              prev_rows, [4.2, 1.5, 1.5, 1.5, 1.5, 1.4], "lrrrrr", small=True))
+    b.add(Heading(3, "Analisis capaian per indikator", toc=False))
+    for r in b.rows:
+        b.add(Heading(3, f"Indikator {r['code']}: {r['name']}"))
+        p = r.get("previous") or {}
+        analysis = [["Sasaran", r["sasaran"]],
+                    ["Satuan / arah", f"{r['unit']} / {_polarity_label(r['polarity'])}, "
+                                      f"konsolidasi {_consolidation_label(r['consolidation'])}"],
+                    ["Target", fmt_number(r["target"])],
+                    ["Realisasi", fmt_number(r["realisasi"])],
+                    ["Capaian (%)", fmt_capaian(r["capaian"])],
+                    ["Kategori", _kategori_cell(r)]]
+        if previous_year:
+            analysis.append([f"Realisasi / capaian {previous_year}",
+                             f"{fmt_number(p.get('realisasi'))} / {fmt_pct(p.get('capaian'))}"
+                             if p else "Indikator tidak ada pada tahun sebelumnya"])
+        for q in range(1, 5):
+            period = r["periods"][f"tw{q}"]
+            analysis.append([f"Triwulan {ROMAN[q - 1]} (target / realisasi / capaian)",
+                             f"{fmt_number(period['target'])} / {fmt_number(period['realisasi'])} / "
+                             f"{fmt_pct(period['capaian'])}"])
+        analysis.append(["Sumber data", f"Entri harian terverifikasi kode output {', '.join(r['output_codes'])} pada "
+                                        f"bulan dengan paket pleno final" if r["source"] == "entries"
+                         else "Realisasi diisi Rendatin dengan bukti dukung (Lampiran 2)"])
+        b.add(b.table(f"Analisis indikator {r['code']}", ["Uraian", "Nilai"], analysis, [4.5, 7.5], "ll",
+                              small=True))
+        b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year)))
+    b.add(Heading(2, "B. Realisasi Anggaran"))
+    b.add(_narrative(b.narrative, "bab3_anggaran",
+                               [_para("(Bagian ini belum diisi oleh tim penyusun: pagu dan realisasi anggaran per "
+                                      "program/kegiatan beserta penjelasannya.)")]))
+    b.add(PageBreak())
+
+
+def _bab4(b: Builder) -> None:
+    """Bab IV Penutup, signed."""
+    b.add(Heading(1, "BAB IV PENUTUP"))
+    below = [r for r in b.rows if r.get("capaian") is not None and _d(r["capaian"]) < 100]
+    default_closing = [_para(f"Laporan Kinerja {b.subject} Tahun {b.year} menggambarkan capaian {b.summary['indicators']} "
+                             "indikator kinerja yang ditetapkan dalam Perjanjian Kinerja."
+                             + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%."
+                                if b.average else ""))]
+    if below:
+        default_closing.append(_para("Indikator yang belum mencapai target dan perlu menjadi perhatian pada tahun "
+                                     "berikutnya:"))
+        default_closing += [Block("bullet", _runs(f"{r['code']} {r['name']}: capaian {fmt_capaian(r['capaian'])}%"))
+                            for r in below]
+    b.add(_narrative(b.narrative, "bab4_penutup", default_closing))
+    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
+    b.add(PageBreak())
+
+
+def _lampiran(b: Builder) -> None:
+    """Lampiran: the PK, the data behind the figures, the monthly trend."""
+    b.add(Heading(1, "LAMPIRAN"))
+    b.add(Heading(2, f"Lampiran 1. Perjanjian Kinerja Tahun {b.year}"))
+    b.add(b.table(f"Lampiran Perjanjian Kinerja Tahun {b.year}",
+                          ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target"],
+                          [list(r) for r in b.pk_rows], [0.6, 3.2, 4.2, 1.4, 1.4], "cllcr", group_column=1))
+    b.add(Signature(f"{b.place or '..........'}, .................... {b.year}", b.signer.get("label", ""),
+                              b.signer.get("name", ""), b.signer.get("nip", "")))
+    b.add(Heading(2, "Lampiran 2. Data Dukung"))
+    packets = b.snapshot.get("packets") or []
+    if packets:
+        b.add(b.table("Paket pleno laporan bulanan yang menjadi dasar realisasi",
+                              ["Bulan", "Versi", "Nomor Berita Acara", "Tanggal pleno", "Sidik data (sha256)"],
+                              [[bulan(p["period"]), str(p["version"]), p.get("berita_acara_number") or DASH,
+                                tanggal(date.fromisoformat(p["pleno_date"])) if p.get("pleno_date") else DASH,
+                                (p.get("data_sha256") or DASH)[:16]] for p in packets],
+                              [1.8, 0.8, 3.6, 2.2, 3.2], "lclll", small=True))
+    else:
+        b.add(_text("Belum ada paket pleno laporan bulanan yang final."))
+    manual = b.snapshot.get("manual") or []
+    if manual:
+        b.add(b.table("Realisasi yang diisi Rendatin beserta bukti dukungnya",
+                              ["Indikator", "Bulan", "Nilai", "Keterangan", "Bukti dukung"],
+                              [[m["indicator_code"], bulan(m["period"]), fmt_number(m["value"]), m.get("note") or "",
+                                m.get("evidence_name") or DASH] for m in manual],
+                              [1.4, 1.8, 1.2, 4.6, 2.6], "llrll", small=True))
+    b.add(Heading(2, f"Lampiran 3. Tren Realisasi Bulanan Tahun {b.year}"))
+    month_head = [m[:3] for m in MONTHS]
+    b.add(b.table(f"Tren realisasi bulanan Tahun {b.year}", ["Indikator"] + month_head,
+                          [[r["code"]] + [fmt_number(v) for v in r["months"]] for r in b.rows],
+                          [1.4] + [0.88] * 12, "l" + "r" * 12, small=True))
+    b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at))
+
+
+CHAPTERS = (_cover, _kata_pengantar, _contents, _ringkasan, _bab1, _bab2, _bab3, _bab4, _lampiran)
+
+
+def build_elements(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: DocumentMeta) -> list[Element]:
+    """The whole document, in order, from frozen data: both writers write exactly this."""
+    b = Builder(snapshot, narrative, meta)
+    for chapter in CHAPTERS:
+        chapter(b)
+    return b.elements
+
+
+def _auto_analysis(r: Mapping[str, Any], year: int, previous_year: int | None) -> list[Block]:
+    unit = r["unit"]
+    if r.get("capaian") is None:
+        text = (f"Capaian indikator {r['name']} pada Tahun {year} belum dapat diukur: "
+                f"{(r.get('reason') or '').rstrip('.')}.")
+    else:
+        text = (f"Pada Tahun {year}, indikator {r['name']} ditargetkan {fmt_number(r['target'])} {unit} dan "
+                f"terealisasi {fmt_number(r['realisasi'])} {unit}, sehingga capaiannya {fmt_capaian(r['capaian'])}% "
+                f"(kategori {r.get('kategori')}).")
+    blocks = [_para(text)]
+    p = r.get("previous") or {}
+    if previous_year and p.get("capaian") is not None and r.get("capaian") is not None:
+        delta = _d(r["capaian"]) - _d(p["capaian"])
+        trend = "naik" if delta > 0 else "turun" if delta < 0 else "sama dengan"
+        blocks.append(_para(f"Dibandingkan Tahun {previous_year} (capaian {fmt_capaian(p['capaian'])}%), capaian "
+                            + (f"{trend} {fmt_capaian(abs(delta))} poin." if delta
+                               else "sama dengan tahun sebelumnya.")))
+    return blocks

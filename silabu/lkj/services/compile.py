@@ -1,0 +1,278 @@
+"""Compiling a version of the LKj (DOCX + PDF with its verification code), and finding it by that code."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from silabu.accounts.models import Role, User
+from silabu.accounts.services import first_holder
+from silabu.catalog.models import Indicator
+from silabu.core import audit
+from silabu.core.clock import utcnow
+from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.core.links import absolute_url, path_for
+from silabu.evidence.blobs import store_bytes
+from silabu.extensions import db
+from silabu.lkj import capaian as calc
+from silabu.lkj.models import LkjDocument, LkjReport, LkjReviewStep, ManualRealisasi
+from silabu.lkj.services.indicators import indicators_for
+from silabu.lkj.services.periods import final_periods, latest_packets, period_spec
+from silabu.lkj.services.realisasi import indicator_data
+from silabu.lkj.services.reports import (
+    ensure_report,
+    get_report,
+    normalise_report_code,
+    report_codes,
+    report_spec,
+    subject_name,
+)
+from silabu.lkj.services.tabel import (
+    CapaianRow,
+    TabelCapaian,
+    attach_previous,
+    capaian_row,
+    current_bands,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
+CODE_LENGTH = 8
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _row_snapshot(row: CapaianRow) -> dict[str, Any]:
+    return {"target": _dec(row.target), "realisasi": _dec(row.realisasi), "capaian": _dec(row.capaian),
+            "kategori": row.kategori, "reason": row.reason, "months_counted": row.months_counted,
+            "months_in_period": row.months_in_period}
+
+
+def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
+    user = first_holder(role, unit_code=unit_code)
+    return {"name": user.name if user else "", "nip": (user.nip or "") if user else ""}
+
+
+def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
+    """Everything the document shows, as plain JSON: the figures are frozen with the version that uses them."""
+    from silabu.accounts.org import default_satker
+
+    report_code = normalise_report_code(report_code)
+    spec = report_spec(report_code)
+    satker = default_satker()
+    bands = current_bands()
+    indicators = indicators_for(year, report_code)
+    data = indicator_data(indicators, year)
+    table = TabelCapaian(year, report_code, period_spec(year), [], bands, final_periods(year))
+    table.rows = [capaian_row(data[i.id], table.period, bands) for i in indicators]
+    attach_previous(table, bands)
+    sub_periods = [period_spec(year, k) for k in ("tw1", "tw2", "tw3", "tw4", "s1", "s2")]
+    packets = latest_packets(year)
+    rows = []
+    for ind, row in zip(indicators, table.rows):
+        rows.append({
+            "indicator_id": ind.id, "sasaran_code": row.sasaran_code, "sasaran": row.sasaran, "code": row.code,
+            "name": row.name, "unit": row.unit, "polarity": row.polarity, "consolidation": row.consolidation,
+            "source": row.source, "output_codes": row.output_codes, "target_year": _dec(ind.target_year),
+            **_row_snapshot(row),
+            "months": [_dec(v) for v in row.months],
+            "periods": {p.key: {"label": p.label, **_row_snapshot(capaian_row(data[ind.id], p, bands))} for p in sub_periods},
+            "rencana_aksi": {f"{k[0]}{k[1]}": str(v) for k, v in sorted(data[ind.id].targets.items())},
+            "previous": None if row.previous is None else {
+                "year": row.previous.year, "target": _dec(row.previous.target),
+                "realisasi": _dec(row.previous.realisasi), "capaian": _dec(row.previous.capaian),
+                "kategori": row.previous.kategori},
+        })
+    manual = [{"indicator_code": r.indicator.code, "period": r.period, "value": str(r.value), "note": r.note,
+               "evidence_name": r.evidence_name, "evidence_sha256": r.evidence_sha256}
+              for r in db.session.scalars(select(ManualRealisasi).join(Indicator)
+                                          .where(Indicator.year == year, Indicator.report_code == report_code)
+                                          .order_by(Indicator.position, Indicator.code, ManualRealisasi.period))]
+    measurable = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None]
+    by_kategori = {b.label: sum(1 for r in rows if r["kategori"] == b.label) for b in bands}
+    return {
+        "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
+        "satker": {"name": satker.name if satker else "", "city": (satker.city if satker else "") or "",
+                   "address": (satker.address if satker else "") or "", "level": satker.level if satker else ""},
+        "signer": {"label": spec.signer_label, **_person(spec.signer_role)},
+        "corrector": {"label": spec.corrector_label, **_person(spec.corrector_role, spec.corrector_unit)},
+        "final_periods": table.final_periods,
+        "bands": [{"min": _dec(b.minimum), "label": b.label, "range": calc.describe_band(b, bands)} for b in bands],
+        "rows": rows,
+        "previous_year": table.previous_year,
+        "packets": [{"period": p, "version": packets[p].version, "berita_acara_number": packets[p].berita_acara_number,
+                     "pleno_date": packets[p].pleno_date.isoformat() if packets[p].pleno_date else None,
+                     "data_sha256": packets[p].data_sha256} for p in table.final_periods if p in packets],
+        "manual": manual,
+        "summary": {"indicators": len(rows), "sasaran": len({(r["sasaran_code"], r["sasaran"]) for r in rows}),
+                    "measurable": len(measurable), "not_measurable": len(rows) - len(measurable),
+                    "average_capaian": _dec(calc.round2(sum(measurable, Decimal(0)) / len(measurable)))
+                    if measurable else None,
+                    "by_kategori": by_kategori},
+    }
+
+
+def snapshot_sha256(snapshot: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def verification_url(code: str) -> str:
+    return absolute_url(path_for("lkj.verify", code=code))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}" if len(code) == CODE_LENGTH else code
+
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(select(LkjDocument.id).where(LkjDocument.verification_code == code)) is None:
+            return code
+
+
+def render(snapshot: Mapping[str, Any], narrative: Mapping[str, str], *, version: int | None, code: str | None,
+           status_label: str, compiled_at: datetime) -> tuple[bytes, bytes]:
+    """The DOCX and the PDF of one version (or of a preview, without version and code)."""
+    from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
+
+    meta = DocumentMeta(version=version, code=format_code(code) if code else None,
+                        url=verification_url(code) if code else None, status_label=status_label,
+                        compiled_at=compiled_at)
+    return render_docx(snapshot, narrative, meta), render_pdf(snapshot, narrative, meta)
+
+
+def compile_report(year: int, report_code: str, actor: User | None = None) -> LkjDocument:
+    """Compile a new version of the LKj from the current data and narrative: DOCX + PDF with a verification code."""
+    report = ensure_report(year, report_code)
+    if report.is_signed:
+        raise Conflict("LKj sudah ditandatangani; versi yang ditandatangani tidak dapat dikompilasi ulang.",
+                       code="lkj_signed")
+    if not indicators_for(year, report.report_code):
+        raise ValidationFailed({"indicators": f"Belum ada indikator {report.report_code} untuk tahun {year}. "
+                                              "Impor atau tambahkan Perjanjian Kinerja terlebih dahulu."})
+    snapshot = build_snapshot(year, report.report_code)
+    narrative = dict(report.narrative or {})
+    version = report.current_version + 1
+    code = _new_code()
+    compiled_at = utcnow()
+    docx_bytes, pdf_bytes = render(snapshot, narrative, version=version, code=code,
+                                   status_label=f"Draf versi {version}", compiled_at=compiled_at)
+    docx_key, docx_sha, docx_size = store_bytes(docx_bytes, ".docx")
+    pdf_key, pdf_sha, pdf_size = store_bytes(pdf_bytes, ".pdf")
+    doc = LkjDocument(report_id=report.id, version=version, compiled_at=compiled_at,
+                      compiled_by_id=getattr(actor, "id", None), narrative=narrative, data=snapshot,
+                      data_sha256=snapshot_sha256(snapshot), verification_code=code, docx_key=docx_key,
+                      docx_sha256=docx_sha, docx_size=docx_size, pdf_key=pdf_key, pdf_sha256=pdf_sha,
+                      pdf_size=pdf_size)
+    try:
+        with db.session.begin_nested():
+            db.session.add(doc)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("Versi ini baru saja dikompilasi oleh proses lain. Muat ulang halaman.") from None
+    report.current_version = version
+    report.updated_at = utcnow()
+    db.session.add(LkjReviewStep(report_id=report.id, document_id=doc.id, step=report.status.value,
+                                 action="kompilasi", to_status=report.status.value, actor_id=getattr(actor, "id", None),
+                                 details={"version": version, "pdf_sha256": pdf_sha, "docx_sha256": docx_sha}))
+    db.session.flush()
+    audit.record("lkj.compile", report, actor=actor,
+                 after={"version": version, "verification_code": code, "pdf_sha256": pdf_sha, "docx_sha256": docx_sha,
+                        "data_sha256": doc.data_sha256})
+    return doc
+
+
+def compile_first_draft(year: int, actor: User | None = None) -> list[LkjDocument]:
+    """The year-end job: compile version 1 of every report of ``year`` that has indicators and no version yet.
+
+    Idempotent: a report that already has a compiled version is left alone, so the job may run again.
+    """
+    created = []
+    for code in report_codes(year):
+        if not indicators_for(year, code):
+            continue
+        report = get_report(year, code)
+        if report is not None and report.current_version > 0:
+            continue
+        try:
+            created.append(compile_report(year, code, actor))
+        except Conflict:  # another scheduler process compiled it at the same moment
+            continue
+    return created
+
+
+def first_draft_due(today: date) -> int | None:
+    """The year whose first draft the job compiles on ``today`` (config LKJ_FIRST_DRAFT_MONTH, default January)."""
+    month = int(current_app.config.get("LKJ_FIRST_DRAFT_MONTH", 1) or 1)
+    return today.year - 1 if today.month >= month else None
+
+
+def render_preview(year: int, report_code: str, fmt: str) -> bytes:
+    """The document as it would be compiled now, without storing a version (for the API's document.docx)."""
+    report_code = normalise_report_code(report_code)
+    if not indicators_for(year, report_code):
+        raise NotFound(f"Belum ada indikator {report_code} untuk tahun {year}.")
+    report = get_report(year, report_code)
+    snapshot = build_snapshot(year, report_code)
+    narrative = dict(report.narrative or {}) if report else {}
+    from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
+
+    meta = DocumentMeta(version=None, code=None, url=None, status_label="Pratinjau draf (data terkini)",
+                        compiled_at=utcnow())
+    return render_docx(snapshot, narrative, meta) if fmt == "docx" else render_pdf(snapshot, narrative, meta)
+
+
+def get_document(report: LkjReport, version: int | str) -> LkjDocument:
+    try:
+        number_ = int(version)
+    except (TypeError, ValueError):
+        number_ = -1
+    doc = db.session.scalar(select(LkjDocument).where(LkjDocument.report_id == report.id,
+                                                      LkjDocument.version == number_))
+    if doc is None:
+        raise NotFound("Versi dokumen tidak ditemukan.")
+    return doc
+
+
+def current_document(report: LkjReport) -> LkjDocument | None:
+    if not report.current_version:
+        return None
+    return get_document(report, report.current_version)
+
+
+def signed_document(report: LkjReport) -> LkjDocument | None:
+    if report.signed_version is None:
+        return None
+    return get_document(report, report.signed_version)
+
+
+
+def document_by_code(code: str) -> LkjDocument:
+    """The compiled version a verification code (as printed, with or without dash) belongs to."""
+    clean = "".join(ch for ch in str(code or "").upper() if ch.isalnum())
+    if len(clean) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in clean):
+        raise NotFound("Kode verifikasi tidak dikenal.")
+    doc = db.session.scalar(select(LkjDocument).where(LkjDocument.verification_code == clean)
+                            .options(selectinload(LkjDocument.report)))
+    if doc is None:
+        raise NotFound("Kode verifikasi tidak dikenal.")
+    return doc
+
+
+def match_file(doc: LkjDocument, data: bytes) -> str | None:
+    """Which file of the version these bytes are ("pdf", "docx", "final"), by sha256; None when none."""
+    sha = hashlib.sha256(data or b"").hexdigest()
+    for name, value in (("pdf", doc.pdf_sha256), ("docx", doc.docx_sha256), ("final", doc.final_sha256)):
+        if value and value == sha:
+            return name
+    return None

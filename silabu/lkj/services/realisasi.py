@@ -1,0 +1,249 @@
+"""Realisasi of each indicator: from the counted entries of final months, or entered by Rendatin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, BinaryIO, Mapping, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from silabu.accounts.models import User
+from silabu.catalog.models import Indicator, OutputCode
+from silabu.core import audit
+from silabu.core.clock import parse_period, utcnow
+from silabu.core.errors import FileRejected, NotFound, ValidationFailed
+from silabu.core.parsing import parse_decimal
+from silabu.entries import months as month_lock
+from silabu.entries.models import Entry, UnitMonth
+from silabu.evidence.blobs import store_bytes
+from silabu.evidence.processing import process_with_limits, sanitize_filename
+from silabu.evidence.storage import get_storage
+from silabu.extensions import db
+from silabu.lkj import capaian as calc
+from silabu.lkj.models import IndicatorOutputCode, IndicatorTarget, ManualRealisasi
+from silabu.lkj.services.periods import PeriodSpec, final_periods, month_periods
+from silabu.lkj.services.reports import NOTE_MAX, assert_open
+
+
+def _ro_closure() -> dict[int, set[int]]:
+    """Each output code -> the RO codes it stands for (itself, or every RO below a KRO/kegiatan/program)."""
+    rows = db.session.execute(select(OutputCode.id, OutputCode.parent_id, OutputCode.level)).all()
+    children: dict[int, list[int]] = {}
+    level = {}
+    for code_id, parent_id, lvl in rows:
+        level[code_id] = lvl
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(code_id)
+    closure: dict[int, set[int]] = {}
+    for code_id in level:
+        found, stack = set(), [code_id]
+        while stack:
+            current = stack.pop()
+            if level.get(current) == "ro":
+                found.add(current)
+            stack.extend(children.get(current, []))
+        closure[code_id] = found or {code_id}
+    return closure
+
+
+@dataclass
+class IndicatorData:
+    """What the year's figures of one indicator are made of."""
+
+    indicator: Indicator
+    source: str  # "entries" | "manual"
+    code_ids: set[int]  # RO codes whose entries count
+    codes: list[OutputCode]
+    months: list[Decimal | None]  # realisasi per month, None where not (yet) known
+    targets: dict[tuple[str, int], Decimal]
+
+
+def indicator_data(indicators: Sequence[Indicator], year: int) -> dict[int, IndicatorData]:
+    """Monthly realisasi of every indicator (12 values), read in a few queries."""
+    if not indicators:
+        return {}
+    ids = [i.id for i in indicators]
+    final = set(final_periods(year))
+    periods = month_periods(year)
+    extra: dict[int, list[int]] = {}
+    for row in db.session.scalars(select(IndicatorOutputCode).where(IndicatorOutputCode.indicator_id.in_(ids))):
+        extra.setdefault(row.indicator_id, []).append(row.output_code_id)
+    codes_by_id = {c.id: c for c in db.session.scalars(select(OutputCode))}
+    closure = _ro_closure()
+    direct: dict[int, list[int]] = {}
+    expanded: dict[int, set[int]] = {}
+    for ind in indicators:
+        mapped = ([ind.output_code_id] if ind.output_code_id else []) + [c for c in extra.get(ind.id, [])
+                                                                         if c != ind.output_code_id]
+        direct[ind.id] = mapped
+        expanded[ind.id] = set().union(*(closure.get(c, {c}) for c in mapped)) if mapped else set()
+    all_codes = set().union(*expanded.values())
+    sums: dict[tuple[int, str], Decimal] = {}
+    if all_codes and final:
+        for code_id, period, total in db.session.execute(
+                select(Entry.output_code_id, Entry.period, func.sum(Entry.quantity))
+                .join(UnitMonth, month_lock.of_entry())
+                .where(month_lock.counted(), Entry.period.in_(sorted(final)), Entry.output_code_id.in_(sorted(all_codes)))
+                .group_by(Entry.output_code_id, Entry.period)):
+            sums[(code_id, period)] = calc.to_decimal(total) or Decimal(0)
+    manual: dict[tuple[int, str], Decimal] = {}
+    for row in db.session.scalars(select(ManualRealisasi).where(ManualRealisasi.indicator_id.in_(ids),
+                                                               ManualRealisasi.period.in_(periods))):
+        manual[(row.indicator_id, row.period)] = row.value
+    targets: dict[int, dict[tuple[str, int], Decimal]] = {i: {} for i in ids}
+    for t in db.session.scalars(select(IndicatorTarget).where(IndicatorTarget.indicator_id.in_(ids))):
+        targets[t.indicator_id][(t.period_kind.value, t.period_index)] = t.target
+    out: dict[int, IndicatorData] = {}
+    for ind in indicators:
+        if direct[ind.id]:
+            months = [calc.round2(sum((sums.get((c, p), Decimal(0)) for c in expanded[ind.id]), Decimal(0)))
+                      if p in final else None for p in periods]
+            source = "entries"
+        else:
+            months = [manual.get((ind.id, p)) for p in periods]
+            source = "manual"
+        out[ind.id] = IndicatorData(ind, source, expanded[ind.id], [codes_by_id[c] for c in direct[ind.id]
+                                                                      if c in codes_by_id], months, targets[ind.id])
+    return out
+
+
+def period_target(indicator: Indicator, spec: PeriodSpec,
+                  targets: Mapping[tuple[str, int], Decimal]) -> tuple[Decimal | None, str | None]:
+    """The target of a period: the PK's for the year, the Rencana Aksi's for a month or quarter.
+
+    Levels and means (``last``/``avg``) keep the yearly target when no Rencana Aksi target is set; counts
+    (``sum``) cannot be split without one.
+    """
+    rule = indicator.consolidation.value
+    year_target = indicator.target_year
+    level_like = rule in ("last", "avg")
+    if spec.kind == "year":
+        return year_target, None if year_target is not None else calc.REASON_NO_TARGET
+
+    def quarter(q: int) -> Decimal | None:
+        if ("quarter", q) in targets:
+            return targets[("quarter", q)]
+        monthly = [targets.get(("month", m)) for m in range(3 * q - 2, 3 * q + 1)]
+        if all(v is not None for v in monthly):
+            return calc.consolidate(monthly, rule)
+        return None
+
+    if spec.kind == "month":
+        m = spec.index
+        if ("month", m) in targets:
+            return targets[("month", m)], None
+        if level_like:
+            q = (m - 1) // 3 + 1
+            return targets.get(("quarter", q), year_target), None
+        return None, "Target bulanan (Rencana Aksi) belum ditetapkan."
+    if spec.kind == "quarter":
+        value = quarter(spec.index)
+        if value is not None:
+            return value, None
+        if level_like:
+            return year_target, None
+        return None, "Target triwulan (Rencana Aksi) belum ditetapkan."
+    values = [quarter(q) for q in (2 * spec.index - 1, 2 * spec.index)]
+    if all(v is not None for v in values):
+        return calc.consolidate(values, rule), None
+    if level_like:
+        return year_target, None
+    return None, "Target semester belum dapat dihitung: target triwulan (Rencana Aksi) belum lengkap."
+
+
+
+
+def manual_rows(indicator: Indicator) -> list[ManualRealisasi]:
+    return list(db.session.scalars(select(ManualRealisasi).where(ManualRealisasi.indicator_id == indicator.id)
+                                   .options(selectinload(ManualRealisasi.entered_by))
+                                   .order_by(ManualRealisasi.period)))
+
+
+def get_manual(manual_id: int | str) -> ManualRealisasi:
+    try:
+        row = db.session.get(ManualRealisasi, int(manual_id))
+    except (TypeError, ValueError):
+        row = None
+    if row is None:
+        raise NotFound("Realisasi tidak ditemukan.")
+    return row
+
+
+def _manual_snapshot(row: ManualRealisasi) -> dict[str, Any]:
+    return {"indicator_id": row.indicator_id, "period": row.period, "value": str(row.value), "note": row.note,
+            "evidence_name": row.evidence_name, "evidence_sha256": row.evidence_sha256}
+
+
+def save_manual_realisasi(indicator: Indicator, period: str, value: Any, note: str, actor: User | None, *,
+                          today: date, filename: str | None = None, data: bytes | None = None) -> ManualRealisasi:
+    """Enter (or correct) the realisasi of a month for an indicator no entry measures, with a note and evidence."""
+    assert_open(indicator.year, indicator.report_code)
+    errors: dict[str, str] = {}
+    if indicator.output_code_id is not None or db.session.scalar(
+            select(IndicatorOutputCode.id).where(IndicatorOutputCode.indicator_id == indicator.id).limit(1)):
+        raise ValidationFailed({"value": "Realisasi indikator ini dihitung dari entri harian terverifikasi pada "
+                                         "paket pleno final; tidak diisi manual."})
+    period = (period or "").strip()
+    try:
+        y, m = parse_period(period)
+    except ValueError:
+        y, m = None, None
+        errors["period"] = "Bulan wajib dipilih (format TTTT-BB)."
+    if y is not None and y != indicator.year:
+        errors["period"] = f"Bulan harus di tahun {indicator.year}."
+    elif y is not None and (y, m) > (today.year, today.month):
+        errors["period"] = "Realisasi bulan yang belum berjalan belum dapat diisi."
+    amount = parse_decimal(value, "value", errors=errors, label="Realisasi")
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = "Keterangan wajib diisi: dari mana angka ini berasal."
+    elif len(note) > NOTE_MAX:
+        errors["note"] = f"Keterangan maksimal {NOTE_MAX} karakter."
+    row = None
+    if not errors.get("period"):
+        row = db.session.scalar(select(ManualRealisasi).where(ManualRealisasi.indicator_id == indicator.id,
+                                                              ManualRealisasi.period == period))
+    if not data and (row is None or not row.evidence_key):
+        errors["evidence"] = "Unggah bukti dukung (mis. tangkapan layar OM-SPAN, surat, laporan)."
+    if errors:
+        raise ValidationFailed(errors)
+    stored = store_upload(filename or "bukti", data) if data else None
+    before = _manual_snapshot(row) if row is not None else None
+    if row is None:
+        row = ManualRealisasi(indicator_id=indicator.id, period=period)
+        db.session.add(row)
+    row.value, row.note = amount, note
+    row.entered_by_id = getattr(actor, "id", None)
+    row.entered_at = utcnow()
+    if stored is not None:
+        row.evidence_key, row.evidence_sha256, row.evidence_name, row.evidence_content_type, row.evidence_size = stored
+    db.session.flush()
+    audit.record("lkj.realisasi.set", row, actor=actor, before=before, after=_manual_snapshot(row))
+    return row
+
+
+def delete_manual_realisasi(row: ManualRealisasi, actor: User | None) -> None:
+    assert_open(row.indicator.year, row.indicator.report_code)
+    audit.record("lkj.realisasi.delete", row, actor=actor, before=_manual_snapshot(row))
+    db.session.delete(row)
+    db.session.flush()
+
+
+def store_upload(filename: str, data: bytes, *, documents_only: bool = False) -> tuple[str, str, str, str, int]:
+    """Check the bytes with the evidence rules and store them; (key, sha256, name, content type, size)."""
+    processed = process_with_limits(data, filename)
+    if documents_only and processed.content_type not in (
+            "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.oasis.opendocument.text"):
+        raise FileRejected("Unggah dokumen LKj final dalam bentuk PDF, DOCX atau ODT.")
+    key, sha, size = store_bytes(processed.data, processed.extension)
+    return key, sha, sanitize_filename(filename, processed.extension), processed.content_type, size
+
+
+def open_blob(key: str) -> BinaryIO:
+    storage = get_storage()
+    if not key or not storage.exists(key):
+        raise NotFound("Berkas tidak ditemukan di penyimpanan.")
+    return storage.open(key)

@@ -1,0 +1,157 @@
+"""Which LKj reports a year has, who reads them, and the rule that a signed report's figures are frozen."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from silabu.accounts.models import Role, User
+from silabu.catalog.models import Indicator
+from silabu.core.errors import Conflict, Forbidden, NotFound
+from silabu.extensions import db
+from silabu.lkj.models import LkjReport, LkjStatus
+
+LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KASUBAG, Role.ADMIN)
+LKJ_MANAGE_ROLES = (Role.RENDATIN,)
+NOTE_MAX = 4000
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    code: str
+    title: str  # "Laporan Kinerja Sekretariat"
+    sekretariat: bool  # the subject is the Sekretariat of the satker (else the KPU itself)
+    corrector_role: Role  # who corrects and initials (paraf)
+    corrector_unit: str | None
+    corrector_label: str
+    signer_role: Role
+    signer_label: str
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "LKJ-SEK": ReportSpec("LKJ-SEK", "Laporan Kinerja Sekretariat", True, Role.KASUBAG, "RDI",
+                          "Kepala Sub Bagian Perencanaan, Data dan Informasi", Role.SEKRETARIS, "Sekretaris"),
+    "LKJ-KPU": ReportSpec("LKJ-KPU", "Laporan Kinerja KPU (Komisioner)", False, Role.KETUA, None,
+                          "Ketua/Komisioner Divisi Perencanaan", Role.KETUA, "Ketua"),
+}
+
+
+def report_spec(report_code: str) -> ReportSpec:
+    """The rules of a report; report codes beyond the two of Kupang's SOP follow the Sekretariat's."""
+    code = (report_code or "").strip().upper()
+    if code in REPORTS:
+        return REPORTS[code]
+    base = REPORTS["LKJ-SEK"]
+    return ReportSpec(code, f"Laporan Kinerja {code}", True, base.corrector_role, base.corrector_unit,
+                      base.corrector_label, base.signer_role, base.signer_label)
+
+
+def normalise_report_code(report_code: str) -> str:
+    code = (report_code or "").strip().upper()
+    if not code or len(code) > 20 or not all(c.isalnum() or c in "-_" for c in code):
+        raise NotFound("Laporan tidak ditemukan.")
+    return code
+
+
+def report_codes(year: int) -> list[str]:
+    """The two standard reports plus any other report named by the year's indicators."""
+    found = set(db.session.scalars(select(Indicator.report_code).where(Indicator.year == year).distinct()))
+    return list(REPORTS) + sorted(found - set(REPORTS))
+
+
+def years_known() -> list[int]:
+    years = set(db.session.scalars(select(Indicator.year).distinct()))
+    years.update(db.session.scalars(select(LkjReport.year).distinct()))
+    return sorted(years, reverse=True)
+
+
+def get_report(year: int, report_code: str) -> LkjReport | None:
+    return db.session.scalar(select(LkjReport).where(LkjReport.year == year,
+                                                     LkjReport.report_code == normalise_report_code(report_code)))
+
+
+def ensure_report(year: int, report_code: str) -> LkjReport:
+    """The report of a year and code, created (status draft) on first use."""
+    code = normalise_report_code(report_code)
+    report = get_report(year, code)
+    if report is not None:
+        return report
+    report = LkjReport(year=year, report_code=code, status=LkjStatus.DRAFT, narrative={}, current_version=0,
+                       pleno_rounds=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+            db.session.flush()
+    except IntegrityError:  # created at the same moment by another request or the job
+        report = get_report(year, code)
+        if report is None:
+            raise
+    return report
+
+
+def subject_name(spec: ReportSpec) -> str:
+    from silabu.accounts.org import default_satker
+
+    satker = default_satker()
+    name = satker.name if satker else "Komisi Pemilihan Umum"
+    return f"Sekretariat {name}" if spec.sekretariat else name
+
+
+def assert_open(year: int, report_code: str) -> None:
+    report = get_report(year, report_code)
+    if report is not None and report.is_signed:
+        raise Conflict(f"{report_spec(report_code).title} tahun {year} sudah ditandatangani; indikator, target "
+                       "dan realisasinya tidak dapat diubah lagi.", code="lkj_signed")
+
+
+
+
+def default_recipient() -> str:
+    from silabu.accounts.org import default_satker
+
+    satker = default_satker()
+    if satker is not None and satker.level == "provinsi":
+        return "Biro Perencanaan dan Inspektorat KPU RI"
+    return "KPU Provinsi"
+
+
+
+
+def can_view(user: User) -> bool:
+    return user.has_role(*LKJ_VIEW_ROLES)
+
+
+def sees_entries(user: User) -> bool:
+    """Whether the trace lists the entries behind a figure, or only their count.
+
+    The entries counted are those of the pleno packets, so they follow the packets' readers (Rendatin, the
+    Sekretaris, the Ketua); a Kasubag reading the LKj sees the figures, not another unit's work, and the admin
+    keeps settings, not the work.
+    """
+    from silabu.pleno.services import can_view as sees_packets
+
+    return sees_packets(user)
+
+
+def assert_can_view(user: User) -> None:
+    if not can_view(user):
+        raise Forbidden("Halaman LKj hanya untuk Rendatin, Kepala Sub Bagian, Sekretaris, Ketua dan Admin.")
+
+
+def status_summary(year: int) -> list[dict[str, Any]]:
+    """Per report of the year: its spec, report row (if any), indicator count."""
+    out = []
+    for code in report_codes(year):
+        out.append({"spec": report_spec(code), "report": get_report(year, code),
+                    "indicators": db.session.scalar(select(func.count(Indicator.id)).where(
+                        Indicator.year == year, Indicator.report_code == code)) or 0})
+    return out
+
+
+def iter_years_for_index(today: date) -> list[int]:
+    years = set(years_known())
+    years.add(today.year)
+    return sorted(years, reverse=True)

@@ -1,0 +1,257 @@
+"""The Tabel Capaian Kinerja, the trace of each figure back to its sources, and the kategori bands."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from silabu.accounts.models import Role, User
+from silabu.catalog.models import Indicator, OutputCode
+from silabu.core import audit
+from silabu.core.errors import ValidationFailed
+from silabu.core.formatting import MONTHS
+from silabu.core.parsing import parse_decimal
+from silabu.entries import months as month_lock
+from silabu.entries.models import Entry, EntryStatus
+from silabu.extensions import db
+from silabu.lkj import capaian as calc
+from silabu.lkj.models import KategoriBand, ManualRealisasi
+from silabu.lkj.services.indicators import indicators_for
+from silabu.lkj.services.periods import (
+    PeriodSpec,
+    final_periods,
+    latest_packets,
+    period_spec,
+)
+from silabu.lkj.services.realisasi import IndicatorData, indicator_data, period_target
+from silabu.lkj.services.reports import normalise_report_code
+from silabu.pleno.models import Packet
+
+
+@dataclass
+class PreviousYear:
+    year: int
+    target: Decimal | None
+    realisasi: Decimal | None
+    capaian: Decimal | None
+    kategori: str | None
+
+
+@dataclass
+class CapaianRow:
+    indicator_id: int
+    position: int
+    sasaran_code: str
+    sasaran: str
+    code: str
+    name: str
+    unit: str
+    polarity: str
+    consolidation: str
+    source: str
+    output_codes: list[str]
+    target: Decimal | None
+    realisasi: Decimal | None
+    capaian: Decimal | None
+    kategori: str | None
+    reason: str | None
+    months: list[Decimal | None]
+    months_counted: int
+    months_in_period: int
+    previous: PreviousYear | None = None
+
+
+@dataclass
+class TabelCapaian:
+    year: int
+    report_code: str
+    period: PeriodSpec
+    rows: list[CapaianRow]
+    bands: list[calc.Band]
+    final_periods: list[str]
+    previous_year: int | None = None
+
+    @property
+    def sasaran_groups(self) -> list[tuple[str, str, list[CapaianRow]]]:
+        groups: list[tuple[str, str, list[CapaianRow]]] = []
+        for row in self.rows:
+            if groups and groups[-1][0] == row.sasaran_code and groups[-1][1] == row.sasaran:
+                groups[-1][2].append(row)
+            else:
+                groups.append((row.sasaran_code, row.sasaran, [row]))
+        return groups
+
+
+def capaian_row(data: IndicatorData, spec: PeriodSpec, bands: Sequence[calc.Band]) -> CapaianRow:
+    ind = data.indicator
+    values = [data.months[m - 1] for m in spec.months]
+    realisasi = calc.consolidate(values, ind.consolidation.value)
+    target, target_reason = period_target(ind, spec, data.targets)
+    result = calc.capaian(target, realisasi, ind.polarity)
+    reason = None
+    if result.value is None:
+        if target_reason:
+            reason = target_reason
+        elif realisasi is None:
+            reason = (f"Belum ada paket pleno final untuk {spec.label}." if data.source == "entries"
+                      else f"Realisasi {spec.label} belum diisi oleh Rendatin.")
+        else:
+            reason = result.reason
+    return CapaianRow(indicator_id=ind.id, position=ind.position, sasaran_code=ind.sasaran_code, sasaran=ind.sasaran,
+                      code=ind.code, name=ind.name, unit=ind.unit, polarity=ind.polarity.value,
+                      consolidation=ind.consolidation.value, source=data.source,
+                      output_codes=[c.code for c in data.codes], target=calc.round2(target), realisasi=realisasi,
+                      capaian=result.value, kategori=calc.kategori(result.value, bands), reason=reason,
+                      months=list(data.months), months_counted=sum(v is not None for v in values),
+                      months_in_period=len(values))
+
+
+def tabel_capaian(year: int, report_code: str, period: str | None = None, *,
+                  with_previous: bool = True) -> TabelCapaian:
+    """The Tabel Capaian Kinerja of a report for a period (year, semester, quarter or month)."""
+    report_code = normalise_report_code(report_code)
+    spec = period_spec(year, period)
+    bands = current_bands()
+    indicators = indicators_for(year, report_code)
+    data = indicator_data(indicators, year)
+    rows = [capaian_row(data[i.id], spec, bands) for i in indicators]
+    table = TabelCapaian(year, report_code, spec, rows, bands, final_periods(year))
+    if with_previous:
+        attach_previous(table, bands)
+    return table
+
+
+def attach_previous(table: TabelCapaian, bands: Sequence[calc.Band]) -> None:
+    """The same indicator (by code) of the year before, its whole-year figures, when it exists."""
+    previous = indicators_for(table.year - 1, table.report_code)
+    if not previous:
+        return
+    data = indicator_data(previous, table.year - 1)
+    spec = period_spec(table.year - 1, "tahun")
+    by_code = {i.code: capaian_row(data[i.id], spec, bands) for i in previous}
+    table.previous_year = table.year - 1
+    for row in table.rows:
+        prev = by_code.get(row.code)
+        if prev is not None:
+            row.previous = PreviousYear(table.year - 1, prev.target, prev.realisasi, prev.capaian, prev.kategori)
+
+
+
+
+@dataclass
+class MonthTrace:
+    period: str
+    label: str
+    value: Decimal | None
+    packet: Packet | None
+    is_final: bool
+    entries: list[Entry] = field(default_factory=list)
+    pending_entries: int = 0  # verified entries of a month whose packet is not final: not counted
+    manual: ManualRealisasi | None = None
+
+
+@dataclass
+class Trace:
+    indicator: Indicator
+    period: PeriodSpec
+    source: str
+    codes: list[OutputCode]
+    row: CapaianRow
+    months: list[MonthTrace]
+
+
+def trace(indicator: Indicator, period: str | None = None) -> Trace:
+    """From a realisasi back to its sources: per month the packet (version, berita acara) and the entries counted."""
+    year = indicator.year
+    spec = period_spec(year, period)
+    data = indicator_data([indicator], year)[indicator.id]
+    row = capaian_row(data, spec, current_bands())
+    packets = latest_packets(year)
+    final = set(final_periods(year))
+    periods = [f"{year:04d}-{m:02d}" for m in spec.months]
+    months: list[MonthTrace] = []
+    entries_by_period: dict[str, list[Entry]] = {p: [] for p in periods}
+    pending: dict[str, int] = {}
+    manual = {}
+    if data.source == "entries" and data.code_ids:
+        query = (select(Entry, month_lock.counted_exists()).where(Entry.status == EntryStatus.VERIFIED,
+                                                              Entry.period.in_(periods),
+                                                              Entry.output_code_id.in_(sorted(data.code_ids)))
+                 .options(selectinload(Entry.user), selectinload(Entry.unit), selectinload(Entry.output_code),
+                          selectinload(Entry.evidence))
+                 .order_by(Entry.entry_date, Entry.id))
+        for entry, counted in db.session.execute(query):
+            if entry.period in final and counted:
+                entries_by_period[entry.period].append(entry)
+            else:
+                pending[entry.period] = pending.get(entry.period, 0) + 1
+    else:
+        manual = {m.period: m for m in db.session.scalars(select(ManualRealisasi).where(
+            ManualRealisasi.indicator_id == indicator.id, ManualRealisasi.period.in_(periods))
+            .options(selectinload(ManualRealisasi.entered_by)))}
+    for m, p in zip(spec.months, periods):
+        months.append(MonthTrace(period=p, label=f"{MONTHS[m - 1]} {year}", value=data.months[m - 1],
+                                 packet=packets.get(p), is_final=p in final, entries=entries_by_period[p],
+                                 pending_entries=pending.get(p, 0), manual=manual.get(p)))
+    return Trace(indicator, spec, data.source, data.codes, row, months)
+
+
+
+
+BAND_ROLES = (Role.RENDATIN, Role.ADMIN)
+
+
+def current_bands() -> list[calc.Band]:
+    rows = list(db.session.scalars(select(KategoriBand).order_by(KategoriBand.position, KategoriBand.id)))
+    if not rows:
+        return list(calc.DEFAULT_BANDS)
+    return calc.sorted_bands([calc.Band(r.min_capaian, r.label) for r in rows])
+
+
+def save_bands(rows: Sequence[tuple[Any, Any]], actor: User | None) -> list[calc.Band]:
+    """Replace the kategori bands: (minimum, label) pairs; exactly one band without a minimum (the lowest)."""
+    errors: dict[str, str] = {}
+    bands: list[calc.Band] = []
+    for i, (minimum, label) in enumerate(rows):
+        label = str(label or "").strip()
+        raw_min = str(minimum or "").strip()
+        if not label and not raw_min:
+            continue
+        if not label:
+            errors[f"label_{i}"] = "Nama kategori wajib diisi."
+            continue
+        if len(label) > 60:
+            errors[f"label_{i}"] = "Nama kategori maksimal 60 karakter."
+            continue
+        value = parse_decimal(raw_min, f"min_{i}", errors=errors, label="Batas bawah", required=False,
+                              allow_negative=True) if raw_min else None
+        if raw_min and value is None:
+            continue
+        bands.append(calc.Band(value, label))
+    if not errors:
+        open_ended = [b for b in bands if b.minimum is None]
+        minimums = [b.minimum for b in bands if b.minimum is not None]
+        if len(bands) < 2:
+            errors["bands"] = "Tetapkan paling sedikit dua kategori."
+        elif len(open_ended) != 1:
+            errors["bands"] = "Tepat satu kategori tanpa batas bawah (kategori terendah)."
+        elif len(set(minimums)) != len(minimums):
+            errors["bands"] = "Batas bawah kategori tidak boleh sama."
+        elif len({b.label for b in bands}) != len(bands):
+            errors["bands"] = "Nama kategori tidak boleh sama."
+    if errors:
+        raise ValidationFailed(errors)
+    before = [{"min": str(b.minimum) if b.minimum is not None else None, "label": b.label} for b in current_bands()]
+    for row in db.session.scalars(select(KategoriBand)):
+        db.session.delete(row)
+    ordered = calc.sorted_bands(bands)
+    for position, band in enumerate(ordered):
+        db.session.add(KategoriBand(min_capaian=band.minimum, label=band.label, position=position))
+    db.session.flush()
+    audit.record("lkj.bands.set", object_type="lkj_kategori_bands", actor=actor, before={"bands": before},
+                 after={"bands": [{"min": str(b.minimum) if b.minimum is not None else None, "label": b.label}
+                                  for b in ordered]})
+    return ordered

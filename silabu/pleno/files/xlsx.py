@@ -1,0 +1,192 @@
+"""The packet's workbook: a summary sheet and one sheet per view of the roll-up."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+from silabu.core.formatting import bulan
+from silabu.pleno.files.meta import FMT_DEC, FMT_INT, PacketMeta
+from silabu.pleno.rollup import Rollup
+
+# --- column specs: (frame column, heading, kind) -------------------------------------------------------------------
+Col = tuple[str, str, str]
+
+UNIT_COLS: list[Col] = [
+    ("unit_code", "Kode Unit", "text"), ("unit_name", "Unit", "wide"), ("closed_label", "Bulan Unit", "text"),
+    ("asn_count", "Jumlah ASN", "int"), ("activities", "Kegiatan Terverifikasi", "int"),
+    ("quantity", "Jumlah Output (semua satuan)", "dec"), ("evidence", "Bukti Dukung", "int"),
+    ("filled_days", "Rata-rata Hari Terisi", "dec"), ("compliance", "Kepatuhan Pengisian (%)", "dec"),
+    ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"), ("missing_entries", "Entri Belum Masuk Rekap", "int"),
+]
+ASN_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("nip", "NIP", "text"), ("name", "Nama", "wide"), ("jabatan", "Jabatan", "wide"),
+    ("activities", "Kegiatan Terverifikasi", "int"), ("quantity", "Jumlah Output (semua satuan)", "dec"),
+    ("quantity_detail", "Rincian Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
+    ("working_days", "Hari Kerja", "int"), ("filled_days", "Hari Terisi", "int"),
+    ("compliance", "Kepatuhan Pengisian (%)", "dec"), ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"),
+    ("missing_entries", "Entri Belum Masuk Rekap", "int"),
+]
+OUTPUT_COLS: list[Col] = [
+    ("code", "Kode Output", "text"), ("code_name", "Uraian Kode Output", "wide"), ("uom", "Satuan", "text"),
+    ("activities", "Kegiatan", "int"), ("quantity", "Jumlah Output", "dec"), ("evidence", "Bukti Dukung", "int"),
+    ("asn_count", "Jumlah ASN", "int"), ("unit_count", "Jumlah Unit", "int"),
+]
+UNIT_OUTPUT_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("code", "Kode Output", "text"), ("code_name", "Uraian Kode Output", "wide"),
+    ("uom", "Satuan", "text"), ("activities", "Kegiatan", "int"), ("quantity", "Jumlah Output", "dec"),
+    ("evidence", "Bukti Dukung", "int"), ("asn_count", "Jumlah ASN", "int"),
+]
+QUANTITY_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("uom", "Satuan", "text"), ("activities", "Kegiatan", "int"),
+    ("quantity", "Jumlah Output", "dec"),
+]
+COMPARISON_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"),
+    ("activities_prev", "Kegiatan Bulan Lalu", "int"), ("activities", "Kegiatan Bulan Ini", "int"),
+    ("activities_change", "Selisih Kegiatan", "int"), ("quantity_prev", "Output Bulan Lalu", "dec"),
+    ("quantity", "Output Bulan Ini", "dec"), ("quantity_change", "Selisih Output", "dec"),
+    ("compliance_prev", "Kepatuhan Bulan Lalu (%)", "dec"), ("compliance", "Kepatuhan Bulan Ini (%)", "dec"),
+    ("compliance_change", "Selisih Kepatuhan (poin)", "dec"),
+]
+INDICATOR_COLS: list[Col] = [
+    ("report_code", "Laporan", "text"), ("sasaran", "Sasaran", "wide"), ("indicator_code", "Kode Indikator", "text"),
+    ("indicator", "Indikator Kinerja", "wide"), ("indicator_unit", "Satuan Indikator", "text"),
+    ("target_year", "Target Tahunan", "dec"), ("code", "Kode Output", "text"),
+    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output Bulan Ini", "dec"),
+    ("quantity_detail", "Rincian Output", "wide"),
+]
+MISSING_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"), ("reason", "Alasan", "wide"),
+    ("status", "Status Entri", "text"), ("entries", "Jumlah Entri", "int"), ("asn_count", "Jumlah ASN", "int"),
+]
+
+SHEETS: list[tuple[str, str, str, list[Col]]] = [
+    ("units", "Per Unit", "Rekapitulasi per Unit", UNIT_COLS),
+    ("asn", "Per ASN", "Rekapitulasi per ASN", ASN_COLS),
+    ("outputs", "Per Kode Output", "Rekapitulasi per Kode Output", OUTPUT_COLS),
+    ("unit_outputs", "Unit x Kode Output", "Kode Output per Unit", UNIT_OUTPUT_COLS),
+    ("quantities", "Output per Satuan", "Jumlah Output per Satuan", QUANTITY_COLS),
+    ("comparison", "Perbandingan", "Perbandingan dengan Bulan Lalu", COMPARISON_COLS),
+    ("indicators", "Indikator PK", "Indikator Perjanjian Kinerja yang Didukung", INDICATOR_COLS),
+    ("missing", "Belum Masuk Rekap", "Entri yang Belum Masuk Rekapitulasi", MISSING_COLS),
+]
+
+
+def _closed_label(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["closed_label"] = ["Ditutup" if c else "Belum ditutup" for c in df["is_closed"]]
+    return df
+
+
+
+def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
+    """One sheet per view, headers frozen, numbers formatted; no build time inside, so rebuilds stay alike."""
+    buf = io.BytesIO()
+    year, month = (int(x) for x in r.period.split("-"))
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    # A fixed creation date (the month itself): the workbook's bytes then depend on the data only.
+    wb.set_properties({"title": f"Rekapitulasi Data Kinerja {bulan(r.period)}", "subject": "Bahan Rapat Pleno",
+                       "author": "SILABU", "company": meta.satker_name, "created": datetime(year, month, 1),
+                       "comments": f"sha256 data: {meta.data_sha256}"})
+    fmt = {
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "sub": wb.add_format({"italic": True, "font_color": "#555555"}),
+        "head": wb.add_format({"bold": True, "bg_color": "#8B1A1A", "font_color": "#FFFFFF", "border": 1,
+                               "text_wrap": True, "valign": "top"}),
+        "text": wb.add_format({"border": 1, "valign": "top"}),
+        "wide": wb.add_format({"border": 1, "valign": "top", "text_wrap": True}),
+        "int": wb.add_format({"border": 1, "num_format": FMT_INT, "valign": "top"}),
+        "dec": wb.add_format({"border": 1, "num_format": FMT_DEC, "valign": "top"}),
+        "label": wb.add_format({"bold": True, "border": 1}),
+        "note": wb.add_format({"italic": True, "font_color": "#8B1A1A", "text_wrap": True}),
+    }
+    _summary_sheet(wb, fmt, r, meta)
+    frames = dict(r.frames)
+    frames["units"] = _closed_label(frames["units"])
+    for key, sheet_name, title, cols in SHEETS:
+        _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], cols)
+    wb.close()
+    return buf.getvalue()
+
+
+def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:  # noqa: ANN001
+    ws = wb.add_worksheet("Ringkasan")
+    s = r.summary()
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 1, 30)
+    ws.write(0, 0, f"Rekapitulasi Data Kinerja Bulan {bulan(r.period)}", fmt["title"])
+    ws.write(1, 0, f"{meta.satker_name} — bahan Rapat Pleno Laporan Bulanan", fmt["sub"])
+    ws.write(3, 0, "Uraian", fmt["head"])
+    ws.write(3, 1, "Nilai", fmt["head"])
+    ws.freeze_panes(4, 0)
+    rows: list[tuple[str, Any, str]] = [
+        ("Bulan", bulan(r.period), "text"),
+        ("Hari kerja", s["working_days"], "int"),
+        ("Unit", s["units_total"], "int"),
+        ("Unit yang bulannya sudah ditutup", s["units_closed"], "int"),
+        ("Unit yang bulannya belum ditutup", ", ".join(s["units_open"]) or "–", "text"),
+        ("Jumlah ASN", s["asn_count"], "int"),
+        ("Kegiatan terverifikasi", s["activities"], "int"),
+        ("Jumlah output (semua satuan)", s["quantity_total"], "dec"),
+        ("Bukti dukung", s["evidence"], "int"),
+        ("Rata-rata kepatuhan pengisian (%)", s["compliance_avg"], "dec"),
+        ("Dikembalikan lalu diperbaiki", s["returned_fixed"], "int"),
+        ("Entri belum masuk rekapitulasi", s["missing_entries"], "int"),
+        ("Indikator Perjanjian Kinerja yang didukung", s["indicators"], "int"),
+    ]
+    for uom, qty in s["quantity_by_unit"].items():
+        rows.append((f"Output dalam satuan {uom}", qty, "dec"))
+    row = 4
+    for label, value, kind in rows:
+        ws.write(row, 0, label, fmt["label"])
+        if value is None:
+            ws.write_string(row, 1, "–", fmt["text"])
+        elif kind == "text":
+            ws.write_string(row, 1, str(value), fmt["text"])
+        else:
+            ws.write_number(row, 1, value, fmt[kind])
+        row += 1
+    ws.write(row + 1, 0, s["message"], fmt["note"])
+    ws.write(row + 3, 0, "Sumber: entri terverifikasi dari bulan unit yang sudah ditutup (SILABU).", fmt["sub"])
+    ws.write(row + 4, 0, f"Sidik data (sha256): {meta.data_sha256}", fmt["sub"])
+
+
+WIDTHS = {"text": 14, "wide": 40, "int": 13, "dec": 15}
+
+
+def _table_sheet(wb, fmt: dict, name: str, title: str, meta: PacketMeta, period: str,  # noqa: ANN001
+                 df: pd.DataFrame, cols: list[Col]) -> None:
+    ws = wb.add_worksheet(name)
+    ws.write(0, 0, f"{title} — {bulan(period)}", fmt["title"])
+    ws.write(1, 0, meta.satker_name, fmt["sub"])
+    head = 3
+    ws.write(head, 0, "No", fmt["head"])
+    ws.set_column(0, 0, 5)
+    for j, (_, heading, kind) in enumerate(cols, start=1):
+        ws.write(head, j, heading, fmt["head"])
+        ws.set_column(j, j, WIDTHS[kind])
+    ws.set_row(head, 32)
+    ws.freeze_panes(head + 1, 0)
+    if df.empty:
+        ws.write(head + 1, 1, "Tidak ada data untuk bulan ini.", fmt["note"])
+        return
+    columns = [df[c].tolist() for c, _, _ in cols]
+    for i in range(len(df)):
+        row = head + 1 + i
+        ws.write_number(row, 0, i + 1, fmt["int"])
+        for j, (_, _, kind) in enumerate(cols, start=1):
+            v = columns[j - 1][i]
+            if v is None or (isinstance(v, float) and v != v):
+                ws.write_blank(row, j, None, fmt["text"])
+            elif kind in ("int", "dec"):
+                ws.write_number(row, j, float(v) if kind == "dec" else int(v), fmt[kind])
+            else:
+                ws.write_string(row, j, str(v), fmt[kind])
+    ws.autofilter(head, 0, head + len(df), len(cols))
+
+

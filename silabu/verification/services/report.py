@@ -1,0 +1,98 @@
+"""The data of the Kasubag's softfile ("softfile dokumen data kinerja ASN hasil verifikasi") for a unit-month."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from silabu.accounts.access import Scope
+from silabu.accounts.delegation import acting_for
+from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.org import today_for
+from silabu.accounts.services import first_holder
+from silabu.catalog.calendar import MonthCalendar
+from silabu.core.clock import parse_period
+from silabu.core.errors import NotFound
+from silabu.core.parsing import parse_month
+from silabu.entries.compliance import DayTally
+from silabu.entries.models import Entry, EntryStatus, UnitMonth
+from silabu.extensions import db
+from silabu.verification.services.queue import queue
+
+
+@dataclass
+class ReportGroup:
+    owner: User
+    entries: list[Entry]
+    counts: dict[str, int]
+    days: DayTally
+
+    @property
+    def filled_days(self) -> int:
+        return self.days.filled_days
+
+    @property
+    def working_days(self) -> int:
+        return self.days.working_days
+
+    @property
+    def compliance(self) -> float | None:
+        return self.days.compliance
+
+    @property
+    def quantity_totals(self) -> list[tuple[str, Decimal]]:
+        """Quantities per unit of measure: they are never added across units."""
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for e in self.entries:
+            totals[e.unit_of_measure] += e.quantity
+        return sorted(totals.items())
+
+
+@dataclass
+class MonthReport:
+    """The verified entries of one unit-month per ASN, with totals and who signs."""
+
+    unit: Unit
+    period: str
+    groups: list[ReportGroup]
+    unit_month: UnitMonth | None
+    signer_name: str
+    signer_nip: str
+    signer_title: str
+    printed_on: date
+    counts: dict[str, int]
+    working_days: int
+
+
+def month_report(unit: Unit, period: str, viewer: User, *, on_date: date | None = None) -> MonthReport:
+    """Verified entries of the unit-month per ASN, with totals and the Kasubag who signs."""
+    on_date = on_date or today_for(viewer)
+    if not Scope(viewer, on_date).full_view(unit.id):
+        raise NotFound("Unit tidak ditemukan.")
+    parse_month(period)
+    q = queue(viewer, period, unit_id=unit.id, on_date=on_date, readonly_groups=True, load_entries=False)
+    verified = list(db.session.scalars(select(Entry).where(Entry.unit_id == unit.id, Entry.period == period,
+                                                           Entry.status == EntryStatus.VERIFIED)
+                                       .options(selectinload(Entry.output_code), selectinload(Entry.evidence),
+                                                selectinload(Entry.verified_by))
+                                       .order_by(Entry.entry_date, Entry.id)))
+    by_owner: dict[int, list[Entry]] = defaultdict(list)
+    for e in verified:
+        by_owner[e.user_id].append(e)
+    groups = [ReportGroup(owner=g.owner, entries=by_owner.get(g.owner.id, []), counts=g.counts, days=g.days)
+              for g in q.groups]
+    head = first_holder(Role.KASUBAG, unit_id=unit.id)
+    acting = acting_for(viewer, unit.id, on_date)
+    title = f"Kepala {unit.name}" if not unit.name.lower().startswith("kepala") else unit.name
+    if acting is not None:
+        signer, title = viewer, f"{acting.kind}. {title}"
+    else:
+        signer = head
+    return MonthReport(unit=unit, period=period, groups=groups, unit_month=q.unit_months.get(unit.id),
+                       signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
+                       signer_title=title, printed_on=on_date, counts=q.unit_counts[unit.id],
+                       working_days=len(MonthCalendar(*parse_period(period)).working_days))
