@@ -18,7 +18,7 @@ errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201
+def post_worker_init(worker):
     """Compile templates, fill the holiday cache and open a connection before the first request."""
     from silabu.core.warmup import warm_up
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 def photo_times(runs: int) -> None:
     from silabu.evidence.processing import process_upload
 
-    print("== photo processing (server side, median of %d runs)" % runs)
+    print(f"== photo processing (server side, median of {runs} runs)")
     for path in sorted((SHARED / "data/uploads/good").iterdir()):
         if path.suffix.lower() in (".pdf", ".docx", ".xlsx"):
             continue

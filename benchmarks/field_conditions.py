@@ -54,7 +54,7 @@ class Weight:
         return self.page_bytes + self.sw_bytes
 
 
-def login_context(context, base_url: str, login: str = ASN_LOGIN, password: str = ASN_PASSWORD) -> None:  # noqa: ANN001
+def login_context(context, base_url: str, login: str = ASN_LOGIN, password: str = ASN_PASSWORD) -> None:
     """Log the browser context in without loading any page (so nothing lands in its caches)."""
     resp = context.request.get(base_url + "/masuk")
     token = re.search(r'name="csrf_token" value="([^"]+)"', resp.text())
@@ -64,11 +64,11 @@ def login_context(context, base_url: str, login: str = ASN_LOGIN, password: str 
     assert resp.ok and resp.url.endswith("/beranda"), f"login failed: {resp.status} {resp.url}"
 
 
-def measure(context, page, url: str, *, settle_ms: int = 1500) -> Weight:  # noqa: ANN001
+def measure(context, page, url: str, *, settle_ms: int = 1500) -> Weight:
     """Load ``url`` in ``page`` and add up what went over the network until it settled."""
     weight = Weight()
 
-    def finished(request) -> None:  # noqa: ANN001
+    def finished(request) -> None:
         response = request.response()
         if response is None:
             return
@@ -93,14 +93,14 @@ def measure(context, page, url: str, *, settle_ms: int = 1500) -> Weight:  # noq
     return weight
 
 
-def wait_for_controller(page) -> bool:  # noqa: ANN001
+def wait_for_controller(page) -> bool:
     """Wait until the service worker is active, reload, and say whether it now controls the page."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload(wait_until="load")
     return bool(page.evaluate("!!navigator.serviceWorker.controller"))
 
 
-def manifest_problems(context, base_url: str) -> tuple[str | None, list[str]]:  # noqa: ANN001
+def manifest_problems(context, base_url: str) -> tuple[str | None, list[str]]:
     """The manifest the pages link to, and what an installable PWA would miss in it."""
     resp = context.request.get(base_url + "/static/manifest.webmanifest")
     if not resp.ok:
@@ -131,7 +131,7 @@ def run(base_url: str) -> dict:
             try:
                 page.reload(wait_until="load")
                 out["offline_entry_page"] = page.locator("#entry-form").count() == 1
-            except Exception as exc:  # noqa: BLE001 - report, do not crash the benchmark
+            except Exception as exc:
                 out["offline_entry_page"] = f"failed: {exc.__class__.__name__}"
             ctx.set_offline(False)
             ctx.close()
@@ -190,11 +190,11 @@ def main() -> int:
     from benchmarks.loadtest.server import LiveServer, recreate_postgres_database
 
     url = recreate_postgres_database(args.database_url) if args.database_url else None
-    with tempfile.TemporaryDirectory(prefix="silabu-field-") as tmp:
-        with LiveServer(Path(tmp), database_url=url, workers=2, threads=4) as server:
-            server.prepare()
-            server.start()
-            out = run(server.url)
+    with tempfile.TemporaryDirectory(prefix="silabu-field-") as tmp, \
+            LiveServer(Path(tmp), database_url=url, workers=2, threads=4) as server:
+        server.prepare()
+        server.start()
+        out = run(server.url)
     report(out)
     if args.json:
         print(json.dumps({k: asdict(v) if isinstance(v, Weight) else v for k, v in out.items()}, indent=2))

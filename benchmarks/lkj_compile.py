@@ -31,13 +31,13 @@ def seed(db, staff_count: int, entries_per_month: int) -> int:
 
     from silabu.accounts.models import Role, User, UserRole
     from silabu.accounts.org import ensure_satker, ensure_unit
-    from silabu.core.tables import read_table
     from silabu.catalog.models import Indicator, OutputCode
     from silabu.catalog.services import import_output_codes
-    from silabu.lkj.services import import_indicators
     from silabu.core.clock import utcnow
+    from silabu.core.tables import read_table
     from silabu.entries.models import Entry, EntryStatus
     from silabu.lkj.models import ManualRealisasi
+    from silabu.lkj.services import import_indicators
     from silabu.pleno.models import Packet, PacketStatus
 
     demo = ROOT / "silabu" / "demo" / "data"
@@ -105,9 +105,9 @@ def main() -> None:
             entries = seed(db, args.staff, args.entries)
             print(f"seed: {entries} verified entries, 12 final packets, 48 manual values "
                   f"({time.perf_counter() - started:.1f} s)")
+            from silabu.core.clock import utcnow
             from silabu.lkj import services
             from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
-            from silabu.core.clock import utcnow
 
             timings: dict[str, list[float]] = {k: [] for k in ("tabel_capaian", "snapshot", "docx", "pdf",
                                                                "compile LKJ-SEK", "compile LKJ-KPU")}

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ SIZES = {
 }
 
 
-def make_app(database_url: str, upload_dir: str):  # noqa: ANN201
+def make_app(database_url: str, upload_dir: str):
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ["DATABASE_URL"] = database_url
     from silabu import create_app
@@ -50,18 +50,16 @@ def make_app(database_url: str, upload_dir: str):  # noqa: ANN201
                        "WTF_CSRF_ENABLED": False, "SERVER_NAME": "bench.local"})
 
 
-def generate(app, size: str, seed: int = 2026) -> dict:  # noqa: ANN001
+def generate(app, size: str, seed: int = 2026) -> dict:
     """Fill an empty database with one month of mostly verified, mostly closed data (Core executemany)."""
     from sqlalchemy import insert
 
     from silabu.accounts.models import Satker, Unit, User, UserRole
     from silabu.catalog.calendar import MonthCalendar
     from silabu.catalog.models import OutputCode
-    from silabu.entries.models import Entry
-    from silabu.entries.models import Evidence
+    from silabu.entries.models import Entry, Evidence, UnitMonth
     from silabu.evidence.storage import get_storage
     from silabu.extensions import db
-    from silabu.entries.models import UnitMonth
 
     spec = SIZES[size]
     rng = random.Random(seed)
@@ -69,7 +67,7 @@ def generate(app, size: str, seed: int = 2026) -> dict:  # noqa: ANN001
     with app.app_context():
         db.drop_all()
         db.create_all()
-        now = datetime(2026, 11, 3, tzinfo=timezone.utc)
+        now = datetime(2026, 11, 3, tzinfo=UTC)
         ex = db.session.execute
         ex(insert(Satker.__table__), [{"id": 1, "code": "3319", "name": "KPU Kabupaten Kudus", "level": "kabupaten",
                                        "timezone": "Asia/Jakarta", "address": "Jl. Ganesha No. 4, Kudus",

@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from PIL import Image
+from sqlalchemy import event
 
-from silabu import create_app  # noqa: E402
-from silabu.extensions import db  # noqa: E402
+from silabu import create_app
+from silabu.extensions import db
 
 PASSWORD = "Benchmark-Pass-2026"
 
@@ -38,13 +38,13 @@ def _photo() -> bytes:
     return buf.getvalue()
 
 
-def build(app, asn_count: int, per_asn: int) -> tuple[str, object]:  # noqa: ANN001
+def build(app, asn_count: int, per_asn: int) -> tuple[str, object]:
     from silabu.accounts.org import ensure_satker, ensure_unit, today_for
     from silabu.accounts.services import UserData, create_user
-    from silabu.core.tables import read_table
     from silabu.catalog.calendar import MonthCalendar
     from silabu.catalog.services import import_output_codes
     from silabu.core.clock import parse_period, period_of, previous_period
+    from silabu.core.tables import read_table
     from silabu.entries import services as entries
     from silabu.entries.evidence import add_evidence
 
@@ -88,11 +88,11 @@ class Meter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __call__(self, *args, **kwargs) -> None:
         self.count += 1
 
 
-def timed(client, method: str, url: str, *, runs: int = 1, **kw):  # noqa: ANN001, ANN201
+def timed(client, method: str, url: str, *, runs: int = 1, **kw):
     meter = Meter()
     event.listen(db.engine, "before_cursor_execute", meter)
     times = []

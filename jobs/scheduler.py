@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -256,7 +257,7 @@ def catch_up(now: datetime | None = None, only: Iterable[str] | None = None) -> 
         try:
             if spec.catch_up(now):
                 results.extend(spec.run(now))
-        except Exception:  # noqa: BLE001 - one job's trouble must not stop the scheduler from starting
+        except Exception:
             log.exception("catch-up of %s failed", spec.name)
             db.session.rollback()
     return results
@@ -267,7 +268,7 @@ def _execute(app: Flask, name: str, tz_name: str) -> None:
     with app.app_context():
         try:
             job(name).run(local_now(tz_name))
-        except Exception:  # noqa: BLE001 - logged; the next trigger tries again
+        except Exception:
             log.exception("job %s could not run", name)
         finally:
             db.session.remove()
@@ -297,7 +298,7 @@ def run_scheduler(app: Flask, *, with_catch_up: bool = True) -> None:
         db.session.remove()
     scheduler = build_scheduler(app, tz_name)
 
-    def _stop(signum: int, frame: Any) -> None:  # noqa: ARG001
+    def _stop(signum: int, frame: Any) -> None:
         log.info("scheduler stopping (signal %s); running jobs finish first", signum)
         scheduler.shutdown(wait=False)
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
@@ -87,7 +88,7 @@ def _migrations_dir():
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite: WAL for concurrent readers, foreign keys enforced, wait instead of failing when busy."""
     import sqlite3
 
@@ -101,7 +102,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN00
 
 
 @event.listens_for(Engine, "savepoint")
-def _sqlite_savepoint_in_a_transaction(conn, name) -> None:  # noqa: ANN001
+def _sqlite_savepoint_in_a_transaction(conn, name) -> None:
     """SQLite: the driver opens no transaction before a SAVEPOINT, so its RELEASE would commit on its own."""
     import sqlite3
 

@@ -42,7 +42,7 @@ def _fail(message: str) -> None:
 @click.option("--golongan", default="")
 @click.option("--employment", default=None, type=click.Choice(["PNS", "PPPK"], case_sensitive=False))
 @click.option("--email", default="")
-def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, golongan, employment, email):  # noqa: ANN001
+def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, golongan, employment, email):
     """Buat satu pengguna."""
     from silabu.accounts.services import UserData, create_user
 
@@ -61,7 +61,7 @@ def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, go
         click.echo(f"Kata sandi awal (wajib diganti saat masuk pertama): {initial}")
 
 
-def _user_by_login(login: str):  # noqa: ANN202
+def _user_by_login(login: str):
     from silabu.accounts.services import find_login
 
     user = find_login(login)
@@ -72,7 +72,7 @@ def _user_by_login(login: str):  # noqa: ANN202
 
 @click.command("deactivate-user")
 @click.argument("login")
-def deactivate_user_cmd(login):  # noqa: ANN001
+def deactivate_user_cmd(login):
     """Nonaktifkan akun (NIP atau nama pengguna): sesi dan tokennya berakhir, datanya tetap."""
     from silabu.accounts.services import set_active
 
@@ -84,7 +84,7 @@ def deactivate_user_cmd(login):  # noqa: ANN001
 
 @click.command("activate-user")
 @click.argument("login")
-def activate_user_cmd(login):  # noqa: ANN001
+def activate_user_cmd(login):
     """Aktifkan kembali akun yang dinonaktifkan."""
     from silabu.accounts.services import set_active
 
@@ -96,7 +96,7 @@ def activate_user_cmd(login):  # noqa: ANN001
 
 @click.command("reset-password")
 @click.argument("login")
-def reset_password_cmd(login):  # noqa: ANN001
+def reset_password_cmd(login):
     """Atur ulang kata sandi: kata sandi sementara dicetak sekali dan wajib diganti saat masuk."""
     from silabu.accounts.services import reset_password
 
@@ -122,7 +122,7 @@ def _read(path: str) -> list[dict[str, str]]:
 @click.command("import-users")
 @click.argument("file")
 @click.option("--passwords-out", default=None, help="Tulis kata sandi awal pengguna baru ke berkas CSV ini")
-def import_users_cmd(file, passwords_out):  # noqa: ANN001
+def import_users_cmd(file, passwords_out):
     """Impor pengguna dari CSV/XLSX (bentuk users.csv)."""
     from silabu.accounts.services import import_users
 
@@ -140,7 +140,7 @@ def import_users_cmd(file, passwords_out):  # noqa: ANN001
 
 @click.command("import-output-codes")
 @click.argument("file")
-def import_output_codes_cmd(file):  # noqa: ANN001
+def import_output_codes_cmd(file):
     """Impor katalog kode output (RKA/DIPA) dari CSV/XLSX."""
     from silabu.catalog.services import import_output_codes
 
@@ -156,7 +156,7 @@ def import_output_codes_cmd(file):  # noqa: ANN001
 @click.command("import-indicators")
 @click.argument("file")
 @click.option("--year", type=int, default=None, help="Tahun Perjanjian Kinerja (bawaan: tahun ini)")
-def import_indicators_cmd(file, year):  # noqa: ANN001
+def import_indicators_cmd(file, year):
     """Impor indikator Perjanjian Kinerja dari CSV/XLSX (bentuk indicators.csv)."""
     from silabu.accounts.org import today_for
     from silabu.lkj.services import import_indicators
@@ -178,7 +178,7 @@ def import_indicators_cmd(file, year):  # noqa: ANN001
 @click.command("demo-data")
 @click.option("--password", default="silabu-demo", show_default=True, help="Kata sandi semua akun demo")
 @click.option("--entries/--no-entries", default=True, help="Buat juga entri contoh beserta bukti")
-def demo_data_cmd(password, entries):  # noqa: ANN001
+def demo_data_cmd(password, entries):
     """Muat organisasi demo (unit, pengguna, kode output, indikator) dan entri contoh."""
     from silabu.demo import load_demo
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -70,17 +70,20 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def page_action(back: Callable[..., str]) -> Callable:
+def page_action(back: Callable[..., str] | None = None) -> Callable:
     """A page's state-changing view, with its one transaction: committed once the view has answered (an answer of
-    400 or more is rolled back instead). A Conflict or a ValidationFailed the view does not handle itself is rolled
-    back, flashed, and the browser is sent to ``back(**view_args)``, so views hold no try/rollback/flash blocks."""
+    400 or more is rolled back instead). With ``back``, a Conflict or a ValidationFailed the view does not handle
+    itself is rolled back, flashed, and the browser is sent to ``back(**view_args)``, so views hold no
+    try/rollback/flash blocks; without it the refusal is answered as an error page (409, 422) of its own."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(*args, **kwargs):  # noqa: ANN202
+        def wrapped(*args, **kwargs):
             try:
                 response = make_response(view(*args, **kwargs))
             except (Conflict, ValidationFailed) as exc:
+                if back is None:
+                    raise
                 db.session.rollback()
                 flash(service_message(exc), "error")
                 return redirect(back(*args, **kwargs))
@@ -123,7 +126,7 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None, code: str | None = None, fields: dict | None = None,
-                   details: dict | None = None):  # noqa: ANN201
+                   details: dict | None = None):
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
     if wants_json():
         body: dict = {"code": code or ERROR_CODES.get(status, "error"), "message": message or text}
@@ -139,13 +142,13 @@ def init_web(app: Flask) -> None:
         app.add_template_filter(getattr(formatting, name), name)
 
     @app.template_filter("waktu")
-    def _waktu(value):  # noqa: ANN001, ANN202
+    def _waktu(value):
         from silabu.accounts.org import satker_timezone
 
         return formatting.waktu(value, satker_timezone(current_user.unit if current_user.is_authenticated else None))
 
     @app.context_processor
-    def _context():  # noqa: ANN202
+    def _context():
         from silabu.navigation import nav_items, unread_count
 
         if not current_user.is_authenticated:
@@ -153,7 +156,7 @@ def init_web(app: Flask) -> None:
         return {"nav_items": nav_items(current_user), "unread_notifications": unread_count(current_user)}
 
     @app.before_request
-    def _force_password_change():  # noqa: ANN202
+    def _force_password_change():
         if (current_user.is_authenticated and current_user.must_change_password
                 and not getattr(g, "auth_via_token", False)
                 and request.endpoint not in {"auth.change_password", "auth.logout", "static"}
@@ -172,7 +175,7 @@ def init_web(app: Flask) -> None:
         return None
 
     @app.after_request
-    def _headers(response):  # noqa: ANN001, ANN202
+    def _headers(response):
         h = response.headers
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
@@ -187,28 +190,28 @@ def init_web(app: Flask) -> None:
         return _maybe_gzip(response)
 
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):  # noqa: ANN202
+    def _service_error(exc: ServiceError):
         db.session.rollback()
         return error_response(exc.status, exc.message, exc.code, exc.fields, exc.details)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # noqa: ANN202
+    def _csrf(exc: CSRFError):
         return error_response(400, "Sesi formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu kirim lagi.",
                               "csrf_failed")
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError):  # noqa: ANN202
+    def _db_down(exc: OperationalError):
         log.error("database unavailable: %s", exc.__class__.__name__)
         try:
             db.session.rollback()
-        except Exception:  # noqa: BLE001 - the connection may already be gone
+        except Exception:
             pass
         # Render as anonymous: loading the logged-in user (menu, bell) would need the database again.
         g._login_user = app.login_manager.anonymous_user()
         return error_response(503)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # noqa: ANN202
+    def _http(exc: HTTPException):
         status = exc.code or 500
         message = None
         if status == 413:
@@ -217,12 +220,12 @@ def init_web(app: Flask) -> None:
         return error_response(status, message)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # noqa: ANN202
+    def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         session.pop("_flashes", None)  # a success message flashed before the failed commit must not show
         try:
             db.session.rollback()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         return error_response(500)
 
@@ -231,7 +234,7 @@ COMPRESSIBLE = {"text/html", "text/css", "application/javascript", "text/javascr
                 "image/svg+xml", "application/manifest+json"}
 
 
-def _maybe_gzip(response):  # noqa: ANN001, ANN202
+def _maybe_gzip(response):
     """Compress text responses for slow phone networks when no proxy in front does it."""
     if (response.direct_passthrough or response.status_code < 200 or response.status_code >= 300
             or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers

@@ -34,8 +34,9 @@ DEBATABLE at the bottom.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 ACTORS = ("anon", "asn", "asn_same", "asn_other", "kasubag", "kasubag_other", "plh", "rendatin", "sekretaris",
           "ketua", "admin")
@@ -131,7 +132,7 @@ def logged_in(ok: Outcome = OK) -> dict[str, Outcome]:
     return allow(EVERYONE, ok=ok)
 
 
-def E(outcomes: Mapping[str, Outcome], **kw: Any) -> Expect:  # noqa: N802 - reads like a table cell
+def E(outcomes: Mapping[str, Outcome], **kw: Any) -> Expect:
     return Expect(outcomes=outcomes, **kw)
 
 

@@ -9,9 +9,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from silabu.extensions import db as _db
 
@@ -200,7 +199,7 @@ def api_token(client):
     return _token
 
 
-def set_month_closed(unit_id: int, period: str, closed: bool = True):  # noqa: ANN201 - a UnitMonth
+def set_month_closed(unit_id: int, period: str, closed: bool = True):
     """Set a unit-month closed (or open) directly, as the data of a test: what locks its entries."""
     from sqlalchemy import select
 
@@ -213,3 +212,28 @@ def set_month_closed(unit_id: int, period: str, closed: bool = True):  # noqa: A
     um.is_closed = closed
     _db.session.flush()
     return um
+
+
+@pytest.fixture()
+def rendatin(make_user):
+    return make_user("RDI", "asn,rendatin", name="Rina Rendatin")
+
+
+@pytest.fixture()
+def closed_month(db, make_user, make_asn, app):
+    """KUL's October closed with three verified entries of Ani (2 + 3 + 4 Dokumen), TPH still open."""
+    from silabu.entries.models import EntryStatus
+    from silabu.evidence.storage import get_storage
+    from tests.test_pleno_rollup import add_entry, close
+
+    make_user("RDI", "asn,kasubag", name="Kasubag Perencanaan", nip="198001012005011001")
+    make_user("SEK", "sekretaris", name="Sekretaris Satker", nip="197501011999031002")
+    ani = make_asn("KUL", name="Ani Wibisono")
+    tono = make_asn("TPH", name="Tono Terbuka")
+    storage = get_storage()
+    add_entry(db, ani, date(2026, 10, 5), qty=2, evidence=1, storage=storage)
+    add_entry(db, ani, date(2026, 10, 6), qty=3, return_count=1)
+    add_entry(db, ani, date(2026, 10, 7), qty=4, evidence=2, storage=storage)
+    add_entry(db, tono, date(2026, 10, 5), status=EntryStatus.SUBMITTED)
+    close(db, "KUL")
+    return {"ani": ani, "tono": tono}

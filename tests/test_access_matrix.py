@@ -15,19 +15,31 @@ may have changed something (any non-GET that was not refused), so every state-ch
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from sqlalchemy import Integer, select
-
-from access_matrix_data import (ACTORS, ENTRY_SECRET, EXPECTATIONS, HEAD_SECRET, LOGIN, NOT_REQUESTED, NOTE_SECRET, OK,
-                                PEOPLE, PROBES, SECRETS, Expect)
+from access_matrix_data import (
+    ACTORS,
+    ENTRY_SECRET,
+    EXPECTATIONS,
+    HEAD_SECRET,
+    LOGIN,
+    NOT_REQUESTED,
+    NOTE_SECRET,
+    OK,
+    PEOPLE,
+    PROBES,
+    SECRETS,
+    Expect,
+)
 from conftest import PASSWORD, SHARED
+from sqlalchemy import Integer, select
 
 NOW = "2026-11-18 09:00 +07:00"  # a Wednesday; the verification month is October
 TODAY = date(2026, 11, 18)
@@ -51,7 +63,7 @@ def _url_map_app():
                        "SERVER_NAME": "silabu.test"})
 
 
-def _route_methods(app) -> list[tuple[str, str]]:  # noqa: ANN001
+def _route_methods(app) -> list[tuple[str, str]]:
     pairs = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint in NOT_REQUESTED:
@@ -93,20 +105,19 @@ class World:
     cookies: dict[str, Any] = field(default_factory=dict)  # person -> session cookie right after logging in
 
 
-def _build_world(db, request) -> World:  # noqa: ANN001
+def _build_world(db, request) -> World:
+    from silabu.accounts import delegation
     from silabu.accounts.services import UserData, create_user
     from silabu.accounts.tokens import issue_token
     from silabu.catalog.calendar import add_office_day
-    from silabu.core.tables import read_table
     from silabu.catalog.models import Indicator, OutputCode
-    from silabu.lkj.services import import_indicators
-    from silabu.entries import services as entries
+    from silabu.core.tables import read_table
     from silabu.entries import evidence
+    from silabu.entries import services as entries
     from silabu.lkj import services as lkj
+    from silabu.lkj.services import import_indicators
     from silabu.notifications.services import notify
     from silabu.pleno.services import build_packet
-    from silabu.verification import services as verification
-    from silabu.accounts import delegation
 
     units = request.getfixturevalue("org")
     make_user = request.getfixturevalue("make_user")
@@ -124,7 +135,7 @@ def _build_world(db, request) -> World:  # noqa: ANN001
     plh = delegation.delegate(units["KUL"], people["plh"], TODAY, TODAY + timedelta(days=30), people["sekretaris"],
                                 kind="Plh", reason="Kasubag cuti")
 
-    def entry(day: str):  # noqa: ANN202
+    def entry(day: str):
         e, _ = entries.create_entry(asn, {"entry_date": day, "output_code": CODE, "activity": ENTRY_SECRET,
                                           "output": "Laporan", "quantity": 1, "unit": "Dokumen"})
         return e
@@ -176,11 +187,11 @@ def _build_world(db, request) -> World:  # noqa: ANN001
     return World(values=values, tokens=tokens, logins=logins)
 
 
-def _tables(db):  # noqa: ANN001, ANN202
+def _tables(db):
     return list(db.metadata.sorted_tables)
 
 
-def _dump(db, upload_dir: Path) -> dict[str, Any]:  # noqa: ANN001
+def _dump(db, upload_dir: Path) -> dict[str, Any]:
     rows = {}
     with db.engine.connect() as conn:
         for table in _tables(db):
@@ -189,7 +200,7 @@ def _dump(db, upload_dir: Path) -> dict[str, Any]:  # noqa: ANN001
     return {"rows": rows, "files": files}
 
 
-def _load(db, upload_dir: Path, snapshot: dict[str, Any] | None) -> None:  # noqa: ANN001
+def _load(db, upload_dir: Path, snapshot: dict[str, Any] | None) -> None:
     """Empty every table and the upload folder, then load ``snapshot`` (rows with their ids, files) if given.
 
     DELETE, not TRUNCATE: on small tables it is many times faster on PostgreSQL. Foreign keys are switched off
@@ -271,7 +282,7 @@ def world(app, _matrix, request):
         yield w
 
 
-def _session_cookie(app, w: World, actor: str):  # noqa: ANN001, ANN202
+def _session_cookie(app, w: World, actor: str):
     """Log in through the login page; the session cookie is replayed on a new client for every request, so a
     logout, a flash message or a changed session in one request never leaks into the next."""
     client = app.test_client()
@@ -304,7 +315,7 @@ def _value(w: World, spec: Any) -> Any:
     return spec
 
 
-def _url(app, w: World, endpoint: str, method: str, args: Mapping[str, Any],  # noqa: ANN001
+def _url(app, w: World, endpoint: str, method: str, args: Mapping[str, Any],
          query: Mapping[str, Any] | None = None, raw: Mapping[str, Any] | None = None) -> str:
     """The URL of ``endpoint`` for ``method``: each argument from its resolver (``args`` picks which object),
     or taken as is from ``raw``."""
@@ -336,7 +347,7 @@ def _matches(expected: Any, status: int, method: str) -> bool:
     return status in expected
 
 
-def _check(resp, *, actor: str, expected: Any, method: str, url: str, download: str | None) -> list[str]:  # noqa: ANN001
+def _check(resp, *, actor: str, expected: Any, method: str, url: str, download: str | None) -> list[str]:
     status = resp.status_code
     problems: list[str] = []
     api = url.startswith("/api/")
@@ -376,7 +387,7 @@ def _check(resp, *, actor: str, expected: Any, method: str, url: str, download: 
     return problems
 
 
-def _send(app, w: World, actor: str, auth: str, method: str, url: str, body: Any = None,  # noqa: ANN001, ANN202
+def _send(app, w: World, actor: str, auth: str, method: str, url: str, body: Any = None,
           raw_json: str | None = None):
     headers = {}
     client = app.test_client()
@@ -410,7 +421,7 @@ def _download_kind(endpoint: str, args: Mapping[str, str], expect: Expect) -> st
     return "attachment"
 
 
-def run_case(app, w: World, endpoint: str, method: str, expect: Expect) -> list[Result]:  # noqa: ANN001
+def run_case(app, w: World, endpoint: str, method: str, expect: Expect) -> list[Result]:
     """Every person against one endpoint + method (and its variants); a restore after each request that may
     have changed something."""
     results: list[Result] = []

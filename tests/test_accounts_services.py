@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,15 +11,15 @@ from werkzeug.security import check_password_hash
 
 from silabu.accounts import login as signin
 from silabu.accounts import services, tokens
-from silabu.core.tables import read_table
 from silabu.accounts.models import ApiToken, LoginAttempt, User
 from silabu.accounts.nip import is_valid_nip, nip_problem
 from silabu.core.audit import AuditEvent
 from silabu.core.errors import Conflict, ValidationFailed
+from silabu.core.tables import read_table
 from tests.conftest import PASSWORD
 
 TODAY = date(2026, 11, 21)
-T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- NIP
@@ -287,7 +287,7 @@ def test_import_users_from_xlsx(db, org):
 
 def test_unreadable_xlsx_is_a_validation_error(db, org):
     with pytest.raises(ValidationFailed) as exc:
-        read_table("pegawai.xlsx", b"PK\x03\x04 not really a workbook").rows
+        read_table("pegawai.xlsx", b"PK\x03\x04 not really a workbook")
     assert "file" in exc.value.fields
 
 

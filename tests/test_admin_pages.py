@@ -824,10 +824,10 @@ def test_indicators_import_for_a_year(db, as_admin):
 
 
 def test_indicators_import_reports_bad_rows_and_bad_year(db, as_admin):
-    content = ("report,sasaran_code,sasaran,indicator_code,indicator,unit,target_year,polarity,consolidation,output_code\n"
-               "LKJ-SEK,S1,Sasaran,IK1,Indikator satu,Dokumen,12,+,sum,\n"
-               "LKJ-SEK,S1,Sasaran,IK2,Indikator dua,Dokumen,dua belas,+,sum,\n"
-               "LKJ-SEK,S1,Sasaran,IK3,Indikator tiga,Dokumen,5,+,sum,999.99.ZZ\n").encode()
+    content = (b"report,sasaran_code,sasaran,indicator_code,indicator,unit,target_year,polarity,consolidation,output_code\n"
+               b"LKJ-SEK,S1,Sasaran,IK1,Indikator satu,Dokumen,12,+,sum,\n"
+               b"LKJ-SEK,S1,Sasaran,IK2,Indikator dua,Dokumen,dua belas,+,sum,\n"
+               b"LKJ-SEK,S1,Sasaran,IK3,Indikator tiga,Dokumen,5,+,sum,999.99.ZZ\n")
     resp = as_admin.post("/admin/indikator", data={"year": "2027", **_upload(content, "pk.csv")})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and '<td data-label="Baris">3</td>' in html and '<td data-label="Baris">4</td>' in html

@@ -22,10 +22,10 @@ def populate() -> dict:
     """A small office through the real services: units, users, entries, photo and document evidence."""
     from silabu.accounts.org import ensure_satker, ensure_unit, today_for
     from silabu.accounts.services import UserData, create_user
-    from silabu.core.tables import read_table
     from silabu.catalog.services import import_output_codes
-    from silabu.entries.services import create_entry, submit_entry
+    from silabu.core.tables import read_table
     from silabu.entries.evidence import add_evidence
+    from silabu.entries.services import create_entry, submit_entry
 
     satker = ensure_satker("3319", "KPU Kabupaten Kudus", "Asia/Jakarta")
     ensure_unit(satker, "SEK", "Sekretariat")

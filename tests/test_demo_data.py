@@ -8,10 +8,8 @@ from sqlalchemy import func, select
 @time_machine.travel("2026-11-18 09:00 +07:00", tick=False)
 def test_demo_data_fills_every_page_and_can_run_twice(app, db):
     from silabu.accounts.models import User
-    from silabu.entries.models import Entry, EntryStatus
-    from silabu.entries.models import Evidence
+    from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
     from silabu.pleno.models import Packet, PacketStatus
-    from silabu.entries.models import UnitMonth
 
     runner = app.test_cli_runner()
     r = runner.invoke(args=["demo-data"])

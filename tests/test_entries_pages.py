@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import lxml.html
@@ -124,8 +124,8 @@ def test_pages_need_a_login(client, org, url):
 # --- home: what the ASN still owes -----------------------------------------------------------------------------
 
 def test_home_lists_empty_working_days_without_weekends_holidays_or_cuti_bersama(web, asn, make_entry, db):
-    from silabu.catalog.models import ClosureKind
     from silabu.catalog.calendar import set_office_day
+    from silabu.catalog.models import ClosureKind
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti bersama uji")
     db.session.commit()
@@ -177,7 +177,7 @@ def test_submit_all_skips_other_peoples_entries(web, make_asn, make_entry, db):
 # --- the entry form ----------------------------------------------------------------------------------------------
 
 def test_new_form_defaults_to_today_in_the_satker_timezone(client, asn, login_as, frozen):
-    frozen.move_to(datetime(2026, 8, 20, 18, 30, tzinfo=timezone.utc))  # 01:30 WIB on the 21st
+    frozen.move_to(datetime(2026, 8, 20, 18, 30, tzinfo=UTC))  # 01:30 WIB on the 21st
     login_as(asn)
     date_input = doc(client.get("/entri/baru")).get_element_by_id("f-entry_date")
     assert date_input.get("value") == "2026-08-21"
@@ -314,8 +314,7 @@ def _stored_keys(app):
 
 
 def test_no_js_upload_keeps_the_entry_and_the_good_file_when_another_file_is_bad(app, web, asn, db):
-    from silabu.entries.models import Entry, EntryStatus
-    from silabu.entries.models import Evidence
+    from silabu.entries.models import Entry, EntryStatus, Evidence
 
     data = form_data(activity="Dokumentasi rapat pleno", action="submit")
     data["files"] = [upload("browser_compressed_1600.jpg"), upload("html_named.jpg", "bad")]
@@ -488,8 +487,8 @@ def test_entry_in_a_closed_month_shows_locked(web, asn, make_entry, db):
 
 
 def test_detail_shows_fields_evidence_and_history(web, asn, make_entry, db):
-    from silabu.entries.services import submit_entry
     from silabu.entries.evidence import add_evidence
+    from silabu.entries.services import submit_entry
 
     entry = make_entry(asn, TODAY, activity="Rapat persiapan pleno", start_time="08:00", end_time="10:00")
     photo = add_evidence(entry, asn, "foto.jpg", (UPLOADS / "good/browser_compressed_1600.jpg").read_bytes())
@@ -582,8 +581,8 @@ def _cell(page, day: date):
 
 
 def test_month_view_marks_holidays_cuti_bersama_filled_empty_and_future_days(web, asn, make_entry, db):
-    from silabu.catalog.models import ClosureKind
     from silabu.catalog.calendar import set_office_day
+    from silabu.catalog.models import ClosureKind
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti Bersama Uji")
     db.session.commit()

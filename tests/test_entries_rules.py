@@ -26,8 +26,8 @@ def test_compliance_counts_only_submitted_or_verified_days(make_asn, make_entry,
 
 @time_machine.travel("2026-11-18 09:00 +07:00", tick=False)
 def test_deleting_an_entry_removes_its_files_after_commit(app, make_asn, make_entry, db):
-    from silabu.entries.services import delete_entry
     from silabu.entries.evidence import add_evidence
+    from silabu.entries.services import delete_entry
 
     asn = make_asn()
     entry = make_entry(asn)

@@ -2,7 +2,7 @@
 copy/use again, submitting many, the form's code lists, and the pages' form helpers."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -37,8 +37,8 @@ def code_id(db, code: str) -> int:
 # --- owed_for: the home page's answer -----------------------------------------------------------------------------
 
 def test_owed_days_are_working_days_up_to_today_without_entries(asn, make_entry, db):
-    from silabu.catalog.models import ClosureKind
     from silabu.catalog.calendar import set_office_day
+    from silabu.catalog.models import ClosureKind
     from silabu.entries.services import owed_for
 
     set_office_day(date(2026, 8, 18), ClosureKind.CUTI_BERSAMA, "Cuti bersama")
@@ -52,8 +52,8 @@ def test_owed_days_are_working_days_up_to_today_without_entries(asn, make_entry,
 
 
 def test_an_extra_working_day_set_by_the_admin_is_owed(asn, db):
-    from silabu.catalog.models import ClosureKind
     from silabu.catalog.calendar import set_office_day
+    from silabu.catalog.models import ClosureKind
     from silabu.entries.services import owed_for
 
     set_office_day(date(2026, 8, 8), ClosureKind.WORKDAY, "Hari kerja pengganti")
@@ -63,7 +63,7 @@ def test_an_extra_working_day_set_by_the_admin_is_owed(asn, db):
 def test_owed_uses_the_satker_day_not_the_server_day(asn, frozen):
     from silabu.entries.services import owed_for
 
-    frozen.move_to(datetime(2026, 8, 20, 18, 0, tzinfo=timezone.utc))  # still the 20th in UTC, the 21st in WIB
+    frozen.move_to(datetime(2026, 8, 20, 18, 0, tzinfo=UTC))  # still the 20th in UTC, the 21st in WIB
     owed = owed_for(asn)
     assert owed.today == date(2026, 8, 21) and date(2026, 8, 21) in owed.empty_days
 

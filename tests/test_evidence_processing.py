@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from silabu.core.errors import FileRejected, FileTooLarge, StorageFull, UnsupportedFile
-from silabu.evidence import processing, storage as storage_mod
+from silabu.evidence import processing
+from silabu.evidence import storage as storage_mod
 from silabu.evidence.processing import ProcessedFile, process_upload
 from silabu.evidence.storage import FileSystemStorage, Storage, key_for, validate_key
 

@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from silabu.entries.models import Entry
-from silabu.entries.models import Evidence
+from silabu.entries.models import Entry, Evidence
 from tests.conftest import CODE, UPLOADS
 
 ROOT = Path(__file__).resolve().parents[1]

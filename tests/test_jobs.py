@@ -259,7 +259,7 @@ def test_two_scheduler_processes_build_each_packet_once(app, db, october_entries
             try:
                 barrier.wait(timeout=10)
                 results.extend(scheduler.rollup(scheduler.now_local()))
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            except Exception as exc:
                 errors.append(exc)
             finally:
                 db.session.remove()

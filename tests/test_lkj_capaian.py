@@ -5,8 +5,18 @@ from decimal import Decimal
 
 import pytest
 
-from silabu.lkj.capaian import (DEFAULT_BANDS, REASON_NO_REALISASI, REASON_NO_TARGET, REASON_ZERO_TARGET, Band,
-                                capaian, consolidate, describe_band, kategori, round2)
+from silabu.lkj.capaian import (
+    DEFAULT_BANDS,
+    REASON_NO_REALISASI,
+    REASON_NO_TARGET,
+    REASON_ZERO_TARGET,
+    Band,
+    capaian,
+    consolidate,
+    describe_band,
+    kategori,
+    round2,
+)
 
 D = Decimal
 

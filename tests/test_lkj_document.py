@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
+from conftest import SHARED, set_month_closed
 from docx import Document
 from sqlalchemy import select
 
@@ -19,8 +20,6 @@ from silabu.lkj import services
 from silabu.lkj.document import parse_narrative
 from silabu.lkj.models import LkjReviewStep
 from silabu.pleno.models import Packet, PacketStatus
-
-from conftest import set_month_closed, SHARED
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
@@ -84,7 +83,7 @@ def _figures(document) -> dict[str, tuple]:
 
 
 def _api_figures(items: list[dict]) -> dict[str, tuple]:
-    def dec(v):  # noqa: ANN001, ANN202
+    def dec(v):
         return None if v is None else Decimal(str(v))
 
     return {i["indicator_code"]: (dec(i["target"]), dec(i["realisasi"]), dec(i["capaian"]), i["kategori"])
@@ -266,7 +265,7 @@ def test_verification_page_shows_the_signature(db, year_of_data, client, make_us
 
 
 def test_preview_pages_download_docx_and_pdf(db, year_of_data, login_as):
-    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=UTC), tick=False):
         client = login_as(year_of_data["rendatin"])
         docx = client.get(f"/lkj/{YEAR}/LKJ-SEK/pratinjau.docx")
         pdf = client.get(f"/lkj/{YEAR}/LKJ-SEK/pratinjau.pdf")
@@ -275,7 +274,7 @@ def test_preview_pages_download_docx_and_pdf(db, year_of_data, login_as):
 
 
 def test_team_writes_a_narrative_section_in_the_page(db, year_of_data, login_as):
-    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=UTC), tick=False):
         client = login_as(year_of_data["rendatin"])
         url = f"/lkj/{YEAR}/LKJ-SEK/narasi/analisis:IK1.1"
         assert client.get(url).status_code == 200
@@ -290,7 +289,7 @@ def test_team_writes_a_narrative_section_in_the_page(db, year_of_data, login_as)
 
 
 def test_kategori_bands_page(db, year_of_data, login_as, make_user):
-    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=UTC), tick=False):
         client = login_as(year_of_data["rendatin"])
         bad = client.post("/lkj/kategori", data={"min_0": "90", "label_0": "Baik", "min_1": "70", "label_1": "Cukup"})
         assert bad.status_code == 422 and "Tepat satu kategori" in bad.get_data(as_text=True)

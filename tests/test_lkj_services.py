@@ -2,11 +2,12 @@
 traceability, the previous year, indicators and targets, and the pages and API that show them."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
+from conftest import SHARED, set_month_closed
 from sqlalchemy import select
 
 from silabu.catalog.models import Indicator, OutputCode
@@ -16,8 +17,6 @@ from silabu.entries.models import Entry, EntryStatus
 from silabu.lkj import services
 from silabu.lkj.models import LkjReport, LkjStatus, ManualRealisasi
 from silabu.pleno.models import Packet, PacketStatus
-
-from conftest import set_month_closed, SHARED
 
 D = Decimal
 YEAR = 2026
@@ -466,7 +465,7 @@ def test_trace_lists_the_entries_only_to_the_readers_of_pleno_packets(db, pk, st
 
 @pytest.fixture()
 def frozen():
-    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=UTC), tick=False):
         yield
 
 

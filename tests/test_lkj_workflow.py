@@ -3,17 +3,16 @@ pleno rounds, the frozen signed version and the record of every step."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from conftest import SHARED
 from sqlalchemy import select
 
 from silabu.core.errors import Conflict, Forbidden, ValidationFailed
 from silabu.lkj import services
 from silabu.lkj.models import LkjDocument, LkjReviewStep, LkjStatus
-
-from conftest import SHARED
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
@@ -323,7 +322,7 @@ def test_every_step_is_in_the_audit_log(db, pk, people):
 
 @pytest.fixture()
 def frozen():
-    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 1, 20, 3, 0, tzinfo=UTC), tick=False):
         yield
 
 

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 import time_machine
 
-from tests.test_pleno_packet import NOW, closed_month, rendatin, xlsx_row  # noqa: F401 - fixtures
+from tests.test_pleno_packet import NOW, xlsx_row
 from tests.test_pleno_rollup import PERIOD
 
 

@@ -16,34 +16,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from silabu.core.errors import Conflict, Forbidden, ValidationFailed
-from silabu.entries.models import EntryStatus
 from silabu.pleno.models import Packet, PacketStatus
 from tests.test_pleno_rollup import PERIOD, add_entry, close
 
 NOW = "2026-11-05 09:00 +07:00"
-
-
-@pytest.fixture()
-def rendatin(make_user):
-    return make_user("RDI", "asn,rendatin", name="Rina Rendatin")
-
-
-@pytest.fixture()
-def closed_month(db, make_user, make_asn, app):
-    """KUL's October closed with three verified entries of Ani (2 + 3 + 4 Dokumen), TPH still open."""
-    from silabu.evidence.storage import get_storage
-
-    make_user("RDI", "asn,kasubag", name="Kasubag Perencanaan", nip="198001012005011001")
-    make_user("SEK", "sekretaris", name="Sekretaris Satker", nip="197501011999031002")
-    ani = make_asn("KUL", name="Ani Wibisono")
-    tono = make_asn("TPH", name="Tono Terbuka")
-    storage = get_storage()
-    add_entry(db, ani, date(2026, 10, 5), qty=2, evidence=1, storage=storage)
-    add_entry(db, ani, date(2026, 10, 6), qty=3, return_count=1)
-    add_entry(db, ani, date(2026, 10, 7), qty=4, evidence=2, storage=storage)
-    add_entry(db, tono, date(2026, 10, 5), status=EntryStatus.SUBMITTED)
-    close(db, "KUL")
-    return {"ani": ani, "tono": tono}
 
 
 def blob(packet, suffix: str) -> bytes:
@@ -317,7 +293,7 @@ def test_two_builders_at_once_publish_one_packet_per_version(app, db, closed_mon
     real = services._rollup
     barrier = threading.Barrier(2, timeout=30)
 
-    def slow_rollup(period):  # noqa: ANN001, ANN202
+    def slow_rollup(period):
         barrier.wait()  # both builders have decided on version 1 before either publishes
         return real(period)
 

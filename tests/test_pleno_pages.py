@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from silabu.pleno.models import Packet, PacketStatus
-from tests.test_pleno_packet import NOW, closed_month, rendatin  # noqa: F401 - fixtures
+from tests.test_pleno_packet import NOW
 from tests.test_pleno_rollup import PERIOD
 
 

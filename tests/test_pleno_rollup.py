@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, select
 
-from silabu.entries.models import Entry, EntryStatus
-from silabu.entries.models import Evidence, EvidenceKind
-from silabu.entries.models import UnitMonth
+from silabu.entries.models import Entry, EntryStatus, Evidence, EvidenceKind, UnitMonth
 
 CODE = "076.01.WA.4499.EBA.962"
 OTHER = "076.01.WA.4499.EBA.956"
@@ -27,7 +25,7 @@ def add_entry(db, user, day: date, *, code: str = CODE, qty: float = 1, uom: str
     e = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=day, period=f"{day:%Y-%m}", output_code_id=oc.id,
               activity=f"Kegiatan {code[-3:]}", output="Hasil", quantity=Decimal(str(qty)), unit_of_measure=uom,
               status=status, return_count=return_count,
-              submitted_at=datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc))
+              submitted_at=datetime(day.year, day.month, day.day, 9, tzinfo=UTC))
     if status == EntryStatus.VERIFIED:
         e.verified_at = e.submitted_at
     db.session.add(e)
@@ -54,7 +52,7 @@ def close(db, unit_code: str, period: str = PERIOD, closed: bool = True) -> Unit
         um = UnitMonth(unit_id=unit.id, period=period)
         db.session.add(um)
     um.is_closed = closed
-    um.closed_at = datetime(2026, 11, 3, tzinfo=timezone.utc) if closed else None
+    um.closed_at = datetime(2026, 11, 3, tzinfo=UTC) if closed else None
     db.session.commit()
     return um
 
@@ -269,7 +267,7 @@ def test_rollup_loads_no_entry_objects(db, make_asn):
     db.session.expunge_all()
     loaded = []
 
-    def on_load(target, context):  # noqa: ANN001
+    def on_load(target, context):
         loaded.append(target)
 
     event.listen(Entry, "load", on_load)

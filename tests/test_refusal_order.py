@@ -4,21 +4,21 @@ them the rest of the request was considered. Those who may act still get the 422
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import time_machine
 from sqlalchemy.exc import SAWarning
 
+from silabu.accounts import delegation
 from silabu.core.errors import Forbidden, NotFound, ValidationFailed
 from silabu.pleno import services as pleno
 from silabu.verification import services
-from silabu.accounts import delegation
 from tests.conftest import UPLOADS
 
 # 1 December 2026, 10.00 WIB: November's verification window is open.
-DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 BAD = "2026-13"
 
 
@@ -154,9 +154,9 @@ def test_a_rendatin_with_a_bad_packet_body_gets_the_validation_error(people, api
 # ---------- deleting an entry with evidence ----------
 
 def test_deleting_an_entry_with_evidence_deletes_each_evidence_row_once(app, make_asn, make_entry, db):
-    from silabu.entries.services import delete_entry
-    from silabu.entries.models import Evidence
     from silabu.entries.evidence import add_evidence
+    from silabu.entries.models import Evidence
+    from silabu.entries.services import delete_entry
 
     with time_machine.travel("2026-11-18 09:00 +07:00", tick=False):
         asn = make_asn()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -18,7 +18,7 @@ from silabu.accounts.models import LoginAttempt, RecoveryCode, RolePolicy, User
 from silabu.core.audit import AuditEvent
 from tests.conftest import PASSWORD, login
 
-T0 = datetime(2026, 11, 30, 8, 0, 5, tzinfo=timezone.utc)  # month-end morning, 5 s into a 30 s step
+T0 = datetime(2026, 11, 30, 8, 0, 5, tzinfo=UTC)  # month-end morning, 5 s into a 30 s step
 
 
 @pytest.fixture()

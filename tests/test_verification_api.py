@@ -1,18 +1,16 @@
 """SOP step 3 through /api/v1 (API.md's fixed points and the project's additions)."""
 from __future__ import annotations
 
-from silabu.accounts import delegation
-
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
 import time_machine
 
-from silabu.verification import services
+from silabu.accounts import delegation
 
-DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 NOV = "2026-11"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -13,11 +13,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from silabu.core.audit import history
-from silabu.entries.models import Entry, EntryStatus
 from silabu.entries.evidence import add_evidence
+from silabu.entries.models import Entry, EntryStatus
 from silabu.verification import services
 
-DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 NOV = "2026-11"
 
 
@@ -51,7 +51,7 @@ def kul(frozen, make_kasubag, make_asn, make_entry, db):
     return kasubag, ani, budi, ani_entries, budi_entries
 
 
-def _queue_url(asn=None, **kw):  # noqa: ANN001, ANN202
+def _queue_url(asn=None, **kw):
     url = f"/verifikasi/KUL/{NOV}"
     params = ([f"asn={asn}"] if asn else []) + [f"{k}={v}" for k, v in kw.items()]
     return url + ("?" + "&".join(params) if params else "")
@@ -202,7 +202,7 @@ def test_oversight_page_is_for_the_sekretaris_and_shows_overdue_units(kul, make_
     assert client.get("/verifikasi/pantauan").status_code == 403
     client.post("/keluar")
     sekretaris = make_user("SEK", "sekretaris")
-    with time_machine.travel(datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 12, 4, 3, 0, tzinfo=UTC), tick=False):
         login_as(sekretaris)
         html = client.get(f"/verifikasi/pantauan?month={NOV}").get_data(as_text=True)
     assert "1 unit terlambat" in html and "KUL (4 menunggu)" in html and "Terlambat" in html

@@ -1,27 +1,25 @@
 """SOP step 3, month-end verification: the rules as the services enforce them (no HTTP)."""
 from __future__ import annotations
 
-from silabu.accounts import delegation
-
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from sqlalchemy import event, select, text
 
+from silabu.accounts import delegation
 from silabu.accounts.access import can_verify_entry
 from silabu.accounts.models import Delegation, Satker
 from silabu.catalog.models import ClosureKind, OfficeDay
 from silabu.core.audit import AuditEvent, history
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.entries import services as entries
-from silabu.entries.models import Entry, EntryStatus
+from silabu.entries.models import Entry, EntryStatus, UnitMonth
 from silabu.notifications.models import Notification
 from silabu.verification import services
-from silabu.entries.models import UnitMonth
 
 # 1 December 2026, 10.00 WIB: November's window is open (its last working day was Monday 30 November).
-DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 NOV = "2026-11"
 
 
@@ -227,7 +225,7 @@ def test_closing_with_submitted_entries_left_is_refused_with_the_count(unit_mont
     assert not entries.month_is_closed(unit.id, NOV)
 
 
-def _verify_everything(kasubag, *owners):  # noqa: ANN001, ANN202
+def _verify_everything(kasubag, *owners):
     for owner in owners:
         services.verify_all(owner, NOV, kasubag)
 
@@ -238,7 +236,7 @@ def test_closing_locks_every_entry_in_one_update_and_reports_drafts(unit_month, 
     _verify_everything(kasubag, ani, budi)
     statements = []
 
-    def log(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+    def log(conn, cursor, statement, params, context, executemany):
         if statement.lstrip().upper().startswith("UPDATE ENTRIES"):
             statements.append(statement)
 
@@ -293,7 +291,7 @@ def test_acting_on_a_locked_month_is_a_conflict(unit_month, make_asn, make_entry
 
 
 def test_month_cannot_be_closed_before_its_last_working_day(make_kasubag, make_asn, make_entry, db):
-    with time_machine.travel(datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc), tick=False):  # Friday 27 Nov
+    with time_machine.travel(datetime(2026, 11, 27, 3, 0, tzinfo=UTC), tick=False):  # Friday 27 Nov
         kasubag = make_kasubag("KUL")
         ani = make_asn("KUL")
         entry = make_entry(ani, date(2026, 11, 26), "submitted")
@@ -301,7 +299,7 @@ def test_month_cannot_be_closed_before_its_last_working_day(make_kasubag, make_a
         with pytest.raises(Conflict) as exc:
             services.close_month(kasubag.unit, NOV, kasubag)
         assert exc.value.code == "too_early" and "30 November 2026" in exc.value.message
-    with time_machine.travel(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc), tick=False):  # Monday 30 Nov
+    with time_machine.travel(datetime(2026, 11, 30, 1, 0, tzinfo=UTC), tick=False):  # Monday 30 Nov
         assert services.close_month(kasubag.unit, NOV, kasubag).is_closed
 
 
@@ -309,7 +307,7 @@ def test_month_whose_last_days_are_holidays_opens_on_its_last_working_day(app, m
                                                                           db):
     # March 2025: 31 March is Idul Fitri (and 1 April its second day): the last working day is Friday 28 March.
     assert services.verification_window("2025-03") == (date(2025, 3, 28), date(2025, 4, 4))
-    with time_machine.travel(datetime(2025, 3, 28, 2, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2025, 3, 28, 2, 0, tzinfo=UTC), tick=False):
         kasubag = make_kasubag("KUL")
         assert services.close_month(kasubag.unit, "2025-03", kasubag).is_closed
     # With 28 March set as cuti bersama by the admin the window opens on Thursday 27 March.
@@ -330,7 +328,7 @@ def test_window_length_follows_the_configured_working_days(app, db):
 def test_satker_in_wita_reaches_month_end_by_its_own_clock(org, make_kasubag, db):
     kasubag = make_kasubag("KUL")
     # 29 Nov 2026 16.30 UTC: Sunday 23.30 in Jakarta, but already Monday 30 Nov 00.30 in Makassar (WITA).
-    with time_machine.travel(datetime(2026, 11, 29, 16, 30, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 11, 29, 16, 30, tzinfo=UTC), tick=False):
         with pytest.raises(Conflict):
             services.close_month(kasubag.unit, NOV, kasubag)
         db.session.rollback()

@@ -19,7 +19,7 @@ def test_after_warm_up_no_page_compiles_a_template(tmp_path):
     loader = app.jinja_env.loader
     original = loader.get_source
 
-    def counting(environment, name):  # noqa: ANN001, ANN202
+    def counting(environment, name):
         loads.append(name)
         return original(environment, name)
 

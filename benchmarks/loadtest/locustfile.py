@@ -47,7 +47,7 @@ BIG_PHOTO = multipart("IMG_20261103_091522.jpg", (GOOD / "phone_12mp_gps.jpg").r
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TODAY = date.fromisoformat(PLAN["today"])
-CURRENT_DAYS = [TODAY - timedelta(days=i) for i in range(0, min(TODAY.day, 10))]
+CURRENT_DAYS = [TODAY - timedelta(days=i) for i in range(min(TODAY.day, 10))]
 ACTIVITIES = ["Mengagendakan surat masuk", "Menyusun notula rapat koordinasi", "Memutakhirkan data pemilih",
               "Menyiapkan bahan sosialisasi", "Merekap daftar hadir apel pagi", "Menyusun laporan realisasi"]
 NOTES = ["Lampirkan foto daftar hadir.", "Uraian kegiatan terlalu singkat; sebutkan hasilnya.",
@@ -71,7 +71,7 @@ class Person(FastHttpUser):
     password = ""
 
     def expect(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None,
-               **kwargs):  # noqa: ANN003, ANN201
+               **kwargs):
         """One request; a status not in ``status`` is an error. Returns the response or None."""
         with self.client.request(method, path, name=name, catch_response=True, **kwargs) as resp:
             if resp.status_code not in status:
@@ -98,7 +98,7 @@ class Person(FastHttpUser):
         if not BURST:
             gevent.sleep(self.wait_time())
 
-    def api(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None, **kwargs):  # noqa: ANN003, ANN201
+    def api(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None, **kwargs):
         headers = dict(self.bearer, Accept="application/json", **kwargs.pop("headers", {}))
         return self.expect(method, path, status, name=name, headers=headers, **kwargs)
 
@@ -124,7 +124,7 @@ def _arrived() -> None:
 
 
 @events.init.add_listener
-def _remember(environment, **_kwargs) -> None:  # noqa: ANN001
+def _remember(environment, **_kwargs) -> None:
     global _environment
     _environment = environment
 
@@ -173,6 +173,7 @@ class Asn(Person):
                         data=BIG_PHOTO if big else SMALL_PHOTO, headers={"Content-Type": MULTIPART})
         if resp is not None:
             self.ready.append(entry_id)
+        return None
 
     @task(2)
     def submit(self) -> None:

@@ -70,17 +70,18 @@ def prepare_data(server: LiveServer, *, asn_accounts: int, entries_last_month: i
                  photos_last_month: int) -> dict:
     """Accounts and two months of entries through the services; returns the plan the locustfile reads."""
     os.environ.update({k: v for k, v in server.env.items() if k.startswith(("SILABU_", "DATABASE_URL", "SECRET_KEY"))})
+    from sqlalchemy import select
+
     from silabu import create_app
     from silabu.accounts.models import User
     from silabu.accounts.org import today_for
     from silabu.accounts.services import UserData, create_user, unit_by_code
     from silabu.catalog.calendar import MonthCalendar
     from silabu.core.clock import period_of
-    from silabu.entries import services as entries
     from silabu.entries import evidence
+    from silabu.entries import services as entries
     from silabu.extensions import db
     from silabu.verification import services as verification
-    from sqlalchemy import select
 
     rng = random.Random(3319)
     app = create_app()
@@ -111,7 +112,7 @@ def prepare_data(server: LiveServer, *, asn_accounts: int, entries_last_month: i
         made = 0
         for period, count, verify in ((closed, entries_closed_month, True), (last, entries_last_month, False)):
             days = days_of(period, count)
-            for i, (user, unit) in enumerate(users):
+            for _i, (user, unit) in enumerate(users):
                 for d, day in enumerate(days):
                     code = rng.choice(UNIT_CODES[unit])
                     entry, _ = entries.create_entry(user, {
@@ -157,7 +158,7 @@ def machine_busy() -> tuple[float, float]:
 def parse_seconds(text: str) -> float:
     """'60s', '2m', '90' -> seconds."""
     text = text.strip().lower()
-    factor = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], None)
+    factor = {"s": 1, "m": 60, "h": 3600}.get(text[-1:])
     return float(text[:-1]) * factor if factor else float(text)
 
 
@@ -190,7 +191,7 @@ def print_table(rows: list[dict], seconds: float) -> dict:
             total = row
             print("-" * len(head))
         print(line)
-    print("(milliseconds; locust ran %.0f s in all, sign-in included)" % seconds)
+    print(f"(milliseconds; locust ran {seconds:.0f} s in all, sign-in included)")
     return total or {}
 
 

@@ -147,7 +147,7 @@ class LiveServer:
             return []
         return [int(p) for p in out.split()]
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

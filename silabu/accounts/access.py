@@ -7,9 +7,10 @@ The rule of who verifies an entry is written once, in ``Scope.can_verify``:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import cached_property, wraps
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -29,7 +30,7 @@ def role_required(*roles: str | Role) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):  # noqa: ANN202
+        def wrapped(*args, **kwargs):
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)

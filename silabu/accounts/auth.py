@@ -29,7 +29,7 @@ def init_login(app: Flask) -> None:
         return user
 
     @login_manager.request_loader
-    def load_user_from_request(req) -> User | None:  # noqa: ANN001
+    def load_user_from_request(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             return None
@@ -41,7 +41,7 @@ def init_login(app: Flask) -> None:
         return user
 
     @login_manager.unauthorized_handler
-    def unauthorized():  # noqa: ANN202
+    def unauthorized():
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "unauthorized", "message": "Anda belum masuk atau token tidak berlaku."}), 401
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -21,7 +20,7 @@ from silabu.core.models import created_at_column, str_enum
 from silabu.extensions import db
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ASN = "asn"
     KASUBAG = "kasubag"
     RENDATIN = "rendatin"
@@ -47,7 +46,7 @@ class DelegationKind(enum.StrEnum):
     PLT = "Plt"
 
 
-class Employment(str, enum.Enum):
+class Employment(enum.StrEnum):
     PNS = "PNS"
     PPPK = "PPPK"
 
@@ -59,12 +58,12 @@ class Satker(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20), default="kabupaten")
-    parent_code: Mapped[Optional[str]] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
     address: Mapped[str] = mapped_column(String(400), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
 
-    units: Mapped[list["Unit"]] = relationship(back_populates="satker")
+    units: Mapped[list[Unit]] = relationship(back_populates="satker")
 
     def __repr__(self) -> str:
         return f"<Satker {self.code} {self.name}>"
@@ -79,15 +78,15 @@ class Unit(db.Model):
     satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"))
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     requires_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
     # Who verifies the Kasubag's own entries; when empty the Sekretaris does.
-    head_verifier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", use_alter=True))
+    head_verifier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     satker: Mapped[Satker] = relationship(back_populates="units")
-    parent: Mapped[Optional["Unit"]] = relationship(remote_side="Unit.id")
-    head_verifier: Mapped[Optional["User"]] = relationship(foreign_keys=[head_verifier_id])
+    parent: Mapped[Unit | None] = relationship(remote_side="Unit.id")
+    head_verifier: Mapped[User | None] = relationship(foreign_keys=[head_verifier_id])
 
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"
@@ -97,12 +96,12 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nip: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
-    username: Mapped[Optional[str]] = mapped_column(String(60), unique=True)
+    nip: Mapped[str | None] = mapped_column(String(18), unique=True)
+    username: Mapped[str | None] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(150))
     jabatan: Mapped[str] = mapped_column(String(150), default="")
     golongan: Mapped[str] = mapped_column(String(10), default="")
-    employment: Mapped[Optional[Employment]] = mapped_column(str_enum(Employment, 10))
+    employment: Mapped[Employment | None] = mapped_column(str_enum(Employment, 10))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     email: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -111,16 +110,16 @@ class User(UserMixin, db.Model):
     # Bumped on password change/reset/deactivation so older sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Set when enrolment starts; two-factor login is on only once a code confirmed it (totp_enabled_at).
-    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
-    totp_enabled_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last accepted time step: a code is refused for that step and earlier ones (no replay).
-    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    password_changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
-    role_rows: Mapped[list["UserRole"]] = relationship(back_populates="user", cascade="all, delete-orphan",
+    role_rows: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                        lazy="selectin")
 
     @property
@@ -175,8 +174,8 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
 
@@ -198,7 +197,7 @@ class Delegation(db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     unit: Mapped[Unit] = relationship()
     delegate: Mapped[User] = relationship(foreign_keys=[delegate_id])
@@ -231,7 +230,7 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at_column()
-    used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def __repr__(self) -> str:
         return f"<RecoveryCode {self.id} user={self.user_id}{' used' if self.used_at else ''}>"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -332,7 +333,7 @@ def _user_snapshot(user: User) -> dict[str, Any]:
             "is_active": user.is_active_account}
 
 
-def role_holder_ids(*roles: Role):  # noqa: ANN201 - a SQL subquery
+def role_holder_ids(*roles: Role):
     """The ids of active accounts holding any of ``roles``, as a subquery for other queries."""
     return (select(UserRole.user_id).join(User, User.id == UserRole.user_id)
             .where(UserRole.role.in_(roles), User.is_active_account.is_(True)))

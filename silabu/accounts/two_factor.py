@@ -39,8 +39,6 @@ CODE_REQUIRED = "Masukkan kode 6 digit dari aplikasi autentikator."
 CODE_WRONG = "Kode verifikasi salah, kedaluwarsa, atau sudah dipakai."
 
 
-# ---------------------------------------------------------------- state and policy
-
 def is_enabled(user: User) -> bool:
     return user.has_two_factor
 
@@ -113,8 +111,6 @@ def enrolment_by_role() -> list[RoleEnrolment]:
     return [RoleEnrolment(role, ROLE_LABELS[role], policies[role], counts.get(role, 0), enrolled.get(role, 0))
             for role in Role]
 
-
-# ---------------------------------------------------------------- enrolment
 
 def start_enrolment(user: User) -> str:
     """A new secret, shown to the user until a code confirms it; returns the secret."""
@@ -220,8 +216,6 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-# ---------------------------------------------------------------- codes
-
 def _clean(code: str | None) -> str:
     return "".join(str(code or "").split()).replace("-", "").lower()
 
@@ -265,8 +259,6 @@ def check_code(user: User, code: str) -> bool:
         return verify_totp(user, cleaned)
     return use_recovery_code(user, cleaned)
 
-
-# ---------------------------------------------------------------- login
 
 def login_key(login: str) -> str:
     """The account key failed attempts are counted under (as ``login.authenticate`` does)."""

@@ -17,9 +17,9 @@ from silabu.accounts import services, two_factor
 from silabu.accounts.login import LoginLocked
 from silabu.accounts.models import User
 from silabu.core.clock import utcnow
-from silabu.core.errors import Conflict, ValidationFailed
+from silabu.core.errors import ValidationFailed
 from silabu.extensions import db
-from silabu.web import safe_next, shown_once
+from silabu.web import page_action, safe_next, shown_once
 
 auth_bp = Blueprint("auth", __name__)
 
@@ -59,7 +59,7 @@ def _lockout() -> dict[str, int]:
             "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"]}
 
 
-def _finish_login(user, next_url: str | None):  # noqa: ANN001, ANN202
+def _finish_login(user, next_url: str | None):
     session.clear()
     session.permanent = True
     login_user(user)
@@ -69,7 +69,7 @@ def _finish_login(user, next_url: str | None):  # noqa: ANN001, ANN202
     return redirect(next_url or url_for("entries.home"))
 
 
-def _pending_login():  # noqa: ANN202
+def _pending_login():
     """The user waiting for the second login step, or None when there is none or it expired."""
     data = session.get(PENDING_2FA)
     if not isinstance(data, dict):
@@ -132,7 +132,7 @@ def change_password():
     return render_template("auth/change_password.html", errors=errors), 422 if errors else 200
 
 
-def _two_factor_page(errors: dict | None = None, status: int = 200):  # noqa: ANN202
+def _two_factor_page(errors: dict | None = None, status: int = 200):
     user = current_user
     pending = bool(user.totp_secret) and not two_factor.is_enabled(user)
     context = {"errors": errors or {}, "enabled": two_factor.is_enabled(user), "pending": pending,
@@ -152,30 +152,20 @@ def two_factor_page():
 
 @auth_bp.route("/akun/2fa/mulai", methods=["POST"])
 @login_required
+@page_action(back=lambda: url_for("auth.two_factor_page"))
 def two_factor_start():
-    try:
-        two_factor.start_enrolment(current_user)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-    else:
-        db.session.commit()
+    two_factor.start_enrolment(current_user)
     return redirect(url_for("auth.two_factor_page"))
 
 
 @auth_bp.route("/akun/2fa/konfirmasi", methods=["POST"])
 @login_required
+@page_action(back=lambda: url_for("auth.two_factor_page"))
 def two_factor_confirm():
     try:
         codes = two_factor.confirm_enrolment(current_user, request.form.get("code", ""))
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("auth.two_factor_page"))
     except ValidationFailed as exc:
-        db.session.rollback()
         return _two_factor_page(exc.fields, 422)
-    db.session.commit()
     login_user(current_user._get_current_object())  # the session id carries the new session_version
     flash("Verifikasi dua langkah aktif. Mulai sekarang, masuk memerlukan kode dari ponsel Anda.", "success")
     return shown_once(render_template("auth/recovery_codes.html", codes=codes))
@@ -183,35 +173,25 @@ def two_factor_confirm():
 
 @auth_bp.route("/akun/2fa/nonaktifkan", methods=["POST"])
 @login_required
+@page_action(back=lambda: url_for("auth.two_factor_page"))
 def two_factor_disable():
     try:
         two_factor.disable(current_user, request.form.get("password", ""), request.form.get("code", ""))
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("auth.two_factor_page"))
     except ValidationFailed as exc:
-        db.session.rollback()
         return _two_factor_page({f"disable_{k}": v for k, v in exc.fields.items()}, 422)
-    db.session.commit()
     flash("Verifikasi dua langkah dinonaktifkan.", "success")
     return redirect(url_for("auth.two_factor_page"))
 
 
 @auth_bp.route("/akun/2fa/kode-pemulihan", methods=["POST"])
 @login_required
+@page_action(back=lambda: url_for("auth.two_factor_page"))
 def two_factor_recovery_codes():
     try:
         codes = two_factor.regenerate_recovery_codes(current_user, request.form.get("password", ""),
                                                      request.form.get("code", ""))
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("auth.two_factor_page"))
     except ValidationFailed as exc:
-        db.session.rollback()
         return _two_factor_page({f"recovery_{k}": v for k, v in exc.fields.items()}, 422)
-    db.session.commit()
     flash("Kode pemulihan baru dibuat; kode lama tidak berlaku lagi.", "success")
     return shown_once(render_template("auth/recovery_codes.html", codes=codes))
 

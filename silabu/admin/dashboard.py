@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from silabu.accounts.models import Unit
 from silabu.accounts.org import user_counts_per_unit
 from silabu.catalog.calendar import office_days, suggested_days
-from silabu.catalog.models import Indicator, OutputCode
+from silabu.catalog.models import CodeLevel, Indicator, OutputCode
 from silabu.extensions import db
 
 
@@ -33,7 +33,7 @@ def dashboard(year: int) -> Dashboard:
     codes_active = db.session.scalar(select(func.count()).select_from(OutputCode)
                                      .where(OutputCode.is_active.is_(True))) or 0
     codes_usable = db.session.scalar(select(func.count()).select_from(OutputCode).where(
-        and_(OutputCode.is_active.is_(True), OutputCode.level == "ro"))) or 0
+        and_(OutputCode.is_active.is_(True), OutputCode.level == CodeLevel.RO))) or 0
     codes_total = db.session.scalar(select(func.count()).select_from(OutputCode)) or 0
     indicators = db.session.scalar(select(func.count()).select_from(Indicator).where(Indicator.year == year)) or 0
     return Dashboard(

@@ -24,9 +24,9 @@ def _csrf_for_sessions():
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
             "Authorization", "").lower().startswith("bearer "):
         if request.endpoint in ("api.issue_token",) or not current_user.is_authenticated:
-            return None
+            return
         csrf.protect()
-    return None
+    return
 
 
 def json_body() -> dict[str, Any]:
@@ -40,7 +40,7 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def ok(data: Any, status: int = 200):  # noqa: ANN201
+def ok(data: Any, status: int = 200):
     return jsonify(data), status
 
 

@@ -17,7 +17,7 @@ from silabu.lkj.models import LkjDocument
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _iso(value):  # noqa: ANN001, ANN202
+def _iso(value):
     return as_utc(value).isoformat() if value is not None else None
 
 
@@ -108,7 +108,7 @@ def lkj_compile(year: int, report_code: str):
     return ok(_document_json(doc), 201)
 
 
-def _send(data: bytes, mimetype: str, name: str):  # noqa: ANN202
+def _send(data: bytes, mimetype: str, name: str):
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 

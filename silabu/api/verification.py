@@ -57,7 +57,7 @@ def _with_current_state(exc: Conflict, entry: Entry) -> Conflict:
     return exc
 
 
-def _act(entry: Entry, action):  # noqa: ANN001, ANN202
+def _act(entry: Entry, action):
     try:
         action()
         db.session.commit()
@@ -230,7 +230,7 @@ def oversight():
                                      if o.period != period]})
 
 
-def _delegation_json(d) -> dict:  # noqa: ANN001
+def _delegation_json(d) -> dict:
     return {"id": d.id, "unit": d.unit.code, "delegate": {"id": d.delegate.id, "name": d.delegate.name,
                                                           "nip": d.delegate.nip},
             "kind": d.kind, "start_date": d.start_date.isoformat(), "end_date": d.end_date.isoformat(),

@@ -29,7 +29,7 @@ def national_holidays(year: int) -> dict[date, str]:
 def suggested_cuti_bersama(year: int) -> dict[date, str]:
     """Cuti bersama the government announced, as the ``holidays`` package knows them (for the admin to adopt)."""
     gov = holidays.Indonesia(years=year, language="id", categories=("government",))
-    return {d: n for d, n in gov.items()}
+    return dict(gov.items())
 
 
 class MonthCalendar:

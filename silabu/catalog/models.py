@@ -4,7 +4,6 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +19,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from silabu.core.models import created_at_column, str_enum
 from silabu.extensions import db
 
-CODE_LEVELS = {3: "program", 4: "kegiatan", 5: "kro", 6: "ro"}
+
+class CodeLevel(enum.StrEnum):
+    """The levels of Program.Kegiatan.KRO.RO; only an RO is specific enough to log work under."""
+
+    PROGRAM = "program"
+    KEGIATAN = "kegiatan"
+    KRO = "kro"
+    RO = "ro"
+
+
+# How many dot-separated parts a code of each level has (076.01.WA = program.kegiatan... by position).
+CODE_LEVELS = {3: CodeLevel.PROGRAM, 4: CodeLevel.KEGIATAN, 5: CodeLevel.KRO, 6: CodeLevel.RO}
 
 
 class OutputCode(db.Model):
@@ -32,17 +42,17 @@ class OutputCode(db.Model):
     code: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     default_unit: Mapped[str] = mapped_column(String(50), default="")
-    level: Mapped[str] = mapped_column(String(20), default="ro")
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("output_codes.id"))
+    level: Mapped[CodeLevel] = mapped_column(str_enum(CodeLevel, 20), default=CodeLevel.RO)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("output_codes.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at_column()
 
-    parent: Mapped[Optional["OutputCode"]] = relationship(remote_side="OutputCode.id")
+    parent: Mapped[OutputCode | None] = relationship(remote_side="OutputCode.id")
 
     @property
     def is_usable(self) -> bool:
         """Entries are logged against RO lines (the leaves of the catalogue)."""
-        return self.is_active and self.level == "ro"
+        return self.is_active and self.level == CodeLevel.RO
 
     def __repr__(self) -> str:
         return f"<OutputCode {self.code}>"
@@ -61,7 +71,7 @@ class FavoriteCode(db.Model):
         return f"<FavoriteCode user={self.user_id} code={self.output_code_id}>"
 
 
-class ClosureKind(str, enum.Enum):
+class ClosureKind(enum.StrEnum):
     CUTI_BERSAMA = "cuti_bersama"
     CLOSURE = "closure"  # office closed for another reason (e.g. a regional decree)
     WORKDAY = "workday"  # a weekend or holiday declared a working day
@@ -76,19 +86,19 @@ class OfficeDay(db.Model):
     day: Mapped[date] = mapped_column(Date, unique=True)
     kind: Mapped[ClosureKind] = mapped_column(str_enum(ClosureKind))
     name: Mapped[str] = mapped_column(String(200))
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     def __repr__(self) -> str:
         return f"<OfficeDay {self.day} {self.kind.value}>"
 
 
-class Polarity(str, enum.Enum):
+class Polarity(enum.StrEnum):
     HIGHER = "+"
     LOWER = "-"
 
 
-class Consolidation(str, enum.Enum):
+class Consolidation(enum.StrEnum):
     SUM = "sum"
     LAST = "last"
     AVG = "avg"
@@ -111,10 +121,10 @@ class Indicator(db.Model):
     target_year: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     polarity: Mapped[Polarity] = mapped_column(str_enum(Polarity, 2))
     consolidation: Mapped[Consolidation] = mapped_column(str_enum(Consolidation, 10))
-    output_code_id: Mapped[Optional[int]] = mapped_column(ForeignKey("output_codes.id"))
+    output_code_id: Mapped[int | None] = mapped_column(ForeignKey("output_codes.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    output_code: Mapped[Optional[OutputCode]] = relationship()
+    output_code: Mapped[OutputCode | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Indicator {self.year} {self.report_code} {self.code}>"

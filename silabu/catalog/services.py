@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from silabu.catalog.models import (
     CODE_LEVELS,
+    CodeLevel,
     FavoriteCode,
     OutputCode,
 )
@@ -32,7 +33,7 @@ def _level_for(code: str, given: str) -> str:
     given = (given or "").strip().lower()
     if given in CODE_LEVELS.values():
         return given
-    return CODE_LEVELS.get(code.count(".") + 1, "ro")
+    return CODE_LEVELS.get(code.count(".") + 1, CodeLevel.RO)
 
 
 def import_output_codes(rows: list[dict[str, str]], *, actor: User | None = None) -> CatalogImportReport:
@@ -72,8 +73,8 @@ def import_output_codes(rows: list[dict[str, str]], *, actor: User | None = None
     return report
 
 
-def usable_codes_query():  # noqa: ANN201
-    return select(OutputCode).where(OutputCode.is_active.is_(True), OutputCode.level == "ro")
+def usable_codes_query():
+    return select(OutputCode).where(OutputCode.is_active.is_(True), OutputCode.level == CodeLevel.RO)
 
 
 def search_codes(q: str | None = None, limit: int = 50) -> list[OutputCode]:
@@ -90,7 +91,7 @@ def get_usable_code(code: str) -> OutputCode:
         raise ValidationFailed({"output_code": "Kode output tidak dikenal."})
     if not oc.is_active:
         raise ValidationFailed({"output_code": "Kode output sudah tidak aktif."})
-    if oc.level != "ro":
+    if oc.level != CodeLevel.RO:
         raise ValidationFailed({"output_code": "Pilih kode sampai tingkat RO (mis. 076.01.WA.4499.EBA.962)."})
     return oc
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,10 @@ from silabu.core.models import created_at_column
 from silabu.core.parsing import int_or_none, parse_date
 from silabu.extensions import db
 
+if TYPE_CHECKING:
+    from silabu.accounts.models import User
+
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
@@ -30,17 +34,17 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = created_at_column()
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # "a.n. Sub Bagian Keuangan" when an acting verifier (Plh/Plt) acted for a unit.
-    on_behalf_of: Mapped[Optional[str]] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[Optional[int]] = mapped_column(Integer)
-    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
 
-    actor = relationship("User")
+    actor: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
@@ -52,7 +56,7 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _refuse_change(mapper, connection, target) -> None:  # noqa: ANN001
+def _refuse_change(mapper, connection, target) -> None:
     raise AuditLogIsAppendOnly("Log audit tidak dapat diubah atau dihapus.")
 
 
@@ -93,7 +97,6 @@ def _jsonable(data: dict | None) -> dict | None:
     return out
 
 
-# --- reading the log -------------------------------------------------------------------------------------------------
 # The admin reads the log to see who changed what and when. The content of a person's work (what an entry says, a
 # return note, an evidence file's name) is for its owner, their verifiers and the Sekretaris (DOMAIN.md), who read it
 # on the entry itself: in the log only the fields below are shown with their values; any other field of these objects
@@ -162,10 +165,10 @@ def audit_events(f: AuditFilter, tz_name: str, *, page: int = 1, per_page: int =
     tz = zone(tz_name)
     # Bounds go in as UTC: SQLite keeps the stored UTC wall time and would compare a local one as-is.
     if f.date_from:
-        query = query.where(AuditEvent.at >= datetime.combine(f.date_from, time(), tz).astimezone(timezone.utc))
+        query = query.where(AuditEvent.at >= datetime.combine(f.date_from, time(), tz).astimezone(UTC))
     if f.date_to:
         query = query.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time(), tz)
-                            .astimezone(timezone.utc))
+                            .astimezone(UTC))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .offset((page - 1) * per_page).limit(per_page))

@@ -7,9 +7,10 @@ and NIPs are free text, and a reader without Helvetica still sees them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def letterhead_of(satker: object | None) -> Letterhead:
                       getattr(satker, "city", "") or "")
 
 
-def paragraph(text: object, style) -> Flowable:  # noqa: ANN001 - a reportlab ParagraphStyle
+def paragraph(text: object, style) -> Flowable:
     """Free text as a paragraph: escaped, line breaks kept."""
     from reportlab.platypus import Paragraph
 
@@ -155,7 +156,7 @@ def footer(left: str, *, page_width: float, margin: float, y: float, size: float
     """An onPage callback writing ``left`` and "Halaman N" at the foot of every page."""
     from reportlab.lib import colors
 
-    def draw(canvas, doc) -> None:  # noqa: ANN001 - reportlab's callback signature
+    def draw(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(fonts().regular, size)
         canvas.setFillColor(colors.HexColor("#444444"))

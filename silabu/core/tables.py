@@ -51,7 +51,7 @@ def read_table(filename: str, content: bytes, field_name: str = "file") -> Table
         return _xlsx(content, field_name) if is_zip or name.endswith((".xlsx", ".xlsm")) else _csv(content, field_name)
     except ValidationFailed:
         raise
-    except Exception as exc:  # noqa: BLE001 - a damaged upload is the user's file, not a server error
+    except Exception as exc:
         raise ValidationFailed({field_name: "Berkas tidak dapat dibaca sebagai tabel CSV/XLSX."}) from exc
 
 
@@ -104,7 +104,7 @@ def _xlsx(content: bytes, field_name: str) -> Table:
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any parse failure is the user's file
+    except Exception:
         raise ValidationFailed({field_name: "Berkas XLSX tidak dapat dibaca."}) from None
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     if not rows:

@@ -47,7 +47,7 @@ def warm_up(app: Flask) -> dict[str, float]:
 
         with app.app_context(), db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - warming must never stop a worker from starting
+    except Exception:
         log.warning("warm-up: database not reachable yet", exc_info=True)
     timings["database"] = time.perf_counter() - started
     return timings

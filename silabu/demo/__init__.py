@@ -120,7 +120,7 @@ def _demo_entries(today: date) -> int:
                 if who is not None:
                     verification.verify_entry(entry, who)
         if period == before_last:
-            for unit_id, head in heads.items():
+            for head in heads.values():
                 verification.close_month(head.unit, period, head)
             _finalized_packet(period)
     return count

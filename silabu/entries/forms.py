@@ -1,9 +1,10 @@
 """Reading the entry pages' forms: raw strings in, raw strings out; the rules stay in ``services``."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from silabu.catalog.models import OutputCode
 
 
-class EntryStatus(str, enum.Enum):
+class EntryStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     VERIFIED = "verified"
@@ -72,28 +72,28 @@ class Entry(db.Model):
     output: Mapped[str] = mapped_column(Text)
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     unit_of_measure: Mapped[str] = mapped_column(String(UNIT_MAX))
-    start_time: Mapped[Optional[time]] = mapped_column(Time)
-    end_time: Mapped[Optional[time]] = mapped_column(Time)
+    start_time: Mapped[time | None] = mapped_column(Time)
+    end_time: Mapped[time | None] = mapped_column(Time)
     status: Mapped[EntryStatus] = mapped_column(str_enum(EntryStatus), default=EntryStatus.DRAFT)
-    return_note: Mapped[Optional[str]] = mapped_column(Text)
+    return_note: Mapped[str | None] = mapped_column(Text)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
-    client_uuid: Mapped[Optional[str]] = mapped_column(String(36))
+    client_uuid: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    verified_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Optimistic concurrency: two verifiers acting at once -> one wins, the other gets a 409.
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
-    user: Mapped["User"] = relationship(foreign_keys=[user_id])
-    unit: Mapped["Unit"] = relationship()
-    output_code: Mapped["OutputCode"] = relationship()
-    verified_by: Mapped[Optional["User"]] = relationship(foreign_keys=[verified_by_id])
-    evidence: Mapped[list["Evidence"]] = relationship(back_populates="entry", order_by="Evidence.id",
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    unit: Mapped[Unit] = relationship()
+    output_code: Mapped[OutputCode] = relationship()
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="entry", order_by="Evidence.id",
                                                       cascade="all, delete-orphan")
     # The unit-month the entry belongs to (none until someone closes or opens it); read-only from here.
-    unit_month: Mapped[Optional["UnitMonth"]] = relationship(
+    unit_month: Mapped[UnitMonth | None] = relationship(
         primaryjoin=lambda: and_(foreign(Entry.unit_id) == UnitMonth.unit_id, foreign(Entry.period) == UnitMonth.period),
         viewonly=True, uselist=False)
 
@@ -126,22 +126,22 @@ class UnitMonth(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     period: Mapped[str] = mapped_column(String(7))
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    closed_on_behalf_of: Mapped[Optional[str]] = mapped_column(String(200))
-    reopened_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    reopened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    reopen_reason: Mapped[Optional[str]] = mapped_column(String(1000))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[str | None] = mapped_column(String(1000))
 
-    unit: Mapped["Unit"] = relationship()
-    closed_by: Mapped[Optional["User"]] = relationship(foreign_keys=[closed_by_id])
-    reopened_by: Mapped[Optional["User"]] = relationship(foreign_keys=[reopened_by_id])
+    unit: Mapped[Unit] = relationship()
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
 
     def __repr__(self) -> str:
         return f"<UnitMonth {self.unit_id} {self.period} {'closed' if self.is_closed else 'open'}>"
 
 
-class EvidenceKind(str, enum.Enum):
+class EvidenceKind(enum.StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
 
@@ -159,15 +159,15 @@ class Evidence(db.Model):
     # sha256 of the bytes served (the re-encoded copy for photos), also their storage key.
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(200))
-    thumbnail_key: Mapped[Optional[str]] = mapped_column(String(200))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
     original_sha256: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(255))
-    width: Mapped[Optional[int]] = mapped_column(Integer)
-    height: Mapped[Optional[int]] = mapped_column(Integer)
-    taken_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=False))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     # Private: kept for audits of where a photo was taken, never served or shown to other users.
-    gps_lat: Mapped[Optional[float]] = mapped_column(Float)
-    gps_lon: Mapped[Optional[float]] = mapped_column(Float)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
 

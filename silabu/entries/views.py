@@ -39,6 +39,7 @@ from silabu.entries.models import (
 )
 from silabu.evidence.processing import sanitize_filename
 from silabu.extensions import db
+from silabu.web import page_action
 
 bp = Blueprint("entries", __name__)
 
@@ -114,34 +115,34 @@ def detail(entry_id: int):
                            warnings=evidence_services.taken_at_warnings(entry))
 
 
+def _back_to_entry(entry_id: int, **_: object) -> str:
+    return url_for(".detail", entry_id=entry_id)
+
+
 @bp.route("/entri/<int:entry_id>/hapus", methods=["POST"])
 @login_required
+@page_action()
 def delete(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
     period, day = entry.period, entry.entry_date
     services.delete_entry(entry, current_user)
-    db.session.commit()
     flash(f"Entri tanggal {_tanggal(day)} telah dihapus.", "success")
     return redirect(url_for(".month", m=period))
 
 
 @bp.route("/entri/<int:entry_id>/ajukan", methods=["POST"])
 @login_required
+@page_action(back=_back_to_entry)
 def submit(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
-    try:
-        services.submit_entry(entry, current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(" ".join(exc.fields.values()) or exc.message, "error")
-        return redirect(url_for(".detail", entry_id=entry_id))
-    db.session.commit()
+    services.submit_entry(entry, current_user)
     flash("Entri diajukan ke verifikator.", "success")
     return redirect(url_for(".detail", entry_id=entry_id))
 
 
 @bp.route("/entri/ajukan-semua", methods=["POST"])
 @login_required
+@page_action(back=lambda: url_for(".home"))
 def submit_many():
     chosen = []
     for entry_id in request.form.getlist("entry_id", type=int):
@@ -150,7 +151,6 @@ def submit_many():
         except NotFound:
             continue
     done, problems = services.submit_many(chosen, current_user)
-    db.session.commit()
     if done:
         flash(f"{done} entri diajukan ke verifikator.", "success")
     for problem in problems:
@@ -162,13 +162,13 @@ def submit_many():
 
 @bp.route("/entri/<int:entry_id>/bukti/<int:evidence_id>/hapus", methods=["POST"])
 @login_required
+@page_action()
 def delete_evidence(entry_id: int, evidence_id: int):
     ev = evidence_services.get_evidence_for(current_user, evidence_id)
     if ev.entry_id != entry_id:
         raise NotFound("Bukti dukung tidak ditemukan.")
     name = ev.original_name
     evidence_services.delete_evidence(ev, current_user)
-    db.session.commit()
     flash(f"Bukti '{name}' dihapus.", "success")
     return redirect(url_for(".edit", entry_id=entry_id))
 
@@ -241,7 +241,7 @@ def service_worker():
     return resp
 
 
-def _save(entry: Entry | None):  # noqa: ANN202
+def _save(entry: Entry | None):
     """Save the entry, then each chosen file, then submit if asked: a refused file never loses the entry."""
     raw = forms.entry_values(request.form)
     uploads = forms.uploaded_files(request.files)
@@ -297,7 +297,7 @@ def _save(entry: Entry | None):  # noqa: ANN202
 
 
 def _render_form(entry: Entry | None, values: dict[str, str], errors: dict[str, str], *, status: int = 200,
-                 source: Entry | None = None, warnings: list[str] | None = None):  # noqa: ANN202
+                 source: Entry | None = None, warnings: list[str] | None = None):
     favourites, recent, all_codes = codes_for_user(current_user.id)
     today = today_for(current_user)
     groups = [("fav", "Favorit", favourites), ("recent", "Terakhir dipakai", recent), ("all", "Semua kode", all_codes)]

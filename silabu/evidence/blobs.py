@@ -27,7 +27,7 @@ def names_blobs(*columns: InstrumentedAttribute[Any]) -> None:
             _KEY_COLUMNS.append(column)
 
 
-def referenced_keys(keys: list[str], conn=None) -> set[str]:  # noqa: ANN001 - a Connection, or the session
+def referenced_keys(keys: list[str], conn=None) -> set[str]:
     """Which of ``keys`` some row still names (in this transaction's view, or on ``conn``)."""
     if not keys:
         return set()
@@ -120,5 +120,5 @@ def store_bytes(data: bytes, suffix: str) -> tuple[str, str, int]:
 def delete_quietly(storage: Storage, key: str) -> None:
     try:
         storage.delete(key)
-    except Exception:  # noqa: BLE001 - a blob left behind is collected by clean_orphans
+    except Exception:
         current_app.logger.warning("storage: could not delete blob %s", key, exc_info=True)

@@ -287,7 +287,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         im = (im.point(lambda v: v * (1 / 256)) if hi > 255 else im).convert("L")
     elif im.mode == "F":
         lo, hi = im.getextrema()
-        if 0.0 <= lo and hi <= 1.0:
+        if lo >= 0.0 and hi <= 1.0:
             lo, hi = 0.0, 1.0
         scale = 255.0 / (hi - lo) if hi > lo else 1.0
         im = im.point(lambda v: (v - lo) * scale).convert("L")

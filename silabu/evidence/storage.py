@@ -11,8 +11,9 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 from silabu.core.errors import StorageFull
 
@@ -194,7 +195,7 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
-def get_storage(app: "Flask | None" = None) -> FileSystemStorage:
+def get_storage(app: Flask | None = None) -> FileSystemStorage:
     """The storage for ``app`` (default: the current app), rooted at ``UPLOAD_DIR``; one per app."""
     if app is None:
         from flask import current_app

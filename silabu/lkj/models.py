@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -25,8 +25,13 @@ from silabu.core.models import created_at_column, str_enum
 from silabu.evidence.blobs import names_blobs
 from silabu.extensions import db
 
+if TYPE_CHECKING:
+    from silabu.accounts.models import User
+    from silabu.catalog.models import Indicator, OutputCode
 
-class TargetPeriod(str, enum.Enum):
+
+
+class TargetPeriod(enum.StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
 
@@ -43,7 +48,7 @@ class IndicatorTarget(db.Model):
     period_index: Mapped[int] = mapped_column(Integer)
     target: Mapped[Decimal] = mapped_column(Numeric(14, 2))
 
-    indicator = relationship("Indicator")
+    indicator: Mapped[Indicator] = relationship()
 
     def __repr__(self) -> str:
         return f"<IndicatorTarget {self.indicator_id} {self.period_kind.value}{self.period_index}={self.target}>"
@@ -59,7 +64,7 @@ class IndicatorOutputCode(db.Model):
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
     output_code_id: Mapped[int] = mapped_column(ForeignKey("output_codes.id"))
 
-    output_code = relationship("OutputCode")
+    output_code: Mapped[OutputCode] = relationship()
 
     def __repr__(self) -> str:
         return f"<IndicatorOutputCode {self.indicator_id} -> {self.output_code_id}>"
@@ -76,16 +81,16 @@ class ManualRealisasi(db.Model):
     period: Mapped[str] = mapped_column(String(7))
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     note: Mapped[str] = mapped_column(Text, default="")
-    evidence_key: Mapped[Optional[str]] = mapped_column(String(200))
-    evidence_name: Mapped[Optional[str]] = mapped_column(String(255))
-    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    evidence_content_type: Mapped[Optional[str]] = mapped_column(String(120))
-    evidence_size: Mapped[Optional[int]] = mapped_column(Integer)
-    entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    evidence_key: Mapped[str | None] = mapped_column(String(200))
+    evidence_name: Mapped[str | None] = mapped_column(String(255))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_content_type: Mapped[str | None] = mapped_column(String(120))
+    evidence_size: Mapped[int | None] = mapped_column(Integer)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = created_at_column()
 
-    indicator = relationship("Indicator")
-    entered_by = relationship("User")
+    indicator: Mapped[Indicator] = relationship()
+    entered_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ManualRealisasi {self.indicator_id} {self.period}={self.value}>"
@@ -97,7 +102,7 @@ class KategoriBand(db.Model):
     __tablename__ = "lkj_kategori_bands"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    min_capaian: Mapped[Optional[Decimal]] = mapped_column(Numeric(7, 2))
+    min_capaian: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
     label: Mapped[str] = mapped_column(String(60))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -105,7 +110,7 @@ class KategoriBand(db.Model):
         return f"<KategoriBand {self.min_capaian} {self.label}>"
 
 
-class LkjStatus(str, enum.Enum):
+class LkjStatus(enum.StrEnum):
     DRAFT = "draft"
     KOREKSI = "koreksi"
     PLENO = "pleno"
@@ -145,19 +150,19 @@ class LkjReport(db.Model):
     narrative: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     pleno_rounds: Mapped[int] = mapped_column(Integer, default=0)
-    signed_version: Mapped[Optional[int]] = mapped_column(Integer)
-    sent_date: Mapped[Optional[date]] = mapped_column(Date)
-    letter_number: Mapped[Optional[str]] = mapped_column(String(120))
-    sent_to: Mapped[Optional[str]] = mapped_column(String(200))
-    archived_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    signed_version: Mapped[int | None] = mapped_column(Integer)
+    sent_date: Mapped[date | None] = mapped_column(Date)
+    letter_number: Mapped[str | None] = mapped_column(String(120))
+    sent_to: Mapped[str | None] = mapped_column(String(200))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
     # Optimistic concurrency: two reviewers acting at once -> one wins, the other gets a 409.
     lock_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
-    documents: Mapped[list["LkjDocument"]] = relationship(back_populates="report", order_by="LkjDocument.version",
+    documents: Mapped[list[LkjDocument]] = relationship(back_populates="report", order_by="LkjDocument.version",
                                                           cascade="all, delete-orphan")
-    steps: Mapped[list["LkjReviewStep"]] = relationship(back_populates="report",
+    steps: Mapped[list[LkjReviewStep]] = relationship(back_populates="report",
                                                         order_by="LkjReviewStep.id",
                                                         cascade="all, delete-orphan")
 
@@ -185,7 +190,7 @@ class LkjDocument(db.Model):
     report_id: Mapped[int] = mapped_column(ForeignKey("lkj_reports.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     compiled_at: Mapped[datetime] = created_at_column()
-    compiled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    compiled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     narrative: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     data_sha256: Mapped[str] = mapped_column(String(64))
@@ -197,21 +202,37 @@ class LkjDocument(db.Model):
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(Integer)
     is_signed: Mapped[bool] = mapped_column(Boolean, default=False)
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The laid-out copy that was actually signed on paper, when the team uploads it at signature.
-    final_key: Mapped[Optional[str]] = mapped_column(String(200))
-    final_sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    final_name: Mapped[Optional[str]] = mapped_column(String(255))
-    final_size: Mapped[Optional[int]] = mapped_column(Integer)
-    final_content_type: Mapped[Optional[str]] = mapped_column(String(120))
+    final_key: Mapped[str | None] = mapped_column(String(200))
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    final_name: Mapped[str | None] = mapped_column(String(255))
+    final_size: Mapped[int | None] = mapped_column(Integer)
+    final_content_type: Mapped[str | None] = mapped_column(String(120))
 
     report: Mapped[LkjReport] = relationship(back_populates="documents")
-    compiled_by = relationship("User", foreign_keys=[compiled_by_id])
-    signed_by = relationship("User", foreign_keys=[signed_by_id])
+    compiled_by: Mapped[User | None] = relationship(foreign_keys=[compiled_by_id])
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
 
     def __repr__(self) -> str:
         return f"<LkjDocument report={self.report_id} v{self.version}{' signed' if self.is_signed else ''}>"
+
+
+class ReviewAction(enum.StrEnum):
+    """Every step recorded in an LKj's history (``lkj.services.review`` says who takes which)."""
+
+    KOMPILASI = "kompilasi"
+    AJUKAN_KOREKSI = "ajukan_koreksi"
+    SETUJUI_KOREKSI = "setujui_koreksi"
+    CATAT_PLENO = "catat_pleno"
+    AJUKAN_PLENO = "ajukan_pleno"
+    AJUKAN_PARAF = "ajukan_paraf"
+    PARAF = "paraf"
+    TANDATANGANI = "tandatangani"
+    KIRIM = "kirim"
+    ARSIPKAN = "arsipkan"
+    KEMBALIKAN = "kembalikan"
 
 
 class LkjReviewStep(db.Model):
@@ -221,20 +242,20 @@ class LkjReviewStep(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("lkj_reports.id", ondelete="CASCADE"), index=True)
-    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("lkj_documents.id"))
-    step: Mapped[str] = mapped_column(String(20))  # the status the report was in
-    action: Mapped[str] = mapped_column(String(30))
-    to_status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    on_behalf_of: Mapped[Optional[str]] = mapped_column(String(200))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("lkj_documents.id"))
+    step: Mapped[LkjStatus] = mapped_column(str_enum(LkjStatus, 20))  # the status the report was in
+    action: Mapped[ReviewAction] = mapped_column(str_enum(ReviewAction, 30))
+    to_status: Mapped[LkjStatus] = mapped_column(str_enum(LkjStatus, 20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = created_at_column()
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    pleno_round: Mapped[Optional[int]] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    pleno_round: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     report: Mapped[LkjReport] = relationship(back_populates="steps")
-    document: Mapped[Optional[LkjDocument]] = relationship()
-    actor = relationship("User")
+    document: Mapped[LkjDocument | None] = relationship()
+    actor: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<LkjReviewStep {self.report_id} {self.step}:{self.action}>"

@@ -18,13 +18,14 @@ from flask_login import current_user
 
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for
-from silabu.core.errors import Conflict, FileRejected, NotFound, ValidationFailed
+from silabu.core.errors import FileRejected, NotFound, ValidationFailed
 from silabu.core.formatting import MONTHS, plain_number
 from silabu.extensions import db
 from silabu.lkj import services
 from silabu.lkj.capaian import describe_band
 from silabu.lkj.document import narrative_html
 from silabu.lkj.models import LKJ_STATUS_LABELS, LkjStatus
+from silabu.web import page_action
 
 bp = Blueprint("lkj", __name__, url_prefix="/lkj")
 VIEW = services.LKJ_VIEW_ROLES
@@ -35,7 +36,7 @@ STEPS = [LkjStatus.DRAFT, LkjStatus.KOREKSI, LkjStatus.PLENO, LkjStatus.REVISI, 
 
 
 @bp.app_template_filter("lkj_narasi")
-def _narasi(text: str | None):  # noqa: ANN202
+def _narasi(text: str | None):
     return narrative_html(text)
 
 
@@ -58,8 +59,6 @@ def _code(report_code: str) -> str:
 def _can_manage() -> bool:
     return current_user.has_role(*MANAGE)
 
-
-# ---- overview ---------------------------------------------------------------------------------------------
 
 @bp.route("/")
 @role_required(*VIEW)
@@ -90,17 +89,24 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            step_label=services.step_label), status
 
 
+def _back_to_report(year: int, report_code: str, **_: object) -> str:
+    return url_for("lkj.report", year=year, report_code=_code(report_code))
+
+
+def _back_to_indicators(year: int, report_code: str, **_: object) -> str:
+    return url_for("lkj.indicators", year=year, report_code=_code(report_code))
+
+
+def _back_to_indicator(indicator_id: int, **_: object) -> str:
+    return url_for("lkj.edit_indicator", indicator_id=indicator_id)
+
+
 @bp.route("/<int:year>/<report_code>/kompilasi", methods=["POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_report)
 def compile_(year: int, report_code: str):
     code = _code(report_code)
-    try:
-        doc = services.compile_report(_year(year), code, current_user)
-    except (ValidationFailed, Conflict) as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.report", year=year, report_code=code))
-    db.session.commit()
+    doc = services.compile_report(_year(year), code, current_user)
     flash(f"Versi {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
           f"{services.format_code(doc.verification_code)}).", "success")
     return redirect(url_for("lkj.report", year=year, report_code=code))
@@ -108,6 +114,7 @@ def compile_(year: int, report_code: str):
 
 @bp.route("/<int:year>/<report_code>/langkah", methods=["POST"])
 @role_required(*VIEW)
+@page_action(back=_back_to_report)
 def step(year: int, report_code: str):
     code = _code(report_code)
     report_ = services.get_report(_year(year), code)
@@ -123,14 +130,8 @@ def step(year: int, report_code: str):
                                  letter_number=request.form.get("letter_number"),
                                  sent_to=request.form.get("sent_to"), final_file=final_file)
     except (ValidationFailed, FileRejected) as exc:
-        db.session.rollback()
         fields = exc.fields or {"final_file": exc.message}
         return report(year, code, errors=fields, form={**request.form.to_dict(), "action": action}, status=422)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.report", year=year, report_code=code))
-    db.session.commit()
     flash(f"{services.step_label(step_)}: tercatat. Status sekarang {report_.status_label.lower()}.", "success")
     return redirect(url_for("lkj.report", year=year, report_code=code))
 
@@ -167,8 +168,6 @@ def preview(year: int, report_code: str, kind: str):
                      download_name=f"LKj-{year}-{code}-pratinjau.{kind}")
 
 
-# ---- the Tabel Capaian and its sources ----------------------------------------------------------------------
-
 @bp.route("/<int:year>/<report_code>/capaian")
 @role_required(*VIEW)
 def capaian(year: int, report_code: str):
@@ -197,8 +196,6 @@ def trace(indicator_id: int):
                            sees_entries=services.sees_entries(current_user))
 
 
-# ---- indicators and targets ---------------------------------------------------------------------------------
-
 @bp.route("/<int:year>/<report_code>/indikator")
 @role_required(*VIEW)
 def indicators(year: int, report_code: str, import_errors: dict | None = None, status: int = 200):
@@ -212,6 +209,7 @@ def indicators(year: int, report_code: str, import_errors: dict | None = None, s
 
 @bp.route("/<int:year>/<report_code>/indikator/impor", methods=["POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_indicators)
 def import_indicators(year: int, report_code: str):
     code = _code(report_code)
     upload = request.files.get("file")
@@ -219,13 +217,7 @@ def import_indicators(year: int, report_code: str):
         result = services.import_indicators_file(upload.filename if upload else "", upload.read() if upload else b"",
                                                  _year(year), current_user)
     except ValidationFailed as exc:
-        db.session.rollback()
         return indicators(year, code, import_errors=exc.fields, status=422)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.indicators", year=year, report_code=code))
-    db.session.commit()
     flash(f"Impor selesai: {result.created} indikator baru, {result.updated} diperbarui, "
           f"{len(result.errors)} baris ditolak.", "success" if not result.errors else "warning")
     for line, message in result.errors[:10]:
@@ -233,7 +225,7 @@ def import_indicators(year: int, report_code: str):
     return redirect(url_for("lkj.indicators", year=year, report_code=code))
 
 
-def _indicator_form(indicator=None) -> dict:  # noqa: ANN001
+def _indicator_form(indicator=None) -> dict:
     if indicator is None:
         return {"polarity": "+", "consolidation": "sum"}
     return {"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
@@ -245,6 +237,7 @@ def _indicator_form(indicator=None) -> dict:  # noqa: ANN001
 
 @bp.route("/<int:year>/<report_code>/indikator/baru", methods=["GET", "POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_indicators)
 def new_indicator(year: int, report_code: str):
     code = _code(report_code)
     errors: dict = {}
@@ -254,14 +247,8 @@ def new_indicator(year: int, report_code: str):
         try:
             indicator = services.save_indicator(_year(year), code, form, current_user)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("lkj.indicators", year=year, report_code=code))
         else:
-            db.session.commit()
             flash(f"Indikator {indicator.code} ditambahkan.", "success")
             return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
     return render_template("lkj/indicator_form.html", year=year, code=code, spec=services.report_spec(code),
@@ -271,6 +258,7 @@ def new_indicator(year: int, report_code: str):
 
 @bp.route("/indikator/<int:indicator_id>/ubah", methods=["GET", "POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_indicator)
 def edit_indicator(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     errors: dict = {}
@@ -280,21 +268,15 @@ def edit_indicator(indicator_id: int):
         try:
             services.save_indicator(indicator.year, indicator.report_code, form, current_user, indicator=indicator)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("lkj.indicators", year=indicator.year, report_code=indicator.report_code))
         else:
-            db.session.commit()
             flash(f"Indikator {indicator.code} disimpan.", "success")
             return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
     return _indicator_page(indicator, form, errors, {}, 422 if errors else 200)
 
 
-def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, status: int,  # noqa: ANN001
-                    targets: dict | None = None):  # noqa: ANN202
+def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, status: int,
+                    targets: dict | None = None):
     if targets is None:
         targets = {f"{k[0]}_{k[1]}": plain_number(v) for k, v in services.targets_of(indicator).items()}
     return render_template("lkj/indicator_form.html", year=indicator.year, code=indicator.report_code,
@@ -305,6 +287,7 @@ def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, st
 
 @bp.route("/indikator/<int:indicator_id>/target", methods=["POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_indicator)
 def targets(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     kind = request.form.get("kind", "")
@@ -317,11 +300,6 @@ def targets(indicator_id: int):
         current = {f"{k[0]}_{k[1]}": plain_number(v) for k, v in services.targets_of(indicator).items()}
         current.update({f"{kind}_{i}": v for i, v in values.items()})
         return _indicator_page(indicator, _indicator_form(indicator), {}, exc.fields, 422, targets=current)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
-    db.session.commit()
     flash("Target Rencana Aksi disimpan.", "success")
     for warning in warnings:
         flash(warning, "warning")
@@ -330,24 +308,18 @@ def targets(indicator_id: int):
 
 @bp.route("/indikator/<int:indicator_id>/hapus", methods=["POST"])
 @role_required(*MANAGE)
+@page_action(back=_back_to_indicator)
 def delete_indicator(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     year, code, name = indicator.year, indicator.report_code, indicator.code
-    try:
-        services.delete_indicator(indicator, current_user)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.edit_indicator", indicator_id=indicator_id))
-    db.session.commit()
+    services.delete_indicator(indicator, current_user)
     flash(f"Indikator {name} dihapus.", "success")
     return redirect(url_for("lkj.indicators", year=year, report_code=code))
 
 
-# ---- manual realisasi ----------------------------------------------------------------------------------------
-
 @bp.route("/indikator/<int:indicator_id>/realisasi", methods=["GET", "POST"])
 @role_required(*VIEW)
+@page_action(back=lambda indicator_id: url_for("lkj.manual", indicator_id=indicator_id))
 def manual(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     errors: dict = {}
@@ -372,12 +344,7 @@ def manual(indicator_id: int):
         except FileRejected as exc:
             db.session.rollback()
             errors = {"evidence": exc.message}
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("lkj.manual", indicator_id=indicator.id))
         else:
-            db.session.commit()
             flash(f"Realisasi {row.period} disimpan.", "success")
             return redirect(url_for("lkj.manual", indicator_id=indicator.id))
     data = services.indicator_data([indicator], indicator.year)[indicator.id]
@@ -390,16 +357,11 @@ def manual(indicator_id: int):
 
 @bp.route("/realisasi/<int:manual_id>/hapus", methods=["POST"])
 @role_required(*MANAGE)
+@page_action(back=lambda manual_id: url_for("lkj.index"))
 def delete_manual(manual_id: int):
     row = services.get_manual(manual_id)
     indicator_id, period = row.indicator_id, row.period
-    try:
-        services.delete_manual_realisasi(row, current_user)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("lkj.manual", indicator_id=indicator_id))
-    db.session.commit()
+    services.delete_manual_realisasi(row, current_user)
     flash(f"Realisasi {period} dihapus.", "success")
     return redirect(url_for("lkj.manual", indicator_id=indicator_id))
 
@@ -417,8 +379,6 @@ def manual_evidence(manual_id: int):
                      as_attachment=not inline, download_name=row.evidence_name or "bukti")
 
 
-# ---- narrative -------------------------------------------------------------------------------------------------
-
 @bp.route("/<int:year>/<report_code>/narasi")
 @role_required(*VIEW)
 def narrative(year: int, report_code: str):
@@ -429,7 +389,7 @@ def narrative(year: int, report_code: str):
                            texts=report_.narrative or {}, can_manage=_can_manage())
 
 
-def _unsaved_report(year: int, code: str):  # noqa: ANN202
+def _unsaved_report(year: int, code: str):
     from silabu.lkj.models import LkjReport
 
     return LkjReport(year=year, report_code=code, status=LkjStatus.DRAFT, narrative={}, current_version=0)
@@ -437,6 +397,7 @@ def _unsaved_report(year: int, code: str):  # noqa: ANN202
 
 @bp.route("/<int:year>/<report_code>/narasi/<path:key>", methods=["GET", "POST"])
 @role_required(*MANAGE)
+@page_action(back=lambda year, report_code, key: url_for("lkj.narrative", year=year, report_code=report_code))
 def edit_section(year: int, report_code: str, key: str):
     code = _code(report_code)
     report_ = services.get_report(_year(year), code) or _unsaved_report(year, code)
@@ -451,14 +412,8 @@ def edit_section(year: int, report_code: str, key: str):
             saved = services.ensure_report(year, code)
             services.save_section(saved, key, text, current_user)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("lkj.narrative", year=year, report_code=code))
         else:
-            db.session.commit()
             flash(f"{section.title} disimpan. Kompilasi ulang agar masuk ke dokumen.", "success")
             return redirect(url_for("lkj.narrative", year=year, report_code=code) + f"#s-{section.key}")
     return render_template("lkj/section_form.html", year=year, code=code, spec=services.report_spec(code),
@@ -466,10 +421,9 @@ def edit_section(year: int, report_code: str, key: str):
                            max_length=services.SECTION_MAX), 422 if errors else 200
 
 
-# ---- kategori bands -----------------------------------------------------------------------------------------
-
 @bp.route("/kategori", methods=["GET", "POST"])
 @role_required(*services.BAND_ROLES)
+@page_action(back=lambda: url_for("lkj.bands"))
 def bands():
     errors: dict = {}
     rows = [(b.minimum, b.label) for b in services.current_bands()]
@@ -478,18 +432,14 @@ def bands():
         try:
             services.save_bands(rows, current_user)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors = exc.fields
         else:
-            db.session.commit()
             flash("Kategori capaian disimpan.", "success")
             return redirect(url_for("lkj.bands"))
     while len(rows) < 8:
         rows.append(("", ""))
     return render_template("lkj/bands.html", rows=rows, errors=errors), 422 if errors else 200
 
-
-# ---- public verification -------------------------------------------------------------------------------------
 
 @bp.route("/verifikasi", methods=["GET"])
 def verify_form():

@@ -237,7 +237,7 @@ def _archive_uploads(root: Path, out: Path) -> dict[str, Any]:
     with tarfile.open(out, "w:gz", compresslevel=1) as tar:
         for rel, path in _upload_files(root):
             try:
-                fh = open(path, "rb")
+                fh = open(path, "rb")  # noqa: SIM115 - closed by the with below; a missing file is skipped
             except FileNotFoundError:  # deleted between listing and reading: it is not part of this backup
                 continue
             with fh:
@@ -398,7 +398,7 @@ def _unpack_uploads(info: BackupInfo, staging: Path) -> None:
     with tarfile.open(info.path / info.manifest["uploads"]["file"], "r:gz") as tar:
         # The "data" filter refuses absolute paths, links out of the tree and device files.
         tar.extractall(staging, filter="data")
-    found = {rel: path for rel, path in _upload_files(staging)}
+    found = dict(_upload_files(staging))
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
     if missing or extra:

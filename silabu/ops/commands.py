@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from silabu.core.clock import utcnow
 from silabu.extensions import db
-from silabu.ops.services import FAILED, OUTCOME_LABELS, RUNNING, run_job
+from silabu.ops.services import FAILED, OUTCOME_LABELS, RUNNING, SUCCESS, run_job
 
 
 def register_ops(app: Flask) -> None:
@@ -78,7 +78,7 @@ def _record_restore(name: str, ok: bool, problems: str) -> None:
     # Runs "running" when the backup was taken (at least the backup job itself) ran in the old database.
     db.session.execute(update(JobRun).where(JobRun.outcome == RUNNING).values(
         outcome=FAILED, finished_at=now, message="Tidak selesai di basis data ini: cadangan diambil saat tugas berjalan."))
-    db.session.add(JobRun(job="restore", key=None, started_at=now, finished_at=now, outcome="success" if ok else FAILED,
+    db.session.add(JobRun(job="restore", key=None, started_at=now, finished_at=now, outcome=SUCCESS if ok else FAILED,
                           message=f"dipulihkan dari {name}" + (f": {problems}" if problems else "")))
     db.session.commit()
 

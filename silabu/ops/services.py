@@ -8,20 +8,21 @@ because it relies on nothing but a unique index.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from silabu.core.clock import as_utc, utcnow
 from silabu.extensions import db
-from silabu.ops.models import JobRun
+from silabu.ops.models import JobOutcome, JobRun
 
 log = logging.getLogger("silabu.jobs")
 
-RUNNING, SUCCESS, FAILED, SKIPPED = "running", "success", "failed", "skipped"
+RUNNING, SUCCESS, FAILED, SKIPPED = JobOutcome.RUNNING, JobOutcome.SUCCESS, JobOutcome.FAILED, JobOutcome.SKIPPED
 OUTCOME_LABELS = {RUNNING: "Berjalan", SUCCESS: "Berhasil", FAILED: "Gagal", SKIPPED: "Dilewati"}
 MESSAGE_MAX = 4000
 # A run still "running" after this long belongs to a process that was killed; its key may be taken again.
@@ -67,7 +68,7 @@ def run_job(name: str, key: str | None, fn: Callable[[], Any], *, quiet: bool = 
         _finish(run_id, SKIPPED, message)
         log.info("job %s [%s] skipped: %s", name, key, message)
         return JobResult(name, key, SKIPPED, message, run_id)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded, then re-raised for the caller's log
+    except Exception as exc:
         _rollback_quietly()
         message = _error_message(exc)
         _finish(run_id, FAILED, message)
@@ -129,7 +130,7 @@ def _finish(run_id: int, outcome: str, message: str) -> None:
 def _rollback_quietly() -> None:
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection may be gone; a new one is taken for the record
+    except Exception:
         db.session.remove()
 
 

@@ -12,7 +12,7 @@ RUNS_SHOWN = 200
 
 @bp.route("/")
 @role_required("admin")
-def index():  # noqa: ANN201
+def index():
     from jobs.scheduler import JOBS
     from silabu.ops.backup import list_backups
     from silabu.ops.services import OUTCOME_LABELS, last_runs_by_job, recent_runs

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -21,8 +21,12 @@ from silabu.core.models import str_enum
 from silabu.evidence.blobs import names_blobs
 from silabu.extensions import db
 
+if TYPE_CHECKING:
+    from silabu.accounts.models import User
 
-class PacketStatus(str, enum.Enum):
+
+
+class PacketStatus(enum.StrEnum):
     DRAFT = "draft"
     PRESENTED = "presented"
     FINAL = "final"
@@ -41,20 +45,20 @@ class Packet(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[PacketStatus] = mapped_column(str_enum(PacketStatus), default=PacketStatus.DRAFT)
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    built_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    built_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     data_sha256: Mapped[str] = mapped_column(String(64), default="")
-    presented_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    presented_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    finalized_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    finalized_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    berita_acara_number: Mapped[Optional[str]] = mapped_column(String(120))
-    pleno_date: Mapped[Optional[date]] = mapped_column(Date)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
+    presented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    presented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finalized_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    berita_acara_number: Mapped[str | None] = mapped_column(String(120))
+    pleno_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
 
-    files: Mapped[list["PacketFile"]] = relationship(back_populates="packet", order_by="PacketFile.id",
+    files: Mapped[list[PacketFile]] = relationship(back_populates="packet", order_by="PacketFile.id",
                                                      cascade="all, delete-orphan")
-    built_by = relationship("User", foreign_keys=[built_by_id])
+    built_by: Mapped[User | None] = relationship(foreign_keys=[built_by_id])
 
     def __repr__(self) -> str:
         return f"<Packet {self.period} v{self.version} {self.status.value}>"

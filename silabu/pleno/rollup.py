@@ -147,7 +147,6 @@ def frames_sha256(period: str, working_days: int, frames: dict[str, pd.DataFrame
     return h.hexdigest()
 
 
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass
 class _Base:
     people: pd.DataFrame
@@ -160,7 +159,7 @@ class _Base:
     units_df: pd.DataFrame
 
 
-def _rows(stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
+def _rows(stmt, columns: list[str]) -> pd.DataFrame:
     """Grouped rows of a Core select as a DataFrame, column by column.
 
     Runs on the session's connection (same transaction) but outside the ORM's row handling, and hands pandas
@@ -173,7 +172,7 @@ def _rows(stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))))
 
 
-def _counted(period: str):  # noqa: ANN202
+def _counted(period: str):
     """Entries that make the figures (``entries.months.counted``) of this month."""
     return and_(Entry.period == period, months.counted())
 
@@ -356,7 +355,7 @@ def _quantity_detail(main: pd.DataFrame) -> pd.DataFrame:
 def _names(user_ids: pd.Series, people: pd.DataFrame) -> pd.DataFrame:
     cols = ["user_id", "name", "nip", "jabatan"]
     known = people[cols]
-    unknown = sorted(set(int(u) for u in user_ids) - set(int(u) for u in known["user_id"]))
+    unknown = sorted({int(u) for u in user_ids} - {int(u) for u in known["user_id"]})
     extra = []
     for i in range(0, len(unknown), 900):
         extra += db.session.execute(select(User.id, User.name, User.nip, User.jabatan)
@@ -389,7 +388,7 @@ def _unit_frame(asn: pd.DataFrame, units_df: pd.DataFrame, closed_ids: set[int])
                   "evidence", "filled_days", "compliance", "returned_fixed", "missing_entries"]]
 
 
-def _output_frames(main: pd.DataFrame, codes: pd.DataFrame, units_df: pd.DataFrame):  # noqa: ANN202
+def _output_frames(main: pd.DataFrame, codes: pd.DataFrame, units_df: pd.DataFrame):
     m = main.merge(codes, on="output_code_id", how="left").merge(
         units_df[["unit_id", "unit_code", "unit_name"]], on="unit_id", how="left")
     outputs = (m.groupby(["code", "code_name", "uom"], observed=True)

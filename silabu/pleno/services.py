@@ -43,7 +43,6 @@ SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", pack
             packet_files.ZIP_TYPE: ".zip", packet_files.JSON_TYPE: ".json"}
 
 
-# --- access ------------------------------------------------------------------------------------------------------------
 def can_manage(user: User | None) -> bool:
     return user is not None and user.has_role(*MANAGE_ROLES)
 
@@ -71,7 +70,6 @@ def assert_may_manage(user: User) -> None:
     _require_manager(user)
 
 
-# --- reading -----------------------------------------------------------------------------------------------------------
 def rollup(period: str) -> Rollup:
     """The month's figures as DataFrames (see ``silabu.pleno.rollup``)."""
     return _rollup(parse_month(period))
@@ -161,7 +159,6 @@ def status_label(packet: Packet | None) -> str:
     return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
 
 
-# --- building ----------------------------------------------------------------------------------------------------------
 def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
 
@@ -242,7 +239,6 @@ def signatories() -> list[packet_files.Signatory]:
     ]
 
 
-# --- the pleno ---------------------------------------------------------------------------------------------------------
 def _assert_latest_and_open(packet: Packet) -> None:
     if packet.status == PacketStatus.FINAL:
         raise Conflict("Paket ini sudah final dan tidak dapat diubah.", code="packet_final")

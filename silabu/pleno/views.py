@@ -6,12 +6,13 @@ from flask_login import current_user
 
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for, units
-from silabu.core.clock import parse_period, period_of, previous_period
-from silabu.core.errors import Conflict, ValidationFailed
+from silabu.core.clock import period_of, previous_period
+from silabu.core.errors import ValidationFailed
 from silabu.core.formatting import bulan
-from silabu.extensions import db
+from silabu.core.parsing import month_or_none, parse_year
 from silabu.pleno import services
 from silabu.pleno.models import PACKET_STATUS_LABELS
+from silabu.web import page_action
 
 bp = Blueprint("pleno", __name__, url_prefix="/pleno")
 
@@ -20,18 +21,20 @@ MANAGERS = services.MANAGE_ROLES
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int)
-    if year is None or not 2000 <= year <= 2100:
-        year = today_for(current_user).year
-    return year
+    try:
+        return parse_year(request.args.get("year"), today_for(current_user).year)
+    except ValidationFailed:
+        return today_for(current_user).year
 
 
 def _period_or_404(month: str) -> str:
-    try:
-        parse_period(month)
-    except ValueError:
+    if month_or_none(month) is None:
         abort(404)
     return month
+
+
+def _back_to_month(month: str, **_: object) -> str:
+    return url_for("pleno.month", month=month)
 
 
 @bp.route("/")
@@ -61,15 +64,10 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
 
 @bp.route("/<month>/susun", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action(back=_back_to_month)
 def build(month: str):
     period = _period_or_404(month)
-    try:
-        packet = services.build_packet(period, current_user)
-        db.session.commit()
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("pleno.month", month=period))
+    packet = services.build_packet(period, current_user)
     if (packet.summary or {}).get("is_empty"):
         flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
               "dari bulan unit yang sudah ditutup.", "warning")
@@ -80,36 +78,26 @@ def build(month: str):
 
 @bp.route("/<month>/v<int:version>/dipaparkan", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action(back=_back_to_month)
 def present(month: str, version: int):
     period = _period_or_404(month)
     packet = services.get_packet(period, version)
-    try:
-        services.mark_presented(packet, current_user)
-        db.session.commit()
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("pleno.month", month=period))
+    services.mark_presented(packet, current_user)
     flash(f"Paket versi {version} ditandai sudah dipaparkan di rapat pleno.", "success")
     return redirect(url_for("pleno.month", month=period))
 
 
 @bp.route("/<month>/v<int:version>/final", methods=["POST"])
 @role_required(*MANAGERS)
+@page_action(back=_back_to_month)
 def finalize(month: str, version: int):
     period = _period_or_404(month)
     packet = services.get_packet(period, version)
     form = {k: request.form.get(k, "") for k in ("berita_acara_number", "pleno_date", "notes")}
     try:
         services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"])
-        db.session.commit()
     except ValidationFailed as exc:
-        db.session.rollback()
         return _render_month(period, errors=exc.fields, form=form, status=422)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("pleno.month", month=period))
     flash(f"Hasil pleno dicatat; paket {bulan(period)} versi {version} sudah final.", "success")
     return redirect(url_for("pleno.month", month=period))
 

@@ -82,7 +82,7 @@ def month_xlsx(report: MonthReport) -> bytes:
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
         total_fmt = book.add_format({"bold": True, "top": 1})
 
-        def kop(ws, row: int = 0) -> int:  # noqa: ANN001
+        def kop(ws, row: int = 0) -> int:
             ws.write(row, 0, "KOMISI PEMILIHAN UMUM", bold)
             ws.write(row + 1, 0, (satker.name if satker else "").upper(), title)
             ws.write(row + 2, 0, satker.address if satker else "")

@@ -119,7 +119,7 @@ def entry_page(entry_id: int):
     return _render_entry(entry)
 
 
-def _render_entry(entry: Entry, errors: dict | None = None, note: str = "", status: int = 200):  # noqa: ANN202
+def _render_entry(entry: Entry, errors: dict | None = None, note: str = "", status: int = 200):
     today = today_for(current_user)
     return render_template("verification/entry.html", entry=entry, events=services.entry_history(entry),
                            may_verify=can_verify_entry(current_user, entry, today), errors=errors or {}, note=note,

@@ -172,22 +172,22 @@ document.addEventListener('securitypolicyviolation', function (e) {
 class Phone:
     """One person's phone: a browser context with the phone viewport, and helpers to drive SILABU."""
 
-    def __init__(self, context, base_url: str, watch: Watch) -> None:  # noqa: ANN001
+    def __init__(self, context, base_url: str, watch: Watch) -> None:
         self.context = context
         self.base_url = base_url
         self.watch = watch
         self.page = context.new_page()
         self._hook(self.page)
 
-    def _hook(self, page) -> None:  # noqa: ANN001
-        def on_console(msg) -> None:  # noqa: ANN001
+    def _hook(self, page) -> None:
+        def on_console(msg) -> None:
             if msg.type == "error":
                 self.watch.console_errors.append(f"{page.url}: {msg.text}")
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: self.watch.page_errors.append(f"{page.url}: {exc}"))
 
-    def goto(self, path: str):  # noqa: ANN201
+    def goto(self, path: str):
         return self.page.goto(self.base_url + path)
 
     def login(self, account: Account, password: str = DEMO_PASSWORD, *, shot: str | None = None) -> None:
@@ -201,7 +201,7 @@ class Phone:
         assert self.page.url.endswith("/beranda"), f"login as {account.name} ended at {self.page.url}"
 
 
-def overflow(page) -> list[str]:  # noqa: ANN001
+def overflow(page) -> list[str]:
     """Elements wider than the phone: on a real phone the whole page would be shown zoomed out."""
     return page.evaluate("""() => {
       const width = document.documentElement.clientWidth;
@@ -214,13 +214,13 @@ def overflow(page) -> list[str]:  # noqa: ANN001
     }""")
 
 
-def assert_fits_phone(page) -> None:  # noqa: ANN001
+def assert_fits_phone(page) -> None:
     wide = overflow(page)
     assert not wide, (f"{page.url} is wider than the {PHONE['viewport']['width']} px phone screen "
                       f"(the browser zooms the whole page out): {wide}")
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """A small PNG of what the phone shows (CSS pixels, viewport only) under artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -229,7 +229,7 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call":
@@ -241,7 +241,7 @@ def phone(browser, live_server, request):
     """Factory: ``phone()`` opens a fresh phone (own cookies, storage, service worker)."""
     opened: list = []
 
-    def _open(*, javascript: bool = True, **options) -> Phone:  # noqa: ANN003
+    def _open(*, javascript: bool = True, **options) -> Phone:
         context = browser.new_context(**PHONE, java_script_enabled=javascript, accept_downloads=True, **options)
         context.set_default_timeout(TIMEOUT_MS)
         watch = Watch()
@@ -256,7 +256,7 @@ def phone(browser, live_server, request):
         if getattr(request.node, "e2e_failed", False):
             try:  # what each phone showed when the test failed, kept with the other screenshots
                 screenshot(p.page, f"FAILED-{request.node.name}-{n}")
-            except Exception:  # noqa: BLE001 - a closed or crashed page has nothing to show
+            except Exception:
                 pass
         p.context.close()
 
@@ -266,7 +266,7 @@ def api(playwright_driver, live_server):
     """Factory: ``api(account)`` returns a Playwright request context with that person's API token."""
     opened: list = []
 
-    def _open(account: Account, password: str = DEMO_PASSWORD):  # noqa: ANN202
+    def _open(account: Account, password: str = DEMO_PASSWORD):
         anon = playwright_driver.request.new_context(base_url=live_server.url)
         resp = anon.post("/api/v1/auth/token", data={"username": account.login, "password": password})
         assert resp.status == 200, resp.text()

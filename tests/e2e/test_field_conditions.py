@@ -10,8 +10,7 @@ import pytest
 
 from benchmarks.field_conditions import login_context, measure, wait_for_controller
 
-from .conftest import (ASN_HSD, ASN_HSD_2, ASN_TPH, DEMO_PASSWORD, assert_fits_phone, previous_month,
-                       screenshot)
+from .conftest import ASN_HSD, ASN_HSD_2, ASN_TPH, DEMO_PASSWORD, assert_fits_phone, previous_month, screenshot
 
 try:
     from playwright.sync_api import expect
@@ -28,7 +27,7 @@ FIRST_VISIT_BUDGET = 80 * 1024
 REPEAT_VISIT_BUDGET = 10 * 1024
 
 
-def entries_of(api_ctx, period: str) -> list[dict]:  # noqa: ANN001
+def entries_of(api_ctx, period: str) -> list[dict]:
     resp = api_ctx.get(f"/api/v1/entries?month={period}")
     assert resp.status == 200, resp.text()
     return resp.json()["items"]

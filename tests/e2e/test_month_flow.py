@@ -8,11 +8,20 @@ The entries are dated in the previous month (past its last working day), so the 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from .conftest import (ASN_KUL, CODE_KUL, KASUBAG_KUL, RENDATIN, UPLOADS_GOOD, assert_fits_phone, previous_month,
-                       screenshot)
+from .conftest import (
+    ASN_KUL,
+    CODE_KUL,
+    KASUBAG_KUL,
+    RENDATIN,
+    UPLOADS_GOOD,
+    assert_fits_phone,
+    previous_month,
+    screenshot,
+)
 
 try:
     from playwright.sync_api import expect
@@ -34,7 +43,7 @@ def month_label(period: str) -> str:
     return f"{MONTHS[int(month) - 1]} {year}"
 
 
-def fill_entry(page, *, day, activity: str, output: str, quantity: str, files) -> None:  # noqa: ANN001
+def fill_entry(page, *, day, activity: str, output: str, quantity: str, files) -> None:
     """The entry form as a person fills it: date, output code, activity, output, quantity, evidence."""
     form = page.locator("#entry-form")
     form.locator("input[name=entry_date]").fill(day.isoformat())
@@ -136,7 +145,7 @@ def test_month_flow_from_photo_entry_to_downloaded_packet(phone, photo):
     kasubag.goto(f"/verifikasi/KUL/{period}")
     asked: list[str] = []
 
-    def confirm(dialog) -> None:  # noqa: ANN001 - the page asks before locking the month
+    def confirm(dialog) -> None:
         asked.append(dialog.message)
         dialog.accept()
 
@@ -176,7 +185,7 @@ def test_month_flow_from_photo_entry_to_downloaded_packet(phone, photo):
             links.nth(i).click()
         download = info.value
         assert download.suggested_filename == name
-        data = open(download.path(), "rb").read()
+        data = Path(download.path()).read_bytes()
         suffix = name[name.rfind("."):]
         if suffix in magic:
             assert data.startswith(magic[suffix]), f"{name} starts with {data[:8]!r}"

@@ -16,7 +16,7 @@ from silabu.core.parsing import date_or_none, parse_year
 from silabu.web import page_action
 
 
-def _calendar_page(year: int, errors: dict | None = None, values: dict | None = None, status: int = 200):  # noqa: ANN202
+def _calendar_page(year: int, errors: dict | None = None, values: dict | None = None, status: int = 200):
     return render_template("admin/calendar.html", year=year, holidays=sorted(cal.national_holidays(year).items()),
                            days=cal.office_days(year), suggested=cal.suggested_days(year), kinds=cal.KIND_LABELS,
                            ClosureKind=ClosureKind, errors=errors or {},

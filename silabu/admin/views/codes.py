@@ -33,7 +33,7 @@ def codes():
 
 
 def _codes_import_page(errors: dict, report: catalog.CatalogImportReport | None = None, status: int = 200,
-                       text: str = ""):  # noqa: ANN202
+                       text: str = ""):
     return render_template("admin/codes_import.html", errors=errors, report=report, text=text), status
 
 

@@ -15,7 +15,7 @@ from silabu.extensions import db
 from silabu.web import page_action
 
 
-def _unit_form(unit: Unit | None, values: dict, errors: dict, status: int = 200):  # noqa: ANN202
+def _unit_form(unit: Unit | None, values: dict, errors: dict, status: int = 200):
     candidates = [u for u in org.units(False) if unit is None or u.id != unit.id]
     people = list(db.session.scalars(select(User).where(User.is_active_account.is_(True)).order_by(User.name)))
     return render_template("admin/unit_form.html", unit=unit, values=values, errors=errors, parents=candidates,

@@ -41,7 +41,7 @@ def _user_form_data() -> accounts.UserData:
                              employment=form.get("employment") or None, email=form.get("email", ""))
 
 
-def _user_form(user: User | None, values: dict, errors: dict, status: int = 200):  # noqa: ANN202
+def _user_form(user: User | None, values: dict, errors: dict, status: int = 200):
     return render_template("admin/user_form.html", user=user, values=values, errors=errors, units=units(False),
                            role_choices=ROLE_CHOICES, employments=[e.value for e in Employment]), status
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from silabu.core.formatting import tanggal
 from silabu.lkj.document.elements import (
@@ -102,14 +103,14 @@ CELL_STYLE, CELL_STYLE_ID = "LKj Sel Tabel", "LKjSelTabel"
 CELL_SMALL_STYLE, CELL_SMALL_STYLE_ID = "LKj Sel Tabel Kecil", "LKjSelTabelKecil"
 
 
-def _styled(doc, style_id: str):  # noqa: ANN001, ANN202
+def _styled(doc, style_id: str):
     """A new paragraph with a style set by its id (python-docx's lookup by name is slow on every call)."""
     p = doc.add_paragraph()
     p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
     return p
 
 
-def _set_table_style(table, style_id: str, OxmlElement, qn) -> None:  # noqa: ANN001, N803
+def _set_table_style(table, style_id: str, OxmlElement, qn) -> None:
     tbl_pr = table._tbl.tblPr
     style = tbl_pr.find(qn("w:tblStyle"))
     if style is None:
@@ -118,9 +119,9 @@ def _set_table_style(table, style_id: str, OxmlElement, qn) -> None:  # noqa: AN
     style.set(qn("w:val"), style_id)
 
 
-def _docx_field(paragraph, instr: str, placeholder: str, OxmlElement, qn) -> None:  # noqa: ANN001, N803
+def _docx_field(paragraph, instr: str, placeholder: str, OxmlElement, qn) -> None:
     """A Word field (TOC, SEQ, PAGE) with a cached result shown until the field is updated."""
-    def fld(kind: str):  # noqa: ANN202
+    def fld(kind: str):
         el = OxmlElement("w:fldChar")
         el.set(qn("w:fldCharType"), kind)
         return el
@@ -139,7 +140,7 @@ def _docx_field(paragraph, instr: str, placeholder: str, OxmlElement, qn) -> Non
     run._r.append(fld("end"))
 
 
-def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARAGRAPH) -> None:
     footer = section.footer
     p = footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -151,7 +152,7 @@ def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARA
         r.font.size = Pt(8)
 
 
-def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) -> None:
     for _ in range(4):
         doc.add_paragraph()
     for i, line in enumerate(["LAPORAN KINERJA"] + el.lines[1:] + [f"TAHUN {el.year}"]):
@@ -173,7 +174,7 @@ def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) 
     run.font.size = Pt(9)
 
 
-def _docx_blocks(doc, blocks: Sequence[Block], italic: bool, WD_ALIGN_PARAGRAPH) -> None:  # noqa: ANN001, N803
+def _docx_blocks(doc, blocks: Sequence[Block], italic: bool, WD_ALIGN_PARAGRAPH) -> None:
     for block in blocks:
         p = _styled(doc, "ListBullet") if block.kind == "bullet" else doc.add_paragraph()
         if block.kind == "para":
@@ -184,7 +185,7 @@ def _docx_blocks(doc, blocks: Sequence[Block], italic: bool, WD_ALIGN_PARAGRAPH)
             run.italic = italic
 
 
-def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT,  # noqa: ANN001, N803
+def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT,
                 WD_ALIGN_PARAGRAPH) -> None:
     caption = _styled(doc, "Caption")
     caption.add_run("Tabel ")
@@ -199,7 +200,7 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
 
     style_id = CELL_SMALL_STYLE_ID if el.small else CELL_STYLE_ID
 
-    def fill(cell, text: str, col: int, bold: bool = False) -> None:  # noqa: ANN001
+    def fill(cell, text: str, col: int, bold: bool = False) -> None:
         cell.width = widths[col]
         p = cell.paragraphs[0]
         p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
@@ -237,7 +238,7 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
     doc.add_paragraph()
 
 
-def _docx_signature(doc, el: Signature, Pt, Cm) -> None:  # noqa: ANN001, N803
+def _docx_signature(doc, el: Signature, Pt, Cm) -> None:
     table = doc.add_table(rows=1, cols=2)
     cell = table.rows[0].cells[1]
     lines = [el.place_date, el.label, "", "", "", el.name or "(.................................)"]
@@ -261,7 +262,7 @@ def _qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _docx_verification(doc, el: Verification, Pt, Cm) -> None:  # noqa: ANN001, N803
+def _docx_verification(doc, el: Verification, Pt, Cm) -> None:
     _styled(doc, "Heading2").add_run("Verifikasi Dokumen")
     if el.code and el.url:
         doc.add_picture(io.BytesIO(_qr_png(el.url)), width=Cm(3.2))

@@ -7,10 +7,11 @@ Anggaran), Bab IV Penutup, Lampiran (Perjanjian Kinerja, data dukung, tren bulan
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from silabu.core.formatting import MONTHS, angka, bulan, tanggal
 from silabu.lkj.document.narrative import Block, _runs, parse_narrative

@@ -3,7 +3,8 @@ the verification code (QR and short code) on the cover, in every footer and on t
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from silabu.core import pdf
@@ -88,7 +89,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
     footer_text = (f"Kode verifikasi {meta.code} · {meta.url}" if meta.code else meta.status_label)
 
     class LkjDoc(BaseDocTemplate):
-        def afterFlowable(self, flowable):  # noqa: ANN001, N802 - reportlab's hook name
+        def afterFlowable(self, flowable):
             if isinstance(flowable, Paragraph):
                 name = flowable.style.name
                 text = flowable.getPlainText()
@@ -102,7 +103,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                     self.canv.bookmarkPage(key)
                     self.notify("TableEntry", (0, text, self.page, key))
 
-    def on_page(canvas, doc):  # noqa: ANN001, ANN202
+    def on_page(canvas, doc):
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(colors.HexColor("#444444"))
@@ -111,7 +112,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
 
     qr_png = _qr_png(meta.url) if meta.code and meta.url else None
 
-    def on_cover(canvas, doc):  # noqa: ANN001, ANN202
+    def on_cover(canvas, doc):
         if qr_png is not None:
             size = 3.2 * cm
             canvas.drawImage(ImageReader(io.BytesIO(qr_png)), width - margins["right"] - size, 1.4 * cm, size, size)
@@ -221,7 +222,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
     return doc.filename.getvalue()
 
 
-def _pdf_blocks(blocks: Sequence[Block], style, ListFlowable, ListItem, Paragraph) -> list:  # noqa: ANN001, N803
+def _pdf_blocks(blocks: Sequence[Block], style, ListFlowable, ListItem, Paragraph) -> list:
     out: list = []
     bullets: list = []
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -254,7 +255,6 @@ def signed_document(report: LkjReport) -> LkjDocument | None:
     if report.signed_version is None:
         return None
     return get_document(report, report.signed_version)
-
 
 
 def document_by_code(code: str) -> LkjDocument:

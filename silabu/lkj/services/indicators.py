@@ -1,8 +1,9 @@
 """The Perjanjian Kinerja of a report: indicators, the output codes that measure them, Rencana Aksi targets."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload

@@ -59,7 +59,6 @@ def month_periods(year: int) -> list[str]:
     return [f"{year:04d}-{m:02d}" for m in range(1, 13)]
 
 
-
 def latest_packets(year: int) -> dict[str, Packet]:
     """The latest packet version of each month of ``year`` that has one."""
     latest: dict[str, Packet] = {}

@@ -1,16 +1,17 @@
 """Realisasi of each indicator: from the counted entries of final months, or entered by Rendatin."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, BinaryIO, Mapping, Sequence
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import User
-from silabu.catalog.models import Indicator, OutputCode
+from silabu.catalog.models import CodeLevel, Indicator, OutputCode
 from silabu.core import audit
 from silabu.core.clock import parse_period, utcnow
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
@@ -41,7 +42,7 @@ def _ro_closure() -> dict[int, set[int]]:
         found, stack = set(), [code_id]
         while stack:
             current = stack.pop()
-            if level.get(current) == "ro":
+            if level.get(current) == CodeLevel.RO:
                 found.add(current)
             stack.extend(children.get(current, []))
         closure[code_id] = found or {code_id}
@@ -151,8 +152,6 @@ def period_target(indicator: Indicator, spec: PeriodSpec,
     if level_like:
         return year_target, None
     return None, "Target semester belum dapat dihitung: target triwulan (Rencana Aksi) belum lengkap."
-
-
 
 
 def manual_rows(indicator: Indicator) -> list[ManualRealisasi]:

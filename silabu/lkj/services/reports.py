@@ -107,8 +107,6 @@ def assert_open(year: int, report_code: str) -> None:
                        "dan realisasinya tidak dapat diubah lagi.", code="lkj_signed")
 
 
-
-
 def default_recipient() -> str:
     from silabu.accounts.org import default_satker
 
@@ -116,8 +114,6 @@ def default_recipient() -> str:
     if satker is not None and satker.level == "provinsi":
         return "Biro Perencanaan dan Inspektorat KPU RI"
     return "KPU Provinsi"
-
-
 
 
 def can_view(user: User) -> bool:

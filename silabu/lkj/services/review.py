@@ -288,8 +288,6 @@ def _forbidden_message(report: LkjReport, action: Action) -> str:
     }.get(who or "", "Anda tidak berwenang melakukan langkah ini.")
 
 
-
-
 def users_for(report: LkjReport, who: str, on_date: date) -> list[User]:
     """People who can take the next step (to notify them)."""
     users = db.session.scalars(select(User).where(User.is_active_account.is_(True)).options(

@@ -1,9 +1,10 @@
 """The Tabel Capaian Kinerja, the trace of each figure back to its sources, and the kategori bands."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -139,8 +140,6 @@ def attach_previous(table: TabelCapaian, bands: Sequence[calc.Band]) -> None:
             row.previous = PreviousYear(table.year - 1, prev.target, prev.realisasi, prev.capaian, prev.kategori)
 
 
-
-
 @dataclass
 class MonthTrace:
     period: str
@@ -197,8 +196,6 @@ def trace(indicator: Indicator, period: str | None = None) -> Trace:
                                  packet=packets.get(p), is_final=p in final, entries=entries_by_period[p],
                                  pending_entries=pending.get(p, 0), manual=manual.get(p)))
     return Trace(indicator, spec, data.source, data.codes, row, months)
-
-
 
 
 BAND_ROLES = (Role.RENDATIN, Role.ADMIN)

@@ -5,7 +5,7 @@ queried, stored or committed here. Headings and texts are Bahasa Indonesia; numb
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from silabu.pleno.files.evidence import build_evidence
 from silabu.pleno.files.manifest import build_manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 from silabu.core.formatting import angka
 from silabu.pleno.files.meta import PacketMeta
@@ -54,6 +54,5 @@ def build_evidence(period: str, meta: PacketMeta, items: list[EvidenceItem],
         info["message"] = (f"Total bukti {angka(total / 1024 / 1024, 1)} MB melebihi batas ZIP "
                            f"{angka(meta.zip_max_bytes / 1024 / 1024, 0)} MB; indeks memuat tautan saja.")
     return ("\ufeff" + out.getvalue()).encode("utf-8"), zip_bytes, info
-
 
 

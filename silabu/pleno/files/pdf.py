@@ -154,7 +154,7 @@ def build_pdf(r: Rollup, meta: PacketMeta) -> bytes:
             story.append(table(["Kode output", "Uraian", "Satuan", "Kegiatan", "Output", "Bukti"], orow,
                                [3.7 * cm, 5.5 * cm, 2.2 * cm, 1.6 * cm, 2 * cm, 1.4 * cm], numeric_from=3))
 
-    def on_page(canvas, doc) -> None:  # noqa: ANN001
+    def on_page(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(f.regular, 7.5)
         canvas.setFillColor(colors.HexColor("#555555"))
@@ -177,7 +177,7 @@ def _signed(v: Any, digits: int = 2) -> str:
     return ("+" if v > 0 else "") + angka(v, digits)
 
 
-def _chart(units: pd.DataFrame):  # noqa: ANN202
+def _chart(units: pd.DataFrame):
     """Two bar charts side by side: compliance % and verified activities per unit."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing, String
@@ -225,7 +225,7 @@ def _nice(top: float) -> float:
     return top * 1.1
 
 
-def _signatures(meta: PacketMeta, width: float):  # noqa: ANN202 - a reportlab flowable
+def _signatures(meta: PacketMeta, width: float):
     place = f"{meta.satker_city}, " if meta.satker_city else ""
     when = tanggal(as_utc(meta.built_at).astimezone(zone(meta.timezone)).date())
     signers = [pdf.Signer(sig.title, sig.name, sig.nip, "Mengetahui," if sig.title.startswith("Sekretaris")

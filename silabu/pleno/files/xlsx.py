@@ -12,7 +12,6 @@ from silabu.core.formatting import bulan
 from silabu.pleno.files.meta import FMT_DEC, FMT_INT, PacketMeta
 from silabu.pleno.rollup import Rollup
 
-# --- column specs: (frame column, heading, kind) -------------------------------------------------------------------
 Col = tuple[str, str, str]
 
 UNIT_COLS: list[Col] = [
@@ -82,7 +81,6 @@ def _closed_label(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-
 def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     """One sheet per view, headers frozen, numbers formatted; no build time inside, so rebuilds stay alike."""
     buf = io.BytesIO()
@@ -114,7 +112,7 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     return buf.getvalue()
 
 
-def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:  # noqa: ANN001
+def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
     ws = wb.add_worksheet("Ringkasan")
     s = r.summary()
     ws.set_column(0, 0, 46)
@@ -159,7 +157,7 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:  # noqa:
 WIDTHS = {"text": 14, "wide": 40, "int": 13, "dec": 15}
 
 
-def _table_sheet(wb, fmt: dict, name: str, title: str, meta: PacketMeta, period: str,  # noqa: ANN001
+def _table_sheet(wb, fmt: dict, name: str, title: str, meta: PacketMeta, period: str,
                  df: pd.DataFrame, cols: list[Col]) -> None:
     ws = wb.add_worksheet(name)
     ws.write(0, 0, f"{title} — {bulan(period)}", fmt["title"])

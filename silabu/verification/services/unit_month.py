@@ -36,7 +36,7 @@ STATUS_KEYS = ("submitted", "verified", "returned", "draft")
 
 
 def zero_counts() -> dict[str, int]:
-    return {k: 0 for k in STATUS_KEYS} | {"total": 0}
+    return dict.fromkeys(STATUS_KEYS, 0) | {"total": 0}
 
 
 def verification_window(period: str) -> tuple[date, date]:
