@@ -4,10 +4,9 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from silabu.core.clock import local_today
+from silabu.accounts.org import today_for
 from silabu.core.errors import ServiceError
 from silabu.extensions import db
 
@@ -51,7 +50,7 @@ def first_draft_cmd(year: int | None) -> None:
     from silabu.lkj import services
 
     if year is None:
-        year = services.first_draft_due(local_today(current_app.config["SATKER_TIMEZONE"]))
+        year = services.first_draft_due(today_for())
         if year is None:
             click.echo("Belum waktunya menyusun draf pertama LKj.")
             return

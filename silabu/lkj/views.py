@@ -21,7 +21,7 @@ from silabu.accounts.org import today_for
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
 from silabu.core.formatting import MONTHS, plain_number
 from silabu.extensions import db
-from silabu.lkj import services
+from silabu.lkj import forms, services
 from silabu.lkj.capaian import describe_band
 from silabu.lkj.document import narrative_html
 from silabu.lkj.models import LKJ_STATUS_LABELS, LkjStatus
@@ -120,8 +120,7 @@ def step(year: int, report_code: str):
     report_ = services.get_report(_year(year), code)
     if report_ is None:
         abort(404)
-    upload = request.files.get("final_file")
-    final_file = (upload.filename or "lkj-final.pdf", upload.read()) if upload and upload.filename else None
+    final_file = forms.uploaded(request.files, "final_file", "lkj-final.pdf")
     action = request.form.get("action", "")
     try:
         step_ = services.perform(report_, action, current_user, today=today_for(current_user),
@@ -225,23 +224,13 @@ def import_indicators(year: int, report_code: str):
     return redirect(url_for("lkj.indicators", year=year, report_code=code))
 
 
-def _indicator_form(indicator=None) -> dict:
-    if indicator is None:
-        return {"polarity": "+", "consolidation": "sum"}
-    return {"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
-            "sasaran_code": indicator.sasaran_code, "sasaran": indicator.sasaran,
-            "target_year": plain_number(indicator.target_year), "polarity": indicator.polarity.value,
-            "consolidation": indicator.consolidation.value, "position": indicator.position,
-            "output_codes": "\n".join(c.code for c in services.output_codes_of(indicator))}
-
-
 @bp.route("/<int:year>/<report_code>/indikator/baru", methods=["GET", "POST"])
 @role_required(*MANAGE)
 @page_action(back=_back_to_indicators)
 def new_indicator(year: int, report_code: str):
     code = _code(report_code)
     errors: dict = {}
-    form = _indicator_form()
+    form = forms.indicator_values()
     if request.method == "POST":
         form = request.form.to_dict()
         try:
@@ -262,7 +251,7 @@ def new_indicator(year: int, report_code: str):
 def edit_indicator(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     errors: dict = {}
-    form = _indicator_form(indicator)
+    form = forms.indicator_values(indicator)
     if request.method == "POST":
         form = request.form.to_dict()
         try:
@@ -291,15 +280,14 @@ def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, st
 def targets(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     kind = request.form.get("kind", "")
-    count = 12 if kind == "month" else 4
-    values = {i: request.form.get(f"{kind}_{i}", "") for i in range(1, count + 1)}
+    values = forms.target_values(request.form, kind)
     try:
         warnings = services.set_targets(indicator, kind, values, current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         current = {f"{k[0]}_{k[1]}": plain_number(v) for k, v in services.targets_of(indicator).items()}
         current.update({f"{kind}_{i}": v for i, v in values.items()})
-        return _indicator_page(indicator, _indicator_form(indicator), {}, exc.fields, 422, targets=current)
+        return _indicator_page(indicator, forms.indicator_values(indicator), {}, exc.fields, 422, targets=current)
     flash("Target Rencana Aksi disimpan.", "success")
     for warning in warnings:
         flash(warning, "warning")

@@ -5,10 +5,10 @@ import sys
 from datetime import date
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from silabu.core.clock import period_of, previous_period
+from silabu.accounts.org import satker_timezone
+from silabu.core.clock import period_of, previous_period, timezone_label
 from silabu.core.errors import ServiceError
 from silabu.core.formatting import angka, bulan, ukuran
 from silabu.extensions import db
@@ -54,7 +54,7 @@ def status_cmd(year: int | None) -> None:
     from silabu.pleno import services
 
     year = year or _today().year
-    click.echo(f"Paket pleno {year} ({current_app.config.get('SATKER_TIMEZONE', '')})")
+    click.echo(f"Paket pleno {year} (waktu {timezone_label(satker_timezone())})")
     for row in services.year_overview(year):
         p = row["packet"]
         extra = f"  BA {p.berita_acara_number}" if p is not None and p.berita_acara_number else ""

@@ -10,7 +10,7 @@ from silabu.core.clock import period_of, previous_period
 from silabu.core.errors import ValidationFailed
 from silabu.core.formatting import bulan
 from silabu.core.parsing import month_or_none, parse_year
-from silabu.pleno import services
+from silabu.pleno import forms, services
 from silabu.pleno.models import PACKET_STATUS_LABELS
 from silabu.web import page_action
 
@@ -93,7 +93,7 @@ def present(month: str, version: int):
 def finalize(month: str, version: int):
     period = _period_or_404(month)
     packet = services.get_packet(period, version)
-    form = {k: request.form.get(k, "") for k in ("berita_acara_number", "pleno_date", "notes")}
+    form = forms.pleno_outcome(request.form)
     try:
         services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"])
     except ValidationFailed as exc:

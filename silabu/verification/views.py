@@ -10,17 +10,17 @@ from sqlalchemy.orm import selectinload
 
 from silabu.accounts import delegation
 from silabu.accounts.access import can_verify_entry, role_required
-from silabu.accounts.models import Unit, User
+from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.accounts.org import units as active_units
 from silabu.core.clock import next_period, previous_period
 from silabu.core.errors import ValidationFailed
 from silabu.core.formatting import bulan, tanggal
-from silabu.core.parsing import date_or_none, int_or_none, parse_month
+from silabu.core.parsing import parse_month
 from silabu.entries.models import Entry, EntryStatus
 from silabu.entries.services import get_entry_for
 from silabu.extensions import db
-from silabu.verification import exports, services
+from silabu.verification import exports, forms, services
 from silabu.web import download, page_action, safe_next
 
 bp = Blueprint("verification", __name__, url_prefix="/verifikasi")
@@ -30,10 +30,6 @@ def _period_arg(value: str | None, today: date) -> str:
     if not value:
         return services.default_period(today)
     return parse_month(value)
-
-
-def _version(raw: str | None) -> int | None:
-    return int_or_none(raw, minimum=0)
 
 
 def _queue_url(unit_code: str, period: str, asn: int | None = None, anchor: str | None = None) -> str:
@@ -143,7 +139,7 @@ def _back_to_queue(entry_id: int) -> str:
 @page_action(back=_back_to_queue)
 def verify(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
-    services.verify_entry(entry, current_user, expected_version=_version(request.form.get("version")))
+    services.verify_entry(entry, current_user, expected_version=forms.version(request.form))
     flash(f"Entri {tanggal(entry.entry_date)} milik {entry.user.name} diverifikasi.", "success")
     return redirect(_back_to_queue(entry.id))
 
@@ -155,7 +151,7 @@ def return_(entry_id: int):
     entry = get_entry_for(current_user, entry_id)
     note = request.form.get("note", "")
     try:
-        services.return_entry(entry, current_user, note, expected_version=_version(request.form.get("version")))
+        services.return_entry(entry, current_user, note, expected_version=forms.version(request.form))
     except ValidationFailed as exc:
         return _render_entry(entry, errors=exc.fields, note=note, status=422)
     flash(f"Entri {tanggal(entry.entry_date)} dikembalikan ke {entry.user.name} dengan catatan.", "success")
@@ -265,11 +261,8 @@ def delegations():
     errors: dict[str, str] = {}
     form = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
-        unit = db.session.get(Unit, int_or_none(form.get("unit_id"), minimum=1) or 0)
-        person = db.session.get(User, int_or_none(form.get("delegate_id"), minimum=1) or 0)
-        start, end = date_or_none(form.get("start_date")), date_or_none(form.get("end_date"))
         try:
-            row = delegation.delegate(unit, person, start, end, current_user, kind=form.get("kind", "Plh"),
+            row = delegation.delegate(*forms.appointment(form), current_user, kind=form.get("kind", "Plh"),
                                       reason=form.get("reason", ""))
         except ValidationFailed as exc:
             errors = exc.fields

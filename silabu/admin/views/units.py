@@ -8,9 +8,8 @@ from sqlalchemy import select
 from silabu.accounts import org
 from silabu.accounts.access import role_required
 from silabu.accounts.models import Role, Unit, User
-from silabu.admin import bp
+from silabu.admin import bp, forms
 from silabu.core.errors import ValidationFailed
-from silabu.core.parsing import int_or_none
 from silabu.extensions import db
 from silabu.web import page_action
 
@@ -20,14 +19,6 @@ def _unit_form(unit: Unit | None, values: dict, errors: dict, status: int = 200)
     people = list(db.session.scalars(select(User).where(User.is_active_account.is_(True)).order_by(User.name)))
     return render_template("admin/unit_form.html", unit=unit, values=values, errors=errors, parents=candidates,
                            people=people), status
-
-
-def _unit_values_from_form() -> dict:
-    form = request.form
-    return {"code": form.get("code", ""), "name": form.get("name", ""),
-            "parent_id": int_or_none(form.get("parent_id"), minimum=1),
-            "requires_evidence": form.get("requires_evidence") == "1",
-            "head_verifier_id": int_or_none(form.get("head_verifier_id"), minimum=1)}
 
 
 @bp.route("/unit")
@@ -42,7 +33,7 @@ def units_list():
 def unit_new():
     if request.method == "GET":
         return _unit_form(None, {"requires_evidence": False}, {})
-    values = _unit_values_from_form()
+    values = forms.unit_values(request.form)
     satker = org.default_satker()
     if satker is None:
         abort(409)
@@ -63,7 +54,7 @@ def unit_edit(unit_id: int):
         return _unit_form(unit, {"code": unit.code, "name": unit.name, "parent_id": unit.parent_id,
                                  "requires_evidence": unit.requires_evidence,
                                  "head_verifier_id": unit.head_verifier_id}, {})
-    values = _unit_values_from_form()
+    values = forms.unit_values(request.form)
     values.pop("code")
     try:
         org.update_unit(unit, actor=current_user, **values)

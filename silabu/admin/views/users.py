@@ -13,7 +13,7 @@ from silabu.accounts import tokens, two_factor
 from silabu.accounts.access import role_required
 from silabu.accounts.models import ROLE_LABELS, Employment, Role, User
 from silabu.accounts.org import today_for, units
-from silabu.admin import bp
+from silabu.admin import bp, forms
 from silabu.admin.helpers import PER_PAGE, page_number, uploaded_file
 from silabu.core.errors import ValidationFailed
 from silabu.core.parsing import int_or_none
@@ -33,30 +33,9 @@ def _back_to_user(user_id: int, **_: object) -> str:
     return url_for("admin.user_detail", user_id=user_id)
 
 
-def _user_form_data() -> accounts.UserData:
-    form = request.form
-    return accounts.UserData(name=form.get("name", ""), unit_code=form.get("unit", ""), roles=form.getlist("roles"),
-                             nip=form.get("nip") or None, username=form.get("username") or None,
-                             jabatan=form.get("jabatan", ""), golongan=form.get("golongan", ""),
-                             employment=form.get("employment") or None, email=form.get("email", ""))
-
-
 def _user_form(user: User | None, values: dict, errors: dict, status: int = 200):
     return render_template("admin/user_form.html", user=user, values=values, errors=errors, units=units(False),
                            role_choices=ROLE_CHOICES, employments=[e.value for e in Employment]), status
-
-
-def _values_of(user: User) -> dict:
-    return {"nip": user.nip or "", "username": user.username or "", "name": user.name, "jabatan": user.jabatan,
-            "golongan": user.golongan, "employment": user.employment.value if user.employment else "",
-            "unit": user.unit.code, "roles": sorted(user.roles), "email": user.email}
-
-
-def _values_from_form() -> dict:
-    values = {k: request.form.get(k, "") for k in ("nip", "username", "name", "jabatan", "golongan", "employment",
-                                                   "unit", "email")}
-    values["roles"] = request.form.getlist("roles")
-    return values
 
 
 @bp.route("/pengguna")
@@ -85,12 +64,12 @@ def users():
 def user_new():
     if request.method == "GET":
         return _user_form(None, {"roles": ["asn"]}, {})
-    data = _user_form_data()
+    data = forms.user_data(request.form)
     data.password = None  # a generated initial password, changed at first login
     try:
         user, password = accounts.create_user(data, actor=current_user, must_change_password=True)
     except ValidationFailed as exc:
-        return _user_form(None, _values_from_form(), exc.fields, 422)
+        return _user_form(None, forms.values_from_form(request.form), exc.fields, 422)
     return shown_once(render_template("admin/password_once.html", user=user, password=password, created=True))
 
 
@@ -110,11 +89,11 @@ def user_detail(user_id: int):
 def user_edit(user_id: int):
     user = accounts.get_user(user_id)
     if request.method == "GET":
-        return _user_form(user, _values_of(user), {})
+        return _user_form(user, forms.values_of(user), {})
     try:
-        accounts.update_user(user, _user_form_data(), actor=current_user)
+        accounts.update_user(user, forms.user_data(request.form), actor=current_user)
     except ValidationFailed as exc:
-        return _user_form(user, _values_from_form(), exc.fields, 422)
+        return _user_form(user, forms.values_from_form(request.form), exc.fields, 422)
     flash(f"Data {user.name} disimpan.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import Role, User
+from silabu.accounts.org import default_satker, today_for
 from silabu.accounts.services import first_holder
 from silabu.catalog.models import Indicator
 from silabu.core import audit
@@ -65,7 +67,6 @@ def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
 
 def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
     """Everything the document shows, as plain JSON: the figures are frozen with the version that uses them."""
-    from silabu.accounts.org import default_satker
 
     report_code = normalise_report_code(report_code)
     spec = report_spec(report_code)
@@ -226,11 +227,27 @@ def render_preview(year: int, report_code: str, fmt: str) -> bytes:
     report = get_report(year, report_code)
     snapshot = build_snapshot(year, report_code)
     narrative = dict(report.narrative or {}) if report else {}
+    # The same figures and text give the same preview: kept for the next reader instead of rendered again.
+    key = (fmt, snapshot_sha256({"snapshot": snapshot, "narrative": narrative, "day": today_for().isoformat()}))
+    with _PREVIEW_LOCK:
+        cached = _PREVIEWS.get(key)
+    if cached is not None:
+        return cached
     from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
 
     meta = DocumentMeta(version=None, code=None, url=None, status_label="Pratinjau draf (data terkini)",
                         compiled_at=utcnow())
-    return render_docx(snapshot, narrative, meta) if fmt == "docx" else render_pdf(snapshot, narrative, meta)
+    data = render_docx(snapshot, narrative, meta) if fmt == "docx" else render_pdf(snapshot, narrative, meta)
+    with _PREVIEW_LOCK:
+        _PREVIEWS[key] = data
+        while len(_PREVIEWS) > PREVIEWS_KEPT:
+            _PREVIEWS.pop(next(iter(_PREVIEWS)))
+    return data
+
+
+PREVIEWS_KEPT = 8
+_PREVIEWS: dict[tuple[str, str], bytes] = {}
+_PREVIEW_LOCK = threading.Lock()
 
 
 def get_document(report: LkjReport, version: int | str) -> LkjDocument:

@@ -73,15 +73,20 @@ def _apply(entry: Entry, **changes: Any) -> None:
         raise version_conflict(entry) from None
 
 
-def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None = None,
-                 on_date: date | None = None) -> Entry:
-    """Mark a submitted entry verified."""
+def _may_act(entry: Entry, verifier: User, on_date: date | None, expected_version: int | None, doing: str) -> str | None:
+    """What every act on one entry checks first, in this order; returns the "a.n." of a Plh/Plt act."""
     on_date = on_date or today_for(verifier)
     assert_may_verify(entry, verifier, on_date)
     assert_unlocked(entry)
     _assert_version(entry, expected_version)
-    _assert_submitted(entry, "diverifikasi")
-    behalf = on_behalf_of(verifier, entry.unit, on_date)
+    _assert_submitted(entry, doing)
+    return on_behalf_of(verifier, entry.unit, on_date)
+
+
+def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None = None,
+                 on_date: date | None = None) -> Entry:
+    """Mark a submitted entry verified."""
+    behalf = _may_act(entry, verifier, on_date, expected_version, "diverifikasi")
     _apply(entry, status=EntryStatus.VERIFIED, verified_at=utcnow(), verified_by_id=verifier.id)
     audit.record("entry.verify", entry, actor=verifier, before={"status": EntryStatus.SUBMITTED},
                  after={"status": EntryStatus.VERIFIED}, on_behalf_of=behalf)
@@ -91,17 +96,12 @@ def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None =
 def return_entry(entry: Entry, verifier: User, note: str, *, expected_version: int | None = None,
                  on_date: date | None = None) -> Entry:
     """Send a submitted entry back to its ASN with a note saying what to fix."""
-    on_date = on_date or today_for(verifier)
-    assert_may_verify(entry, verifier, on_date)
-    assert_unlocked(entry)
-    _assert_version(entry, expected_version)
-    _assert_submitted(entry, "dikembalikan")
+    behalf = _may_act(entry, verifier, on_date, expected_version, "dikembalikan")
     note = str(note or "").strip()
     if not note:
         raise ValidationFailed({"note": "Catatan wajib diisi: tuliskan apa yang perlu diperbaiki ASN."})
     if len(note) > NOTE_MAX:
         raise ValidationFailed({"note": f"Catatan maksimal {NOTE_MAX} karakter (sekarang {len(note)})."})
-    behalf = on_behalf_of(verifier, entry.unit, on_date)
     _apply(entry, status=EntryStatus.RETURNED, return_note=note, return_count=(entry.return_count or 0) + 1,
            verified_at=None, verified_by_id=None)
     audit.record("entry.return", entry, actor=verifier, before={"status": EntryStatus.SUBMITTED},
