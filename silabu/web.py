@@ -23,6 +23,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from silabu.core import formatting
@@ -193,6 +194,13 @@ def init_web(app: Flask) -> None:
     def _service_error(exc: ServiceError):
         db.session.rollback()
         return error_response(exc.status, exc.message, exc.code, exc.fields, exc.details)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):
+        # Services turn a lost race into a version conflict with the current state; this is the net under them.
+        db.session.rollback()
+        return error_response(409, "Data ini baru saja diubah oleh pengguna lain. Muat ulang lalu coba lagi.",
+                              "version_conflict")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -1,13 +1,15 @@
 """/api/v1: the JSON API on top of the same services the pages use."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
-from silabu.core.errors import ValidationFailed
-from silabu.extensions import csrf
+from silabu.core.errors import Conflict, ValidationFailed
+from silabu.extensions import csrf, db
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
@@ -38,6 +40,25 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed({"body": "Badan permintaan harus objek JSON."})
     return data
+
+
+def commit_or_current_state(entry: Any, action: Callable[[], Any], serialize: Callable[[Any], dict]) -> Any:
+    """Run one change of an entry and commit it; a 409 (a lost race, a closed month) carries the entry as it is
+    now under ``"entry"``, so the client can show it without another request."""
+    try:
+        result = action()
+        db.session.commit()
+    except Conflict as exc:
+        db.session.rollback()
+        db.session.refresh(entry)
+        exc.details = {**exc.details, "entry": serialize(entry)}
+        raise
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(entry)
+        raise Conflict("Entri ini baru saja diubah oleh pengguna lain. Muat ulang lalu periksa kembali.",
+                       code="version_conflict", details={"entry": serialize(entry)}) from None
+    return result
 
 
 def ok(data: Any, status: int = 200):

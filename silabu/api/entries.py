@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from silabu.accounts.access import Scope
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
-from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
+from silabu.api import api_bp, commit_or_current_state, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import entry_json, evidence_json
 from silabu.catalog.services import search_codes
 from silabu.core.clock import period_of
@@ -85,8 +85,9 @@ def patch_entry(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
     services.assert_owner(entry, current_user)  # only the owner edits: refused before the body is read
     data = json_body()
-    services.update_entry(entry, current_user, {k: data[k] for k in ENTRY_FIELDS if k in data})
-    db.session.commit()
+    commit_or_current_state(entry, lambda: services.update_entry(entry, current_user,
+                                                                 {k: data[k] for k in ENTRY_FIELDS if k in data}),
+                            entry_json)
     return ok(entry_json(entry))
 
 
@@ -94,8 +95,7 @@ def patch_entry(entry_id: int):
 @login_required
 def delete_entry(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
-    services.delete_entry(entry, current_user)
-    db.session.commit()
+    commit_or_current_state(entry, lambda: services.delete_entry(entry, current_user), entry_json)
     return "", 204
 
 
@@ -103,8 +103,7 @@ def delete_entry(entry_id: int):
 @login_required
 def submit_entry(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
-    services.submit_entry(entry, current_user)
-    db.session.commit()
+    commit_or_current_state(entry, lambda: services.submit_entry(entry, current_user), entry_json)
     return ok(entry_json(entry))
 
 
@@ -116,8 +115,10 @@ def upload_evidence(entry_id: int):
     upload = request.files.get("file")
     if upload is None:
         raise ValidationFailed({"file": "Pilih berkas yang akan diunggah (field 'file')."})
-    ev = evidence_services.add_evidence(entry, current_user, upload.filename or "bukti", upload.read())
-    db.session.commit()
+    data = upload.read()
+    ev = commit_or_current_state(
+        entry, lambda: evidence_services.add_evidence(entry, current_user, upload.filename or "bukti", data),
+        entry_json)
     return ok(evidence_json(ev), 201)
 
 
@@ -131,8 +132,8 @@ def get_evidence(evidence_id: int):
 @login_required
 def delete_evidence(evidence_id: int):
     ev = evidence_services.get_evidence_for(current_user, evidence_id)
-    evidence_services.delete_evidence(ev, current_user)
-    db.session.commit()
+    entry = ev.entry
+    commit_or_current_state(entry, lambda: evidence_services.delete_evidence(ev, current_user), entry_json)
     return "", 204
 
 

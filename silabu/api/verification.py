@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from silabu.accounts import delegation
 from silabu.accounts.models import Unit, User
 from silabu.accounts.org import today_for
-from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
+from silabu.api import api_bp, commit_or_current_state, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import entry_json, iso
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.parsing import date_or_none, int_or_none, parse_month
@@ -49,23 +49,8 @@ def _month(value: str | None) -> str:
     return parse_month(value)
 
 
-def _with_current_state(exc: Conflict, entry: Entry) -> Conflict:
-    """A 409 names the entry as it is now, so the client can show it without another request."""
-    db.session.rollback()
-    db.session.refresh(entry)
-    exc.details = {**exc.details, "entry": _entry(entry)}
-    return exc
-
-
 def _act(entry: Entry, action):
-    try:
-        action()
-        db.session.commit()
-    except Conflict as exc:
-        raise _with_current_state(exc, entry) from None
-    except StaleDataError:
-        raise _with_current_state(Conflict("Entri ini baru saja diubah oleh pengguna lain. Muat ulang lalu periksa "
-                                           "kembali.", code="version_conflict"), entry) from None
+    commit_or_current_state(entry, action, _entry)
     resp, status = ok(_entry(entry))
     resp.headers["ETag"] = f'W/"{entry.version}"'
     return resp, status

@@ -15,7 +15,7 @@ from silabu.accounts.models import User
 from silabu.core import audit
 from silabu.core.errors import NotFound, ValidationFailed
 from silabu.entries.models import Entry, Evidence, EvidenceKind
-from silabu.entries.services import assert_editable, assert_owner, get_entry_for
+from silabu.entries.services import assert_editable, assert_owner, get_entry_for, touch
 from silabu.evidence import blobs
 from silabu.evidence.processing import process_with_limits, sanitize_filename
 from silabu.evidence.storage import get_storage, key_for
@@ -46,6 +46,11 @@ def add_evidence(entry: Entry, actor: User, filename: str, data: bytes) -> Evide
     thumbnail_key = key_for(processed.sha256, THUMBNAIL_SUFFIX) if processed.thumbnail is not None else None
     created: list[str] = []
     try:
+        # The lock check and the write are one step: the entry's row is written first (a month closed meanwhile
+        # bumped its version, so this write fails with a version conflict), then the blobs' lock is held until
+        # commit, so a deletion of the same bytes by another entry cannot remove the file this row will name.
+        touch(entry)
+        blobs.hold([storage_key, thumbnail_key])
         for key, blob in ((storage_key, processed.data), (thumbnail_key, processed.thumbnail)):
             if key is not None and blob is not None and not storage.exists(key):
                 storage.store(key, blob)
@@ -77,6 +82,7 @@ def delete_evidence(ev: Evidence, actor: User) -> None:
     """Remove one piece of evidence from a still-editable entry; its blobs go when nothing else uses them."""
     assert_owner(ev.entry, actor)
     assert_editable(ev.entry)
+    touch(ev.entry)
     audit.record("evidence.delete", ev, actor=actor, before=_snapshot(ev))
     keys = [k for k in (ev.storage_key, ev.thumbnail_key) if k]
     db.session.delete(ev)

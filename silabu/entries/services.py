@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from silabu.accounts.access import can_view_entry
 from silabu.accounts.models import User
@@ -26,7 +28,7 @@ from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
 from silabu.core.errors import Conflict, NotFound, ValidationFailed
 from silabu.entries.compliance import DayTally, tally
-from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, UNIT_MAX, Entry, EntryStatus
+from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus
 from silabu.entries.months import assert_unlocked, month_is_closed
 from silabu.extensions import db
 
@@ -213,6 +215,39 @@ def _by_client_uuid(user: User, client_uuid: str) -> Entry | None:
     return db.session.scalar(select(Entry).where(Entry.user_id == user.id, Entry.client_uuid == client_uuid))
 
 
+def version_conflict(entry: Entry, message: str | None = None) -> Conflict:
+    """The 409 of a lost race: what the entry is now, so the client can show it without another request."""
+    return Conflict(message or (f"Entri ini baru saja diubah oleh pengguna lain; statusnya sekarang "
+                                f"'{STATUS_LABELS[entry.status]}'. Muat ulang lalu periksa kembali."),
+                    code="version_conflict",
+                    details={"current": {"id": entry.id, "status": entry.status.value, "version": entry.version,
+                                         "locked": entry.is_locked}})
+
+
+def write(entry: Entry, **changes: Any) -> None:
+    """Change an entry under its version: when someone else changed it first (another tab, a verifier, the month
+    being closed), nothing is written and a version conflict says what the entry is now.
+
+    Every write bumps the version, even one that changes no column (``touch``); the attributes are set inside a
+    savepoint, so a lost race leaves the request's transaction usable.
+    """
+    try:
+        with db.session.begin_nested():
+            for key, value in changes.items():
+                setattr(entry, key, value)
+            entry.updated_at = utcnow()
+            flag_modified(entry, "updated_at")  # written even when the clock shows the same instant
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(entry)
+        raise version_conflict(entry) from None
+
+
+def touch(entry: Entry) -> None:
+    """Bump the entry's version (its evidence changed): a close of its month meanwhile makes this a conflict."""
+    write(entry)
+
+
 def assert_editable(entry: Entry) -> None:
     """The one place that says whether an entry (or its evidence) may change."""
     assert_unlocked(entry)
@@ -232,12 +267,9 @@ def update_entry(entry: Entry, actor: User, raw: Mapping[str, Any]) -> Entry:
     assert_editable(entry)
     before = _snapshot(entry)
     data = validate_input(actor, raw, current=entry)
-    entry.entry_date, entry.period = data.entry_date, period_of(data.entry_date)
-    entry.output_code_id, entry.activity, entry.output = data.output_code_id, data.activity, data.output
-    entry.quantity, entry.unit_of_measure = data.quantity, data.unit_of_measure
-    entry.start_time, entry.end_time = data.start_time, data.end_time
-    entry.updated_at = utcnow()
-    db.session.flush()
+    write(entry, entry_date=data.entry_date, period=period_of(data.entry_date), output_code_id=data.output_code_id,
+          activity=data.activity, output=data.output, quantity=data.quantity, unit_of_measure=data.unit_of_measure,
+          start_time=data.start_time, end_time=data.end_time)
     entry.warnings = data.warnings  # type: ignore[attr-defined]
     audit.record("entry.update", entry, actor=actor, before=before, after=_snapshot(entry))
     return entry
@@ -250,8 +282,13 @@ def delete_entry(entry: Entry, actor: User) -> None:
 
     delete_all_evidence(entry, actor)  # their files go once the deletion is committed
     audit.record("entry.delete", entry, actor=actor, before=_snapshot(entry))
-    db.session.delete(entry)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.delete(entry)
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(entry)
+        raise version_conflict(entry) from None
 
 
 def submit_entry(entry: Entry, actor: User) -> Entry:
@@ -261,9 +298,7 @@ def submit_entry(entry: Entry, actor: User) -> Entry:
     if entry.unit.requires_evidence and not entry.evidence:
         raise ValidationFailed({"evidence": "Unit Anda mewajibkan bukti dukung: lampirkan minimal satu berkas."})
     before = entry.status
-    entry.status = EntryStatus.SUBMITTED
-    entry.submitted_at = utcnow()
-    db.session.flush()
+    write(entry, status=EntryStatus.SUBMITTED, submitted_at=utcnow())
     audit.record("entry.resubmit" if before == EntryStatus.RETURNED else "entry.submit", entry, actor=actor,
                  before={"status": before}, after={"status": entry.status})
     return entry

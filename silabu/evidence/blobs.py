@@ -3,6 +3,11 @@
 Blobs are content-addressed and may be shared by several rows (the same photo attached twice, a packet file
 rebuilt unchanged), so a blob goes only when no row names it any more. Every model that names blobs registers
 its key columns here (``names_blobs``), so this module needs to know none of them.
+
+A new reference and a removal of the same blob must not interleave (an upload finding the file present, a
+deletion then removing it before the upload's row is committed): both hold the blob's lock (``hold``) — on
+PostgreSQL an advisory lock per key, on SQLite the database's write lock — the upload until its commit, the
+removal while it checks the references and removes the file.
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from silabu.evidence.storage import Storage, get_storage
@@ -25,6 +30,18 @@ def names_blobs(*columns: InstrumentedAttribute[Any]) -> None:
     for column in columns:
         if column not in _KEY_COLUMNS:
             _KEY_COLUMNS.append(column)
+
+
+def hold(keys: list[str], conn=None) -> None:
+    """Take the lock of these blobs for the rest of the transaction (the session's, or ``conn``'s)."""
+    run = conn.execute if conn is not None else db.session.execute
+    bind = conn if conn is not None else db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        for key in sorted({k for k in keys if k}):
+            run(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": "blob:" + key})
+    else:
+        # A write that changes nothing still takes SQLite's one write lock, held until the transaction ends.
+        run(text("UPDATE evidence SET id = id WHERE 1 = 0"))
 
 
 def referenced_keys(keys: list[str], conn=None) -> set[str]:
@@ -59,13 +76,15 @@ def _delete_after_commit(session: Session) -> None:
     keys = session.info.pop(_PENDING, None)
     if not keys:
         return
-    # The session cannot run SQL inside after_commit: check references on a connection of its own.
-    with db.engine.connect() as conn:
-        referenced = referenced_keys(list(keys), conn)
+    # The session cannot run SQL inside after_commit: check references on a connection of its own, holding the
+    # blobs' lock until the files are gone, so an upload of the same bytes waits and then stores them again.
     storage = get_storage()
-    for key in keys:
-        if key not in referenced:
-            delete_quietly(storage, key)
+    with db.engine.begin() as conn:
+        hold(list(keys), conn)
+        referenced = referenced_keys(list(keys), conn)
+        for key in keys:
+            if key not in referenced:
+                delete_quietly(storage, key)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,24 +22,16 @@ from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.formatting import bulan, tanggal
 from silabu.core.links import path_for
 from silabu.core.parsing import parse_month
-from silabu.entries.models import NOTE_MAX, STATUS_LABELS, Entry, EntryStatus
+from silabu.entries.models import NOTE_MAX, Entry, EntryStatus
 from silabu.entries.months import (
     assert_unlocked,
     get_or_create_unit_month,
     month_is_closed,
 )
+from silabu.entries.services import version_conflict, write
 from silabu.extensions import db
 from silabu.notifications.services import notify
 from silabu.verification.services.access import assert_may_verify
-
-
-def version_conflict(entry: Entry, message: str | None = None) -> Conflict:
-    """The 409 of a lost race: what the entry is now, so the client can show it without another request."""
-    return Conflict(message or (f"Entri ini baru saja diubah oleh pengguna lain; statusnya sekarang "
-                                f"'{STATUS_LABELS[entry.status]}'. Muat ulang lalu periksa kembali."),
-                    code="version_conflict",
-                    details={"current": {"id": entry.id, "status": entry.status.value, "version": entry.version,
-                                         "locked": entry.is_locked}})
 
 
 def _assert_version(entry: Entry, expected_version: int | None) -> None:
@@ -58,21 +49,6 @@ def _assert_submitted(entry: Entry, doing: str) -> None:
                    details={"current": {"id": entry.id, "status": entry.status.value, "version": entry.version}})
 
 
-def _apply(entry: Entry, **changes: Any) -> None:
-    """Write the change under a savepoint; when another verifier got there first, report what the entry is now.
-
-    The attributes are set inside the savepoint: a failed flush then leaves the request's transaction usable.
-    """
-    try:
-        with db.session.begin_nested():
-            for key, value in changes.items():
-                setattr(entry, key, value)
-            db.session.flush()
-    except StaleDataError:
-        db.session.refresh(entry)
-        raise version_conflict(entry) from None
-
-
 def _may_act(entry: Entry, verifier: User, on_date: date | None, expected_version: int | None, doing: str) -> str | None:
     """What every act on one entry checks first, in this order; returns the "a.n." of a Plh/Plt act."""
     on_date = on_date or today_for(verifier)
@@ -87,7 +63,7 @@ def verify_entry(entry: Entry, verifier: User, *, expected_version: int | None =
                  on_date: date | None = None) -> Entry:
     """Mark a submitted entry verified."""
     behalf = _may_act(entry, verifier, on_date, expected_version, "diverifikasi")
-    _apply(entry, status=EntryStatus.VERIFIED, verified_at=utcnow(), verified_by_id=verifier.id)
+    write(entry, status=EntryStatus.VERIFIED, verified_at=utcnow(), verified_by_id=verifier.id)
     audit.record("entry.verify", entry, actor=verifier, before={"status": EntryStatus.SUBMITTED},
                  after={"status": EntryStatus.VERIFIED}, on_behalf_of=behalf)
     return entry
@@ -102,7 +78,7 @@ def return_entry(entry: Entry, verifier: User, note: str, *, expected_version: i
         raise ValidationFailed({"note": "Catatan wajib diisi: tuliskan apa yang perlu diperbaiki ASN."})
     if len(note) > NOTE_MAX:
         raise ValidationFailed({"note": f"Catatan maksimal {NOTE_MAX} karakter (sekarang {len(note)})."})
-    _apply(entry, status=EntryStatus.RETURNED, return_note=note, return_count=(entry.return_count or 0) + 1,
+    write(entry, status=EntryStatus.RETURNED, return_note=note, return_count=(entry.return_count or 0) + 1,
            verified_at=None, verified_by_id=None)
     audit.record("entry.return", entry, actor=verifier, before={"status": EntryStatus.SUBMITTED},
                  after={"status": EntryStatus.RETURNED, "return_count": entry.return_count}, note=note,
