@@ -68,6 +68,8 @@ class Config:
         # Whole request limit (413 above it); evidence files have their own limit below it.
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024
+        # Fields and files in one form post: an entry takes at most 20 files and a dozen fields.
+        self.MAX_FORM_PARTS = _int("SILABU_MAX_FORM_PARTS", 100)
         self.IMAGE_MAX_PIXELS = _int("SILABU_IMAGE_MAX_PIXELS", 60_000_000)
         # 2000 px keeps evidence legible and lets a 12 MP JPEG be decoded at half size (4x faster).
         self.IMAGE_SERVE_LONG_SIDE = _int("SILABU_IMAGE_LONG_SIDE", 2000)
@@ -95,6 +97,9 @@ class Config:
         self.BACKUP_KEEP = _int("SILABU_BACKUP_KEEP", 14)
         self.LOGIN_MAX_ATTEMPTS = _int("SILABU_LOGIN_MAX_ATTEMPTS", 5)
         self.LOGIN_LOCK_MINUTES = _int("SILABU_LOGIN_LOCK_MINUTES", 15)
+        # How many reverse proxies (nginx) stand in front: the client's address is read from their X-Forwarded-For
+        # only then; 0 (the default) trusts no such header, so nobody can pick the address the lockout counts.
+        self.TRUSTED_PROXIES = _int("SILABU_TRUSTED_PROXIES", 0)
         self.DEMO_DATA_DIR = os.environ.get("SILABU_DEMO_DIR", str(BASE_DIR / "silabu" / "demo" / "data"))
         self.LKJ_FIRST_DRAFT_MONTH = _int("SILABU_LKJ_FIRST_DRAFT_MONTH", 1)
         self.TESTING = False

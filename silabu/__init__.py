@@ -18,6 +18,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from silabu.core.http import BoundedIntegerConverter, SilabuRequest
+
+    app.request_class = SilabuRequest
+    app.url_map.converters["int"] = BoundedIntegerConverter
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

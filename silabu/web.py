@@ -52,9 +52,29 @@ ERROR_TEXT = {
                                            "tidak ada data yang tersimpan setengah."),
     507: ("Penyimpanan penuh", "Ruang penyimpanan server penuh. Hubungi admin."),
 }
-# The pages a user whose role requires two-factor login may open before enrolling.
+# What an account owing a step may still open: that step's pages, logout; over the API only who it is, and
+# ending its token.
 TWO_FACTOR_ENROLMENT_ENDPOINTS = {"auth.two_factor_page", "auth.two_factor_start", "auth.two_factor_confirm",
                                   "auth.change_password", "auth.logout", "static"}
+PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
+API_OPEN_WHILE_OWED = {"api.me", "api.revoke_current_token", "api.openapi"}
+OWED_STEPS = {
+    "password": ("password_change_required", "Silakan ganti kata sandi awal Anda sebelum melanjutkan.",
+                 "auth.change_password", PASSWORD_CHANGE_ENDPOINTS),
+    "two_factor": ("two_factor_required", "Peran Anda mewajibkan verifikasi dua langkah. Aktifkan dulu sebelum "
+                   "melanjutkan.", "auth.two_factor_page", TWO_FACTOR_ENROLMENT_ENDPOINTS),
+}
+
+
+def owed_step(user) -> str | None:
+    """The step an account must take before anything else: a password change first, then two-factor enrolment."""
+    from silabu.accounts.two_factor import needs_enrolment
+
+    if user.must_change_password:
+        return "password"
+    if needs_enrolment(user):
+        return "two_factor"
+    return None
 
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
@@ -65,6 +85,8 @@ def safe_next(target: str | None) -> str | None:
     """A redirect target from a form or query string, only when it stays on this site."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # CR/LF and other control characters would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -157,23 +179,23 @@ def init_web(app: Flask) -> None:
         return {"nav_items": nav_items(current_user), "unread_notifications": unread_count(current_user)}
 
     @app.before_request
-    def _force_password_change():
-        if (current_user.is_authenticated and current_user.must_change_password
-                and not getattr(g, "auth_via_token", False)
-                and request.endpoint not in {"auth.change_password", "auth.logout", "static"}
-                and not request.path.startswith("/api/")):
-            flash("Silakan ganti kata sandi awal Anda sebelum melanjutkan.", "info")
-            return redirect(url_for("auth.change_password"))
-        # A role that requires two-factor login: enrol before anything else (after the password change).
-        if (current_user.is_authenticated and not getattr(g, "auth_via_token", False)
-                and request.endpoint not in TWO_FACTOR_ENROLMENT_ENDPOINTS
-                and not request.path.startswith("/api/")):
-            from silabu.accounts.two_factor import needs_enrolment
-
-            if needs_enrolment(current_user):
-                flash("Peran Anda mewajibkan verifikasi dua langkah. Aktifkan dulu sebelum melanjutkan.", "info")
-                return redirect(url_for("auth.two_factor_page"))
-        return None
+    def _account_gate():
+        """An account that owes a password change or two-factor enrolment does nothing else until it is done:
+        the pages send it to the step it owes, the API (session or token alike) answers 403."""
+        if not current_user.is_authenticated:
+            return None
+        owed = owed_step(current_user)
+        if owed is None:
+            return None
+        code, message, endpoint, open_endpoints = OWED_STEPS[owed]
+        if request.path.startswith("/api/"):
+            if request.endpoint in API_OPEN_WHILE_OWED:
+                return None
+            return error_response(403, message, code)
+        if request.endpoint in open_endpoints:
+            return None
+        flash(message, "info")
+        return redirect(url_for(endpoint))
 
     @app.after_request
     def _headers(response):
@@ -188,6 +210,10 @@ def init_web(app: Flask) -> None:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":
             h.setdefault("Cache-Control", "private, no-cache")
+        if getattr(request, "body_unread", False):
+            # Answered before the upload was read (401, 404, 413): the rest of the body is still on the wire, so
+            # the connection cannot carry another request; say so instead of letting the server drop it silently.
+            h["Connection"] = "close"
         return _maybe_gzip(response)
 
     @app.errorhandler(ServiceError)
@@ -224,8 +250,16 @@ def init_web(app: Flask) -> None:
         message = None
         if status == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            message = f"Ukuran unggahan melebihi batas {limit} MB. Perkecil berkas lalu coba lagi."
-        return error_response(status, message)
+            if (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]:
+                message = (f"Terlalu banyak berkas atau isian dalam satu kiriman (paling banyak "
+                           f"{app.config.get('MAX_FORM_PARTS', 100)}). Kirim berkasnya dalam beberapa kali.")
+            else:
+                message = f"Ukuran unggahan melebihi batas {limit} MB. Perkecil berkas lalu coba lagi."
+        response = error_response(status, message)
+        if status == 405 and getattr(exc, "valid_methods", None):
+            response = app.make_response(response)
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110: a 405 names what works
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

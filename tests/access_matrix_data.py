@@ -202,8 +202,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.copy_yesterday": {"GET": E(logged_in(frozenset({200, 302})))},
     "entries.submit_many": {"POST": E(logged_in(), body={"entry_id": "@entry_id:draft"},
                                       note="someone else's entry_id in the list is skipped, never submitted")},
-    "entries.detail": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED, variants=(DRAFT,),
-                                others=((HEAD_ENTRY, allow(HEAD_READERS, deny=404)),))},
+    # a draft is its owner's alone until submitted (issue 11 item 9): its verifiers get 404 like anyone else
+    "entries.detail": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED,
+                                others=((DRAFT, allow(OWNER, deny=404)), (HEAD_ENTRY, allow(HEAD_READERS, deny=404))))},
     "entries.use_again": {"GET": E(allow(OWNER, deny=404), args=SUBMITTED)},
     "entries.edit": {"GET": E(allow(OWNER, deny=404), args=DRAFT), "POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "entries.delete": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
@@ -220,8 +221,10 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
 
     # ---- evidence bytes: whoever may see the entry ----
     "evidence.download": {"GET": E(allow(ENTRY_READERS, deny=404, anon=LOGIN), args={"evidence_id": "doc"},
-                                   variants=({"evidence_id": "photo"},), download=True)},
-    "evidence.thumbnail": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"}, download=True)},
+                                   variants=({"evidence_id": "photo"},), download=True,
+                                   others=(({"evidence_id": "draft_photo"}, allow(OWNER, deny=404, anon=LOGIN)),))},
+    "evidence.thumbnail": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"}, download=True,
+                                    others=(({"evidence_id": "draft_photo"}, allow(OWNER, deny=404)),))},
 
     # ---- verification (pages) ----
     "verification.index": {"GET": E(allow(QUEUE_USERS))},
@@ -299,13 +302,14 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # someone else's month answers 200 with only what the caller may see (checked by SECRETS)
     "api.list_entries": {"GET": E(logged_in(200), others=(
         ({"?user_id": "@user_id:owner", "?month": "2026-10"}, allow(ENTRY_READERS, deny=404)),))},
-    "api.get_entry": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED, variants=(DRAFT,),
-                               others=((HEAD_ENTRY, allow(HEAD_READERS, deny=404)),))},
+    "api.get_entry": {"GET": E(allow(ENTRY_READERS, deny=404), args=SUBMITTED,
+                               others=((DRAFT, allow(OWNER, deny=404)), (HEAD_ENTRY, allow(HEAD_READERS, deny=404))))},
     "api.patch_entry": {"PATCH": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.delete_entry": {"DELETE": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.submit_entry": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.upload_evidence": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
-    "api.get_evidence": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"})},
+    "api.get_evidence": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"},
+                                  others=(({"evidence_id": "draft_photo"}, allow(OWNER, deny=404)),))},
     "api.delete_evidence": {"DELETE": E(allow(OWNER, deny=404), args={"evidence_id": "draft_photo"})},
 
     # ---- API: verification ----
@@ -429,8 +433,6 @@ NOT_REQUESTED = {
 
 # Debatable behaviour encoded as the app does it (not failures).
 DEBATABLE = {
-    "entries.detail / api.get_entry / evidence (draft)": "the unit's verifiers (Kasubag, Plh) and the Sekretaris "
-                                                         "read an ASN's draft before it is submitted",
     "entries.* for sekretaris / ketua / admin": "every account, also an admin-only one, may log daily entries",
     "admin and the audit log": "the admin reads who changed which field of an entry and when, but the values of its "
                                "text fields, return notes and evidence names are hidden (core.audit.event_view)",

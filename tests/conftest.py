@@ -19,6 +19,22 @@ UPLOADS = SHARED / "data" / "uploads"
 PASSWORD = "Rahasia-Uji-2026"
 
 
+def _one_page_pdf() -> bytes:
+    """The smallest PDF a reader opens: one blank page (what a scanned notulen stands in for in tests)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _one_page_pdf()
+
+
 def _database_url(tmp_root: Path) -> str:
     url = os.environ.get("SILABU_TEST_DATABASE_URL")
     if url:

@@ -416,7 +416,8 @@ def _auths(actor: str, method: str, url: str) -> list[str]:
 def _download_kind(endpoint: str, args: Mapping[str, str], expect: Expect) -> str | None:
     if not expect.download:
         return None
-    if endpoint == "evidence.thumbnail" or (endpoint == "evidence.download" and args.get("evidence_id") == "photo"):
+    if endpoint == "evidence.thumbnail" or (endpoint == "evidence.download"
+                                            and args.get("evidence_id") in ("photo", "draft_photo")):
         return "inline"  # photos are shown in the page (as image/jpeg)
     return "attachment"
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import PDF
 from PIL import Image
 
 from silabu.core.errors import FileRejected, FileTooLarge, StorageFull, UnsupportedFile
@@ -318,13 +319,16 @@ def test_macro_enabled_office_file_is_refused():
         process(data, "laporan.docx")
 
 
+ODF_CONTENT = b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'
+
+
 @pytest.mark.parametrize("mimetype, extension", [
     ("application/vnd.oasis.opendocument.text", ".odt"),
     ("application/vnd.oasis.opendocument.spreadsheet", ".ods"),
     ("application/vnd.oasis.opendocument.presentation", ".odp"),
 ])
 def test_opendocument_files_are_accepted_by_their_mimetype_entry(mimetype, extension):
-    data = zip_bytes({"mimetype": mimetype.encode(), "content.xml": b"<office:document-content/>",
+    data = zip_bytes({"mimetype": mimetype.encode(), "content.xml": ODF_CONTENT,
                       "META-INF/manifest.xml": b"<manifest/>"}, zipfile.ZIP_STORED)
     result = process(data, "apa.zip")
     assert (result.kind, result.content_type, result.extension, result.data) == ("document", mimetype, extension, data)
@@ -357,7 +361,7 @@ def test_password_protected_office_file_is_refused():
 
 
 def test_pdf_is_recognised_by_its_header_whatever_its_name():
-    result = process(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "scan.jpg")
+    result = process(PDF, "scan.jpg")
     assert (result.kind, result.content_type, result.extension) == ("document", "application/pdf", ".pdf")
 
 

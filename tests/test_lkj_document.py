@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from conftest import SHARED, set_month_closed
+from conftest import PDF, SHARED, set_month_closed
 from docx import Document
 from sqlalchemy import select
 
@@ -23,7 +23,6 @@ from silabu.pleno.models import Packet, PacketStatus
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CAPAIAN_HEADER = ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Realisasi", "Capaian (%)", "Kategori"]
 
 

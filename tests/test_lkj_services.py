@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from conftest import SHARED, set_month_closed
+from conftest import PDF, SHARED, set_month_closed
 from sqlalchemy import select
 
 from silabu.catalog.models import Indicator, OutputCode
@@ -22,7 +22,6 @@ D = Decimal
 YEAR = 2026
 IK11_CODE = "076.01.WA.4499.EBD.953"  # IK1.1 laporan kinerja bulanan
 IK31_CODE = "076.01.WA.4499.EBA.957"  # IK3.1 produk hukum JDIH
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TODAY = date(2027, 1, 20)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from conftest import SHARED
+from conftest import PDF, SHARED
 from sqlalchemy import select
 
 from silabu.core.errors import Conflict, Forbidden, ValidationFailed
@@ -16,7 +16,6 @@ from silabu.lkj.models import LkjDocument, LkjReviewStep, LkjStatus
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture()

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pytest
 import time_machine
+from conftest import PDF
 from PIL import Image
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ def kul(frozen, make_kasubag, make_asn, make_entry, db):
     budi = make_asn("KUL", name="Budi Santoso")
     ani_entries = [make_entry(ani, date(2026, 11, d)) for d in (2, 3)]
     add_evidence(ani_entries[0], ani, "daftar_hadir.jpg", _jpeg())
-    add_evidence(ani_entries[0], ani, "notulen.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    add_evidence(ani_entries[0], ani, "notulen.pdf", PDF)
     db.session.commit()
     from silabu.entries import services as entries
 

@@ -18,12 +18,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('entries', schema=None) as batch_op:
+    # In place (SQLite >= 3.35 has DROP COLUMN): a batch copy would drop "entries", which the evidence rows'
+    # foreign keys refuse once they exist.
+    with op.batch_alter_table('entries', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('is_locked')
 
 
 def downgrade():
-    with op.batch_alter_table('entries', schema=None) as batch_op:
+    with op.batch_alter_table('entries', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('is_locked', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute("UPDATE entries SET is_locked = TRUE WHERE EXISTS (SELECT 1 FROM unit_months um WHERE "
                "um.unit_id = entries.unit_id AND um.period = entries.period AND um.is_closed = TRUE)")

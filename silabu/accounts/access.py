@@ -79,7 +79,14 @@ class Scope:
         return self.can_verify(entry.user, entry.unit)
 
     def can_view_entry(self, entry: Entry) -> bool:
-        return entry.user_id == self.user.id or self.oversees or self.can_verify_entry(entry)
+        """Its owner; once handed in, also its verifiers and the Sekretaris. A draft is its owner's own."""
+        from silabu.entries.models import EntryStatus
+
+        if entry.user_id == self.user.id:
+            return True
+        if entry.status == EntryStatus.DRAFT:
+            return False
+        return self.oversees or self.can_verify_entry(entry)
 
     def can_view_entries_of(self, owner: User) -> bool:
         """Whether this person may list ``owner``'s entries at all (each entry is still checked on its own)."""

@@ -1,12 +1,13 @@
 """Login wiring: session users (cookie) and API users (Bearer token) through Flask-Login."""
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, request, url_for
+from flask import Flask, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
-from silabu.accounts.models import Unit, User
-from silabu.extensions import db, login_manager
+from silabu.accounts import sessions
+from silabu.accounts.models import User
+from silabu.core.parsing import int_or_none
+from silabu.extensions import login_manager
 
 
 def init_login(app: Flask) -> None:
@@ -17,16 +18,10 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        try:
-            uid, version = (int(p) for p in user_id.split(":", 1))
-        except ValueError:
-            return None
-        # The unit and its satker come along: every page asks for "today" in the satker's timezone.
-        user = db.session.get(User, uid, options=[joinedload(User.unit).joinedload(Unit.satker)])
-        # A changed password, a reset or a deactivation bumps session_version: older sessions end.
-        if user is None or user.session_version != version or not user.is_active_account:
-            return None
-        return user
+        # Only a session the server still knows opens a page (``accounts.sessions``); the unit and its satker come
+        # along in the same query: every page asks for "today" in the satker's timezone.
+        uid = int_or_none(user_id, minimum=1)
+        return sessions.user_for(uid, session.get(sessions.COOKIE_KEY)) if uid else None
 
     @login_manager.request_loader
     def load_user_from_request(req) -> User | None:

@@ -3,7 +3,8 @@
 - The Sekretaris or the admin appoints a Plh/Plt for a unit over a date range, and may revoke it early.
 - A delegation is active on a day from its start to its end date (inclusive) until it is revoked; every rule
   that asks "who acts for this unit today" reads ``delegations_on``.
-- Nobody appoints themselves, and a unit's own Kasubag is not appointed for it.
+- Nobody appoints themselves (separation of duties: the attempt is refused and logged), and a unit's own Kasubag
+  is not appointed for it.
 """
 from __future__ import annotations
 
@@ -70,6 +71,11 @@ def delegate(unit: Unit | None, delegate_user: User | None, start_date: date | N
     from silabu.notifications.services import notify
 
     assert_may_delegate(actor)
+    if delegate_user is not None and delegate_user.id == actor.id:
+        audit.record_refusal("delegation.self_refused", actor=actor, object_type="delegations",
+                             after={"unit": unit.code if unit else None, "delegate_id": actor.id})
+        raise Forbidden("Anda tidak dapat menunjuk diri sendiri sebagai Plh/Plt: penunjukan dilakukan oleh orang "
+                        "lain (pemisahan tugas).", code="self_delegation")
     errors: dict[str, str] = {}
     try:
         kind_value = DelegationKind((kind or "Plh").strip().capitalize())

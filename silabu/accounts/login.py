@@ -21,19 +21,40 @@ class LoginLocked(Exception):
         self.minutes = minutes
 
 
-def login_locked(login_key: str, address: str, *, max_attempts: int, lock_minutes: int) -> bool:
-    """Whether recent failures lock this account (``max_attempts``) or this address (4× that)."""
+# Failures per account and address lock that pair; an account attacked from many addresses is locked after this
+# many times as many failures in all. No lock is per address alone: behind the office's proxy every ASN shares one.
+ACCOUNT_FACTOR = 4
+
+
+def _count(since, login_key: str, address: str | None = None) -> int:
+    q = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.login == login_key,
+                                                             LoginAttempt.attempted_at >= since)
+    if address is not None:
+        q = q.where(LoginAttempt.address == address)
+    return db.session.scalar(q) or 0
+
+
+def reserve_attempt(login_key: str, address: str, *, max_attempts: int, lock_minutes: int) -> int:
+    """Count this attempt before it is checked (committed at once), then see whether it is within the limits.
+
+    Counting first is what makes the limit hold under parallel attempts: of N simultaneous tries, only the first
+    ``max_attempts`` committed see a count within the limit. Returns the attempt's id; LoginLocked when over it.
+    """
+    row = LoginAttempt(login=login_key, address=address)
+    db.session.add(row)
+    db.session.commit()
     since = utcnow() - timedelta(minutes=lock_minutes)
-    by_login = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                 .where(LoginAttempt.login == login_key, LoginAttempt.attempted_at >= since))
-    by_address = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                   .where(LoginAttempt.address == address, LoginAttempt.attempted_at >= since))
-    return by_login >= max_attempts or by_address >= max_attempts * 4
+    if (_count(since, login_key, address) > max_attempts
+            or _count(since, login_key) > max_attempts * ACCOUNT_FACTOR):
+        # A try refused by the lock is not a guess: it does not prolong the lock.
+        forget_attempt(row.id)
+        raise LoginLocked(lock_minutes)
+    return row.id
 
 
-def record_failed_login(login_key: str, address: str) -> None:
-    """Count a failure; committed at once because the caller rolls back what a failed login touched."""
-    db.session.add(LoginAttempt(login=login_key, address=address))
+def forget_attempt(attempt_id: int) -> None:
+    """Take back a reserved attempt that was not a failure (the right password of a two-factor user)."""
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
     db.session.commit()
 
 
@@ -42,23 +63,28 @@ def complete_login(user: User, login_key: str) -> None:
     user.last_login_at = utcnow()
 
 
-def authenticate(login: str, password: str, address: str, *, max_attempts: int = 5, lock_minutes: int = 15) -> User | None:
-    """Check a login; failed tries are counted per account and per address across all workers.
+def client_key(login: str) -> str:
+    """The account key failed attempts are counted under."""
+    return (login or "").strip().lower()[:60]
 
-    For a user with two-factor authentication the login is complete only after the code step, so the
+
+def authenticate(login: str, password: str, address: str, *, max_attempts: int = 5, lock_minutes: int = 15) -> User | None:
+    """Check a login; attempts are counted per account and address, and per account, across all workers.
+
+    For a user with two-factor authentication the login is complete only after the code step, so earlier
     failures stay counted (a right password must not reset code guesses) and last_login_at waits.
     """
-    login_key = (login or "").strip().lower()[:60]
+    login_key = client_key(login)
     address = (address or "-")[:64]
-    if login_locked(login_key, address, max_attempts=max_attempts, lock_minutes=lock_minutes):
-        raise LoginLocked(lock_minutes)
+    attempt = reserve_attempt(login_key, address, max_attempts=max_attempts, lock_minutes=lock_minutes)
     user = find_login(login)
     # Hash even when the user is unknown so response time does not reveal which NIPs exist.
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not ok or user is None or not user.is_active_account:
-        record_failed_login(login_key, address)
-        return None
-    if not user.has_two_factor:
+        return None  # the reserved attempt stays: it was a failure
+    if user.has_two_factor:
+        forget_attempt(attempt)
+    else:
         complete_login(user, login_key)
     return user
 

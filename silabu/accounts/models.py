@@ -107,7 +107,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on password change/reset/deactivation so older sessions stop working.
+    # Bumped when the credentials change (password, reset, two-factor): a login waiting for its code step ends.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Set when enrolment starts; two-factor login is on only once a code confirmed it (totp_enabled_at).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -135,7 +135,7 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return str(self.id)
 
     @property
     def has_two_factor(self) -> bool:
@@ -248,3 +248,21 @@ class RolePolicy(db.Model):
 
     def __repr__(self) -> str:
         return f"<RolePolicy {self.role.value} requires_2fa={self.requires_2fa}>"
+
+
+class UserSession(db.Model):
+    """One signed-in browser."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}{' ended' if self.ended_at else ''}>"

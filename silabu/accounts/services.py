@@ -20,6 +20,7 @@ from silabu.accounts.models import (
     UserRole,
 )
 from silabu.accounts.nip import nip_problem
+from silabu.accounts.sessions import end_all as end_sessions
 from silabu.accounts.tokens import revoke_tokens
 from silabu.core import audit
 from silabu.core.clock import utcnow
@@ -205,14 +206,22 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Use
 
 
 def _own_role_problems(user: User, data: UserData, actor: User | None) -> dict[str, str]:
+    """Nobody changes their own roles: the admin keeps admin, and raises no role of their own (separation of duties:
+    an admin who made themselves Kasubag would verify and read the work)."""
     if actor is None or actor.id != user.id:
         return {}
     try:
         roles = parse_roles(data.roles)
     except ValidationFailed:
         return {}
-    if Role.ADMIN in {r.role for r in user.role_rows} and Role.ADMIN not in roles:
+    current = {r.role for r in user.role_rows}
+    if Role.ADMIN in current and Role.ADMIN not in roles:
         return {"roles": "Anda tidak dapat mencabut peran Admin dari akun Anda sendiri."}
+    added = roles - current
+    if added:
+        audit.record_refusal("user.self_roles_refused", actor=actor, object_type="users", object_id=user.id,
+                             after={"roles": sorted(r.value for r in added)})
+        return {"roles": "Anda tidak dapat menambah peran akun Anda sendiri; mintalah admin lain atau Sekretaris."}
     return {}
 
 
@@ -223,6 +232,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
     user.is_active_account = active
     user.session_version += 1
     if not active:
+        end_sessions(user)
         revoke_tokens(user)
     audit.record("user.activate" if active else "user.deactivate", user, actor=actor, before=before,
                  after={"is_active": active})
@@ -238,6 +248,7 @@ def reset_password(user: User, *, actor: User | None = None, password: str | Non
     user.password_hash = hash_password(new)
     user.must_change_password = True
     user.session_version += 1
+    end_sessions(user)
     revoke_tokens(user)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == user.login_name))
     audit.record("user.reset_password", user, actor=actor)
@@ -261,6 +272,8 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     user.must_change_password = False
     user.password_changed_at = utcnow()
     user.session_version += 1
+    end_sessions(user)
+    revoke_tokens(user)
     audit.record("user.change_password", user, actor=user)
 
 

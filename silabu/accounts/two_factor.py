@@ -21,6 +21,8 @@ from silabu.accounts.models import (
     User,
     UserRole,
 )
+from silabu.accounts.sessions import end_all as end_sessions
+from silabu.accounts.tokens import revoke_tokens
 from silabu.core import audit
 from silabu.core.clock import utcnow
 from silabu.core.errors import Conflict, ValidationFailed
@@ -145,8 +147,10 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     if not verify_totp(user, code):
         raise ValidationFailed({"code": CODE_WRONG if _clean(code) else CODE_REQUIRED})
     user.totp_enabled_at = utcnow()
-    # Sessions opened before this point did not pass a code: they end.
+    # Sessions and API tokens obtained before this point did not pass a code: they end.
     user.session_version += 1
+    end_sessions(user)
+    revoke_tokens(user)
     codes = _new_recovery_codes(user)
     audit.record("user.2fa_enable", user, actor=user, after={"recovery_codes": len(codes)})
     return codes
@@ -262,7 +266,7 @@ def check_code(user: User, code: str) -> bool:
 
 def login_key(login: str) -> str:
     """The account key failed attempts are counted under (as ``login.authenticate`` does)."""
-    return (login or "").strip().lower()[:60]
+    return signin.client_key(login)
 
 
 def password_step(login: str, password: str, address: str, *, max_attempts: int, lock_minutes: int) -> User | None:
@@ -273,11 +277,9 @@ def password_step(login: str, password: str, address: str, *, max_attempts: int,
 def code_step(user: User, key: str, code: str, address: str, *, max_attempts: int, lock_minutes: int) -> bool:
     """The second login step; a wrong code counts in the same lockout as a wrong password."""
     address = (address or "-")[:64]
-    if signin.login_locked(key, address, max_attempts=max_attempts, lock_minutes=lock_minutes):
-        raise signin.LoginLocked(lock_minutes)
+    signin.reserve_attempt(key, address, max_attempts=max_attempts, lock_minutes=lock_minutes)
     if not user.is_active_account or not check_code(user, code):
-        signin.record_failed_login(key, address)
-        return False
+        return False  # the reserved attempt stays: it was a failure
     signin.complete_login(user, key)
     return True
 

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from silabu.accounts import services, two_factor
+from silabu.accounts import services, sessions, two_factor
 from silabu.accounts.login import LoginLocked
 from silabu.accounts.models import User
 from silabu.core.clock import utcnow
@@ -59,10 +59,16 @@ def _lockout() -> dict[str, int]:
             "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"]}
 
 
-def _finish_login(user, next_url: str | None):
+def _begin_session(user: User) -> None:
+    """A fresh server-side session for ``user`` in a fresh cookie (no fixation: nothing of the old one is kept)."""
     session.clear()
     session.permanent = True
+    session[sessions.COOKIE_KEY] = sessions.start(user)
     login_user(user)
+
+
+def _finish_login(user, next_url: str | None):
+    _begin_session(user)
     db.session.commit()
     if user.must_change_password:
         return redirect(url_for("auth.change_password"))
@@ -107,6 +113,8 @@ def login_code():
 
 @auth_bp.route("/keluar", methods=["POST"])
 def logout():
+    sessions.end(session.get(sessions.COOKIE_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Anda telah keluar.", "info")
@@ -125,8 +133,8 @@ def change_password():
             db.session.rollback()
             errors = exc.fields
         else:
+            _begin_session(current_user._get_current_object())  # every other session of the account has ended
             db.session.commit()
-            login_user(current_user)  # the session id carries the new session_version
             flash("Kata sandi berhasil diganti.", "success")
             return redirect(url_for("entries.home"))
     return render_template("auth/change_password.html", errors=errors), 422 if errors else 200
@@ -166,7 +174,7 @@ def two_factor_confirm():
         codes = two_factor.confirm_enrolment(current_user, request.form.get("code", ""))
     except ValidationFailed as exc:
         return _two_factor_page(exc.fields, 422)
-    login_user(current_user._get_current_object())  # the session id carries the new session_version
+    _begin_session(current_user._get_current_object())  # every other session of the account has ended
     flash("Verifikasi dua langkah aktif. Mulai sekarang, masuk memerlukan kode dari ponsel Anda.", "success")
     return shown_once(render_template("auth/recovery_codes.html", codes=codes))
 

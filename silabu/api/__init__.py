@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from silabu.accounts.auth import authenticated_by_token
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.extensions import csrf, db
 
@@ -23,12 +24,13 @@ SPEC_SCHEMAS: dict[str, Any] = {}
 def _csrf_for_sessions():
     """Bearer-token calls need no CSRF token; browser-session calls (the pages' scripts) do.
     Anonymous calls get their 401 from login_required, not a CSRF error."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
-            "Authorization", "").lower().startswith("bearer "):
-        if request.endpoint in ("api.issue_token",) or not current_user.is_authenticated:
-            return
-        csrf.protect()
-    return
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.endpoint == "api.issue_token":
+        return
+    # Only a call its bearer token authenticated skips the check: a session cookie sent with any Authorization
+    # header (someone else's token, or a made-up one) is still a browser session and needs the CSRF token.
+    if not current_user.is_authenticated or authenticated_by_token():
+        return
+    csrf.protect()
 
 
 def json_body() -> dict[str, Any]:

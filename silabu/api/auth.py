@@ -10,13 +10,15 @@ from silabu.accounts.models import User
 from silabu.api import api_bp, json_body, ok, spec
 from silabu.core.errors import ServiceError
 from silabu.extensions import db
+from silabu.web import owed_step
 
 
 def user_json(user: User) -> dict:
     return {"id": user.id, "nip": user.nip, "username": user.username, "name": user.name, "jabatan": user.jabatan,
             "golongan": user.golongan, "employment": user.employment.value if user.employment else None,
             "unit": {"id": user.unit.id, "code": user.unit.code, "name": user.unit.name},
-            "roles": sorted(user.roles), "must_change_password": user.must_change_password}
+            "roles": sorted(user.roles), "must_change_password": user.must_change_password,
+            "owed_step": owed_step(user)}
 
 
 class Unauthorized(ServiceError):

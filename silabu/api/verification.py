@@ -57,7 +57,7 @@ def _act(entry: Entry, action):
 
 
 def _group_json(g: services.AsnGroup, status: str) -> dict:
-    entries = g.entries or []
+    entries = [e for e in g.entries or [] if e.status != EntryStatus.DRAFT]  # a draft is its owner's own
     if status != "all":
         entries = [e for e in entries if e.status == EntryStatus.SUBMITTED]
     return {"user": {"id": g.owner.id, "nip": g.owner.nip, "name": g.owner.name, "jabatan": g.owner.jabatan},

@@ -76,6 +76,18 @@ def record(action: str, obj: Any = None, *, actor: Any = None, before: dict | No
     return ev
 
 
+def record_refusal(action: str, *, actor: Any, object_type: str, object_id: int | None = None,
+                   after: dict | None = None, note: str | None = None) -> None:
+    """Keep a refused attempt in the log even though the request that made it rolls back: written at once, on a
+    connection of its own (separation-of-duties refusals must be visible to the Inspektorat)."""
+    from silabu.core.clock import utcnow
+
+    with db.engine.begin() as conn:
+        conn.execute(AuditEvent.__table__.insert().values(
+            at=utcnow(), actor_id=getattr(actor, "id", None), action=action, object_type=object_type,
+            object_id=object_id, before=None, after=_jsonable(after), note=note, on_behalf_of=None))
+
+
 def history(object_type: str, object_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(db.select(AuditEvent).where(AuditEvent.object_type == object_type,
                                                                AuditEvent.object_id == object_id)

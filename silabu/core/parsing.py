@@ -7,6 +7,7 @@ None (services that collect every problem of a form before refusing it).
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -164,3 +165,11 @@ def parse_decimal(value: Any, field: str, label: str, errors: dict[str, str] | N
         _fail(field, f"{label} paling banyak {places} angka di belakang koma.", errors)
         return None
     return number
+
+
+def visible_text(value: Any) -> str:
+    """Text as typed, trimmed; empty when it holds nothing a reader would see (only spaces or zero-width marks)."""
+    text = str(value if value is not None else "").strip()
+    if not any(unicodedata.category(ch) not in ("Cf", "Zs", "Zl", "Zp", "Cc") and not ch.isspace() for ch in text):
+        return ""
+    return text

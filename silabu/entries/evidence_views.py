@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from silabu.core.errors import NotFound
 from silabu.entries.evidence import get_evidence_for
 from silabu.entries.models import EvidenceKind
+from silabu.evidence.processing import extension_for, sanitize_filename
 from silabu.evidence.storage import get_storage
 
 bp = Blueprint("evidence", __name__)
@@ -41,11 +42,12 @@ def _serve(key: str, *, download_name: str, content_type: str, as_attachment: bo
 def download(evidence_id: int):
     ev = get_evidence_for(current_user, evidence_id)
     if ev.kind == EvidenceKind.PHOTO:
-        name = _display_name(ev.original_name, ".jpg")
+        name = served_name(ev.original_name, "image/jpeg")
         return _serve(ev.storage_key, download_name=name, content_type="image/jpeg", as_attachment=False)
     # Documents are always downloads, with a fixed type: never rendered in the browser.
-    return _serve(ev.storage_key, download_name=_display_name(ev.original_name, ""), content_type=ev.content_type
-                  if ev.content_type != "text/html" else SAFE_DOCUMENT_TYPE, as_attachment=True)
+    return _serve(ev.storage_key, download_name=served_name(ev.original_name, ev.content_type),
+                  content_type=ev.content_type if ev.content_type != "text/html" else SAFE_DOCUMENT_TYPE,
+                  as_attachment=True)
 
 
 @bp.route("/api/v1/evidence/<int:evidence_id>/thumbnail")
@@ -57,8 +59,12 @@ def thumbnail(evidence_id: int):
     return _serve(ev.thumbnail_key, download_name="thumb.jpg", content_type="image/jpeg", as_attachment=False)
 
 
-def _display_name(original: str, force_ext: str) -> str:
-    base = original.rsplit("/", 1)[-1].replace('"', "").strip() or "bukti"
-    if force_ext and not base.lower().endswith(force_ext):
-        base = base.rsplit(".", 1)[0] + force_ext
-    return base
+def served_name(original: str, content_type: str) -> str:
+    """The download's name: the uploader's name, cleaned, ending with the extension of what the bytes really are
+    (a PDF uploaded as rapat.html downloads as rapat.pdf; no right-to-left trick survives)."""
+    extension = extension_for(content_type)
+    name = sanitize_filename(original, extension).replace('"', "")
+    stem, dot, ext = name.rpartition(".")
+    if extension and ("." + ext.lower() if dot else "") != extension:
+        name = (stem if dot and stem else name) + extension
+    return name

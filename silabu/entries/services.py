@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from silabu.catalog.services import get_usable_code
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
 from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.core.parsing import date_or_none, decimal_or_none, visible_text
 from silabu.entries.compliance import DayTally, tally
 from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus
 from silabu.entries.months import assert_unlocked, month_is_closed
@@ -49,15 +50,6 @@ class EntryInput:
     warnings: list[str] = field(default_factory=list)
 
 
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def _parse_time(value: Any) -> time | None | str:
     if value in (None, ""):
         return None
@@ -69,19 +61,6 @@ def _parse_time(value: Any) -> time | None | str:
         return time(int(hh), int(mm))
     except (TypeError, ValueError):
         return "invalid"
-
-
-def _parse_quantity(value: Any) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    text = str(value).strip().replace(" ", "")
-    if "," in text:  # Indonesian decimal comma: 1.234,5
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        q = Decimal(text)
-    except InvalidOperation:
-        return None
-    return q if q.is_finite() else None
 
 
 def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None = None) -> EntryInput:
@@ -97,7 +76,7 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
         return None
 
     today = today_for(user)
-    entry_date = _parse_date(value("entry_date"))
+    entry_date = date_or_none(value("entry_date"))
     if entry_date is None:
         errors["entry_date"] = "Tanggal wajib diisi dengan format TTTT-BB-HH."
     elif entry_date > today:
@@ -105,6 +84,9 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     elif entry_date < today - timedelta(days=OLDEST_DAYS):
         errors["entry_date"] = "Tanggal terlalu jauh ke belakang."
     elif month_is_closed(user.unit_id if current is None else current.unit_id, period_of(entry_date)):
+        if current is not None and current.period == period_of(entry_date):
+            # The entry's own month closed while this edit was on its way: the lock's 409, not a field error.
+            assert_unlocked(current)
         errors["entry_date"] = "Bulan pada tanggal ini sudah ditutup oleh verifikator."
 
     output_code_id = None
@@ -120,18 +102,18 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
         oc = None
         errors["output_code"] = "Kode output tidak dikenal."
 
-    activity = str(value("activity") or "").strip()
+    activity = visible_text(value("activity"))
     if not activity:
         errors["activity"] = "Uraian kegiatan wajib diisi."
     elif len(activity) > ACTIVITY_MAX:
         errors["activity"] = f"Uraian kegiatan maksimal {ACTIVITY_MAX} karakter (sekarang {len(activity)})."
-    output = str(value("output") or "").strip()
+    output = visible_text(value("output"))
     if not output:
         errors["output"] = "Hasil/output kegiatan wajib diisi."
     elif len(output) > OUTPUT_MAX:
         errors["output"] = f"Output maksimal {OUTPUT_MAX} karakter (sekarang {len(output)})."
 
-    quantity = _parse_quantity(value("quantity"))
+    quantity = decimal_or_none(value("quantity"))
     if quantity is None:
         errors["quantity"] = "Jumlah wajib diisi dengan angka."
     elif quantity <= 0:
@@ -141,7 +123,7 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     elif quantity != quantity.quantize(Decimal("0.01")):
         errors["quantity"] = "Jumlah paling banyak dua angka di belakang koma."
 
-    unit = str(value("unit", "unit_of_measure") or "").strip() or (oc.default_unit if oc else "")
+    unit = visible_text(value("unit", "unit_of_measure")) or (oc.default_unit if oc else "")
     if not unit:
         errors["unit"] = "Satuan wajib diisi (mis. Dokumen, Kegiatan, Laporan)."
     elif len(unit) > UNIT_MAX:

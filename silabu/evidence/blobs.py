@@ -73,6 +73,8 @@ def delete_after_commit(keys: list[str]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _delete_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction (and its write lock) is still open
     keys = session.info.pop(_PENDING, None)
     if not keys:
         return

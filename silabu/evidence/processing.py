@@ -152,6 +152,7 @@ def _image_formats(data: bytes) -> list[str]:
 
 def _document_type(data: bytes) -> tuple[str, str]:
     if data.startswith(b"%PDF-"):
+        _check_pdf(data)
         return "application/pdf", ".pdf"
     if data.startswith(b"PK\x03\x04"):
         return _zip_document_type(data)
@@ -181,7 +182,59 @@ def _zip_document_type(data: bytes) -> tuple[str, str]:
                 or (total > ZIP_RATIO_FLOOR and total > ZIP_MAX_RATIO * len(data))):
             raise FileRejected(ARCHIVE_BOMB_MESSAGE)
         _verify_members(zf, infos)
+        _check_main_part(zf, names, found)
     return found
+
+
+PDF_NO_PAGES_MESSAGE = ("PDF ini tidak memiliki halaman yang dapat dibaca. Simpan ulang atau cetak ulang ke PDF "
+                        "lalu unggah kembali.")
+MAIN_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml", ".pptx": "ppt/presentation.xml"}
+
+
+def _check_pdf(data: bytes) -> None:
+    """A PDF a reader can open: its structure parses and it has at least one page (not only the magic bytes)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise FileRejected(ENCRYPTED_MESSAGE)
+        pages = len(reader.pages)
+    except FileRejected:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
+        raise FileRejected(CORRUPT_DOCUMENT_MESSAGE) from None
+    except Exception:
+        raise FileRejected(CORRUPT_DOCUMENT_MESSAGE) from None
+    if pages < 1:
+        raise FileRejected(PDF_NO_PAGES_MESSAGE)
+
+
+def _check_main_part(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], found: tuple[str, str]) -> None:
+    """An office file whose main part (the document, the workbook, the ODF content) is well-formed XML."""
+    from xml.etree import ElementTree
+
+    extension = found[1]
+    part = MAIN_PARTS.get(extension, "content.xml")
+    info = names.get(part)
+    if info is None:
+        raise FileRejected(CORRUPT_DOCUMENT_MESSAGE)
+    try:
+        ElementTree.fromstring(zf.read(info))
+        if extension in MAIN_PARTS:
+            ElementTree.fromstring(zf.read(names["[content_types].xml"]))
+    except (ElementTree.ParseError, KeyError, ValueError, zipfile.BadZipFile):
+        raise FileRejected(CORRUPT_DOCUMENT_MESSAGE) from None
+
+
+def extension_for(content_type: str) -> str:
+    """The file extension of a content type SILABU accepts (what a download's name ends with)."""
+    known = {"application/pdf": ".pdf", "image/jpeg": ".jpg"}
+    known.update(dict(OOXML_TYPES.values()))
+    known.update(ODF_TYPES)
+    known.update({ct: ext for _, ct, ext in OLE2_TYPES})
+    return known.get(content_type, "")
 
 
 def _odf_type(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[str, str] | None:
