@@ -67,14 +67,40 @@ def ok(data: Any, status: int = 200):
     return jsonify(data), status
 
 
+ERROR_DESCRIPTIONS = {
+    "400": "Permintaan tidak sah (mis. token CSRF sesi peramban)",
+    "401": "Belum masuk, atau token tidak berlaku",
+    "403": "Tidak berwenang, atau akun wajib mengganti kata sandi / mengaktifkan verifikasi dua langkah dahulu",
+    "404": "Tidak ada, atau tidak boleh dilihat pemanggil",
+    "409": "Bertabrakan dengan keadaan sekarang (versi, status, bulan ditutup)",
+    "413": "Kiriman terlalu besar atau terlalu banyak berkas",
+    "422": "Isian tidak valid (termasuk parameter kueri dan karakter tidak sah)",
+    "429": "Terlalu banyak percobaan masuk",
+}
+
+
+def _error_statuses(method: str, has_body: bool, multipart: bool) -> list[str]:
+    """What any operation may answer besides its own outcomes: every call can be unauthenticated, owe a step
+    (403), name something absent (404) or carry bad text (422); a write can meet a changed state (409) and a
+    body can be too large (413)."""
+    codes = ["401", "403", "404", "422"]
+    if method.lower() in ("post", "put", "patch", "delete"):
+        codes[:0] = ["400"]
+        codes.append("409")
+    if has_body or multipart or method.lower() == "post":
+        codes.append("413")
+    return codes
+
+
 def spec(path: str, method: str, summary: str, *, tags: list[str] | None = None, body: dict | None = None,
          responses: dict[str, str] | None = None, params: list[dict] | None = None, multipart: bool = False) -> None:
     op: dict[str, Any] = {"summary": summary, "tags": tags or [],
                           "responses": {code: {"description": text} for code, text in
                                         (responses or {"200": "OK"}).items()}}
-    for code in ("401", "404"):
-        op["responses"].setdefault(code, {"description": "Lihat skema Error", "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    for code in _error_statuses(method, body is not None, multipart):
+        described = op["responses"].get(code, {}).get("description") or ERROR_DESCRIPTIONS[code]
+        op["responses"][code] = {"description": described, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if params:
         op["parameters"] = params
     if body is not None:

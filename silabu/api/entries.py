@@ -141,7 +141,7 @@ ENTRY_SCHEMA = {"type": "object", "required": ["entry_date", "output_code", "act
                 "properties": {"entry_date": {"type": "string", "format": "date"}, "output_code": {"type": "string"},
                                "activity": {"type": "string", "maxLength": 1000},
                                "output": {"type": "string", "maxLength": 1000},
-                               "quantity": {"type": "number", "exclusiveMinimum": 0},
+                               "quantity": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
                                "unit": {"type": "string", "maxLength": 50},
                                "start_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "end_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},

@@ -78,8 +78,10 @@ class SilabuRequest(Request):
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:...>`` within the databases' 64-bit integers: a larger number is a page that does not exist (404)."""
+    """``<int:...>`` within the databases' 64-bit integers: a larger number names no row (0), so the view answers
+    its own 404. (Refusing it in the converter would make Werkzeug answer 405 when the path has rules for other
+    methods.)"""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= INT_MAX else 0
