@@ -65,6 +65,13 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.UPLOAD_DIR = os.environ.get("SILABU_UPLOAD_DIR", str(BASE_DIR / "uploads"))
+        # Evidence and packet files on object storage instead of UPLOAD_DIR: s3://bucket/prefix plus the endpoint
+        # (any S3-compatible server: SeaweedFS, MinIO, a cloud's) and its keys. Empty: the filesystem.
+        self.STORAGE_URL = os.environ.get("SILABU_STORAGE_URL", "")
+        self.S3_ENDPOINT_URL = os.environ.get("SILABU_S3_ENDPOINT_URL", "")
+        self.S3_ACCESS_KEY = os.environ.get("SILABU_S3_ACCESS_KEY", "")
+        self.S3_SECRET_KEY = os.environ.get("SILABU_S3_SECRET_KEY", "")
+        self.S3_REGION = os.environ.get("SILABU_S3_REGION", "us-east-1")
         # Whole request limit (413 above it); evidence files have their own limit below it.
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024

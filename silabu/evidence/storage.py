@@ -1,4 +1,5 @@
-"""Where evidence bytes live: a small store/open/delete interface and its filesystem backend.
+"""Where evidence bytes live: a small store/open/delete interface, its filesystem backend here and its object-storage
+backend in ``s3.py``.
 
 Keys are content-addressed (``ab/cd/<sha256><suffix>``), so storing the same bytes twice is a no-op and
 two rows may share one blob. Writes go to ``<root>/.tmp/*.part`` first and are renamed into place, so a
@@ -195,15 +196,26 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
-def get_storage(app: Flask | None = None) -> FileSystemStorage:
-    """The storage for ``app`` (default: the current app), rooted at ``UPLOAD_DIR``; one per app."""
+def get_storage(app: Flask | None = None) -> Storage:
+    """The storage for ``app`` (default: the current app), one per app: the S3 bucket ``STORAGE_URL`` names, or
+    the filesystem under ``UPLOAD_DIR``."""
     if app is None:
         from flask import current_app
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-    root = Path(app.config["UPLOAD_DIR"]).resolve()
-    storage = app.extensions.get("silabu.storage")
-    if storage is None or storage.root != root:
-        storage = FileSystemStorage(root)
-        app.extensions["silabu.storage"] = storage
+    url = app.config.get("STORAGE_URL") or ""
+    where = url or str(Path(app.config["UPLOAD_DIR"]).resolve())
+    cached = app.extensions.get("silabu.storage")
+    if cached is not None and cached[0] == where:
+        return cached[1]
+    storage: Storage
+    if url:
+        from silabu.evidence.s3 import S3Location, S3Storage
+
+        storage = S3Storage(S3Location.parse(url), endpoint_url=app.config.get("S3_ENDPOINT_URL"),
+                            access_key=app.config.get("S3_ACCESS_KEY"), secret_key=app.config.get("S3_SECRET_KEY"),
+                            region=app.config.get("S3_REGION") or "us-east-1")
+    else:
+        storage = FileSystemStorage(where)
+    app.extensions["silabu.storage"] = (where, storage)
     return storage

@@ -32,6 +32,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL
 
 from silabu.core.clock import as_utc, local_now, utcnow
+from silabu.evidence.storage import FileSystemStorage, Storage, get_storage
 from silabu.extensions import db
 
 log = logging.getLogger("silabu.backup")
@@ -89,7 +90,11 @@ def create_backup(dest: str | os.PathLike[str] | None = None) -> BackupInfo:
     try:
         manifest: dict[str, Any] = {"format": FORMAT, "app": "silabu", "created_at": utcnow().isoformat()}
         manifest["database"] = _dump_database(work)
-        manifest["uploads"] = _archive_uploads(Path(current_app.config["UPLOAD_DIR"]), work / UPLOADS_FILE)
+        storage = get_storage()
+        if isinstance(storage, FileSystemStorage):
+            manifest["uploads"] = _archive_uploads(storage.root, work / UPLOADS_FILE)
+        else:
+            manifest["uploads"] = _archive_objects(storage, work / UPLOADS_FILE)
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         _fsync_tree(work)
         final = root / name
@@ -252,6 +257,28 @@ def _archive_uploads(root: Path, out: Path) -> dict[str, Any]:
             "bytes": total, "files": listing}
 
 
+def _archive_objects(storage: Storage, out: Path) -> dict[str, Any]:
+    """The same archive from object storage: every stored key, streamed through the storage interface."""
+    listing: dict[str, dict[str, Any]] = {}
+    total = 0
+    with tarfile.open(out, "w:gz", compresslevel=1) as tar:
+        for key in storage.iter_keys():
+            try:
+                size, mtime = storage.size(key), storage.modified_at(key)
+                fh = storage.open(key)
+            except FileNotFoundError:  # deleted between listing and reading: not part of this backup
+                continue
+            with fh:
+                info = tarfile.TarInfo(key)
+                info.size, info.mtime, info.mode = size, int(mtime), 0o644
+                reader = _HashingReader(fh)
+                tar.addfile(info, reader)
+            listing[key] = {"sha256": reader.hexdigest(), "size": size}
+            total += size
+    return {"file": out.name, "sha256": sha256_file(out), "size": out.stat().st_size, "count": len(listing),
+            "bytes": total, "files": listing}
+
+
 class _HashingReader:
     """Reads a file for tarfile while hashing it, so each upload is read once."""
 
@@ -372,7 +399,9 @@ def restore_backup(path: str | os.PathLike[str]) -> RestoreReport:
     kind = db.engine.dialect.name
     if info.database != kind:
         raise BackupError(f"Cadangan ini dari basis data {info.database}, sedangkan yang dikonfigurasi {kind}.")
-    upload_root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    storage = get_storage()
+    on_disk = isinstance(storage, FileSystemStorage)
+    upload_root = storage.root if on_disk else Path(current_app.config["UPLOAD_DIR"]).resolve()
     upload_root.mkdir(parents=True, exist_ok=True)
     staging = upload_root / f".restore-{secrets.token_hex(6)}"
     try:
@@ -385,11 +414,17 @@ def restore_backup(path: str | os.PathLike[str]) -> RestoreReport:
             _restore_sqlite(dump, _sqlite_path(db.engine.url))
         else:
             _restore_postgresql(dump, db.engine.url)
-        _swap_uploads(staging, upload_root)
+        if on_disk:
+            _swap_uploads(staging, upload_root)
+        else:
+            # Content-addressed: an object already there holds the same bytes; objects the backup does not know
+            # become orphans that cleanup-orphans collects once nothing names them.
+            for key, path in _upload_files(staging):
+                storage.store(key, path.read_bytes())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     db.engine.dispose()
-    return _check_restored(info, upload_root)
+    return _check_restored(info, storage)
 
 
 def _unpack_uploads(info: BackupInfo, staging: Path) -> None:
@@ -450,14 +485,14 @@ def _swap_uploads(staging: Path, upload_root: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _check_restored(info: BackupInfo, upload_root: Path) -> RestoreReport:
+def _check_restored(info: BackupInfo, storage: Storage) -> RestoreReport:
     mismatches = []
     with db.engine.connect() as conn:
         tables = _count_rows(conn)
     for name, count in info.manifest["database"]["tables"].items():
         if tables.get(name) != count:
             mismatches.append(f"tabel {name}: {tables.get(name)} baris, manifest {count}")
-    present = {rel for rel, _ in _upload_files(upload_root)}
+    present = set(storage.iter_keys())
     missing = set(info.manifest["uploads"]["files"]) - present
     if missing:
         mismatches.append(f"{len(missing)} berkas unggahan tidak ada setelah pemulihan")
