@@ -154,7 +154,15 @@ ROW_SCHEMA = {"type": "object", "properties": {
     "reason": {"type": "string", "nullable": True, "description": "alasan bila capaian null"},
     "polarity": {"type": "string", "enum": ["+", "-"]},
     "consolidation": {"type": "string", "enum": ["sum", "last", "avg"]},
-    "source": {"type": "string", "enum": ["entries", "manual"]},
+    "source": {"type": "string", "enum": ["entries", "packets", "manual"]},
+    "measure": {"type": "string", "enum": ["sum_quantity", "count_entries", "count_final_packets", "manual"],
+                "description": "cara realisasi diukur"},
+    "warnings": {"type": "array", "description": "kosong bila tidak ada yang perlu diperiksa", "items": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "enum": ["unit_mismatch", "implausible", "months_missing"]},
+            "message": {"type": "string"},
+            "count": {"type": "integer", "description": "unit_mismatch: entri yang tidak dihitung; "
+                                                        "months_missing: bulan yang belum final"}}}},
     "output_codes": {"type": "array", "items": {"type": "string"}},
     "months_counted": {"type": "integer"}, "months_in_period": {"type": "integer"},
     "previous": {"type": "object", "nullable": True}}}

@@ -178,7 +178,8 @@ def capaian(year: int, report_code: str):
         return redirect(url_for("lkj.capaian", year=year, report_code=code))
     return render_template("lkj/capaian.html", year=year, code=code, spec=services.report_spec(code), table=table,
                            choices=services.period_choices(year), months=[m[:3] for m in MONTHS],
-                           describe_band=describe_band, report=services.get_report(year, code))
+                           describe_band=describe_band, report=services.get_report(year, code),
+                           measure_labels={m.value: label for m, label in services.MEASURE_LABELS.items()})
 
 
 @bp.route("/indikator/<int:indicator_id>/jejak")
@@ -242,7 +243,7 @@ def new_indicator(year: int, report_code: str):
             return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
     return render_template("lkj/indicator_form.html", year=year, code=code, spec=services.report_spec(code),
                            indicator=None, form=form, errors=errors, targets={}, target_errors={},
-                           ), 422 if errors else 200
+                           measure_choices=_measure_choices()), 422 if errors else 200
 
 
 @bp.route("/indikator/<int:indicator_id>/ubah", methods=["GET", "POST"])
@@ -271,7 +272,11 @@ def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, st
     return render_template("lkj/indicator_form.html", year=indicator.year, code=indicator.report_code,
                            spec=services.report_spec(indicator.report_code), indicator=indicator, form=form,
                            errors=errors, targets=targets, target_errors=target_errors,
-                           month_names=MONTHS), status
+                           month_names=MONTHS, measure_choices=_measure_choices()), status
+
+
+def _measure_choices() -> list[tuple[str, str]]:
+    return [(m.value, label) for m, label in services.MEASURE_LABELS.items()]
 
 
 @bp.route("/indikator/<int:indicator_id>/target", methods=["POST"])

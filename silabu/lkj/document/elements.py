@@ -152,6 +152,30 @@ def _consolidation_label(value: str) -> str:
     return {"sum": "dijumlahkan", "last": "nilai terakhir", "avg": "rata-rata"}.get(value, value)
 
 
+def average_sentence(summary: Mapping[str, Any]) -> str:
+    """The headline average and what it includes (measurable rows; flagged rows named, and left out once)."""
+    average = summary.get("average_capaian")
+    if average is None:
+        return ""
+    text = (f" Rata-rata capaian {summary['measurable']} indikator yang dapat diukur adalah {fmt_capaian(average)}%"
+            + (f" ({summary['not_measurable']} indikator yang belum dapat diukur tidak termasuk)"
+               if summary.get("not_measurable") else "") + ".")
+    flagged = summary.get("flagged_measurable") or []
+    if flagged:
+        text += (f" Rata-rata tersebut mencakup {len(flagged)} indikator yang bercatatan pemeriksaan "
+                 f"({', '.join(flagged)}); ")
+        if summary.get("average_unflagged") is not None:
+            text += (f"tanpa indikator tersebut, rata-rata capaian {summary['unflagged_measurable']} indikator "
+                     f"adalah {fmt_capaian(summary['average_unflagged'])}%.")
+        else:
+            text += "tidak ada indikator terukur tanpa catatan."
+    return text
+
+
+def warnings_of(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(row.get("warnings") or [])
+
+
 class Builder:
     """The document being built: the frozen figures, the narrative, and the elements so far."""
 
@@ -223,7 +247,7 @@ def _ringkasan(b: Builder) -> None:
         + (f"Dari indikator tersebut, {kategori_text}" if kategori_text else "Belum ada indikator yang dapat diukur")
         + (f", dan {b.summary['not_measurable']} indikator belum dapat diukur." if b.summary["not_measurable"]
            and kategori_text else ".")
-        + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%." if b.average else ""),
+        + average_sentence(b.summary),
         (f"Realisasi dihitung dari entri kinerja harian yang telah diverifikasi dan ditetapkan dalam "
          f"{len(months)} rapat pleno laporan bulanan ({', '.join(bulan(p) for p in months)})."
          if months else "Belum ada paket pleno laporan bulanan yang final untuk tahun ini.")))
@@ -320,7 +344,12 @@ def _bab3(b: Builder) -> None:
             kategori_cell = f"Belum dapat diukur (catatan {len(notes)})"
         else:
             kategori_cell = r.get("kategori") or DASH
-        capaian_rows.append([str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"], fmt_number(r["target"]),
+        flags = []
+        for warning in warnings_of(r):
+            notes.append(f"{r['code']}: {warning['message']}")
+            flags.append(str(len(notes)))
+        indicator_cell = f"{r['code']} {r['name']}" + (f" (catatan {', '.join(flags)})" if flags else "")
+        capaian_rows.append([str(i), r["sasaran"], indicator_cell, r["unit"], fmt_number(r["target"]),
                              fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), kategori_cell])
     b.add(b.table(f"Capaian Kinerja Tahun {b.year}",
                           ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Realisasi", "Capaian (%)",
@@ -369,6 +398,8 @@ def _bab3(b: Builder) -> None:
                     ["Realisasi", fmt_number(r["realisasi"])],
                     ["Capaian (%)", fmt_capaian(r["capaian"])],
                     ["Kategori", _kategori_cell(r)]]
+        for warning in warnings_of(r):
+            analysis.append(["Catatan pemeriksaan", warning["message"]])
         if previous_year:
             analysis.append([f"Realisasi / capaian {previous_year}",
                              f"{fmt_number(p.get('realisasi'))} / {fmt_pct(p.get('capaian'))}"
@@ -378,9 +409,7 @@ def _bab3(b: Builder) -> None:
             analysis.append([f"Triwulan {ROMAN[q - 1]} (target / realisasi / capaian)",
                              f"{fmt_number(period['target'])} / {fmt_number(period['realisasi'])} / "
                              f"{fmt_pct(period['capaian'])}"])
-        analysis.append(["Sumber data", f"Entri harian terverifikasi kode output {', '.join(r['output_codes'])} pada "
-                                        f"bulan dengan paket pleno final" if r["source"] == "entries"
-                         else "Realisasi diisi Rendatin dengan bukti dukung (Lampiran 2)"])
+        analysis.append(["Sumber data", _source_text(r)])
         b.add(b.table(f"Analisis indikator {r['code']}", ["Uraian", "Nilai"], analysis, [4.5, 7.5], "ll",
                               small=True))
         b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year)))
@@ -391,14 +420,26 @@ def _bab3(b: Builder) -> None:
     b.add(PageBreak())
 
 
+def _source_text(r: Mapping[str, Any]) -> str:
+    codes = ", ".join(r.get("output_codes") or [])
+    measure = r.get("measure") or ("manual" if r["source"] == "manual" else "sum_quantity")
+    if measure == "sum_quantity":
+        return (f"Jumlah kuantitas entri harian terverifikasi bersatuan {r['unit']} dengan kode output {codes} pada "
+                "bulan dengan paket pleno final")
+    if measure == "count_entries":
+        return f"Jumlah entri harian terverifikasi kode output {codes} pada bulan dengan paket pleno final"
+    if measure == "count_final_packets":
+        return "Jumlah bulan yang paket pleno laporan bulanannya final (Lampiran 2)"
+    return "Realisasi diisi Rendatin dengan bukti dukung (Lampiran 2)"
+
+
 def _bab4(b: Builder) -> None:
     """Bab IV Penutup, signed."""
     b.add(Heading(1, "BAB IV PENUTUP"))
     below = [r for r in b.rows if r.get("capaian") is not None and _d(r["capaian"]) < 100]
     default_closing = [_para(f"Laporan Kinerja {b.subject} Tahun {b.year} menggambarkan capaian {b.summary['indicators']} "
                              "indikator kinerja yang ditetapkan dalam Perjanjian Kinerja."
-                             + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%."
-                                if b.average else ""))]
+                             + average_sentence(b.summary))]
     if below:
         default_closing.append(_para("Indikator yang belum mencapai target dan perlu menjadi perhatian pada tahun "
                                      "berikutnya:"))

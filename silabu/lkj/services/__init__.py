@@ -29,6 +29,7 @@ from silabu.lkj.services.compile import (
 )
 from silabu.lkj.services.indicators import (
     INDICATOR_COLUMNS,
+    MEASURE_LABELS,
     delete_indicator,
     extra_output_codes,
     get_indicator,
@@ -106,6 +107,7 @@ from silabu.lkj.services.tabel import (
     CapaianRow,
     MonthTrace,
     PreviousYear,
+    RowWarning,
     TabelCapaian,
     Trace,
     attach_previous,
@@ -128,6 +130,7 @@ __all__ = [
     "INDICATOR_COLUMNS",
     "IndicatorData",
     "LKJ_MANAGE_ROLES",
+    "MEASURE_LABELS",
     "LKJ_VIEW_ROLES",
     "MonthTrace",
     "NOTE_MAX",
@@ -138,6 +141,7 @@ __all__ = [
     "RETURN_WHO",
     "ROMAN",
     "ReportSpec",
+    "RowWarning",
     "SECTION_MAX",
     "Section",
     "TabelCapaian",

@@ -57,7 +57,7 @@ def _dec(value: Decimal | None) -> str | None:
 def _row_snapshot(row: CapaianRow) -> dict[str, Any]:
     return {"target": _dec(row.target), "realisasi": _dec(row.realisasi), "capaian": _dec(row.capaian),
             "kategori": row.kategori, "reason": row.reason, "months_counted": row.months_counted,
-            "months_in_period": row.months_in_period}
+            "months_in_period": row.months_in_period, "warnings": [w.as_json() for w in row.warnings]}
 
 
 def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
@@ -84,7 +84,9 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
         rows.append({
             "indicator_id": ind.id, "sasaran_code": row.sasaran_code, "sasaran": row.sasaran, "code": row.code,
             "name": row.name, "unit": row.unit, "polarity": row.polarity, "consolidation": row.consolidation,
-            "source": row.source, "output_codes": row.output_codes, "target_year": _dec(ind.target_year),
+            "source": row.source, "measure": row.measure, "output_codes": row.output_codes,
+            "target_year": _dec(ind.target_year),
+            "target_renstra": _dec(ind.target_renstra),
             **_row_snapshot(row),
             "months": [_dec(v) for v in row.months],
             "periods": {p.key: {"label": p.label, **_row_snapshot(capaian_row(data[ind.id], p, bands))} for p in sub_periods},
@@ -100,6 +102,8 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                                           .where(Indicator.year == year, Indicator.report_code == report_code)
                                           .order_by(Indicator.position, Indicator.code, ManualRealisasi.period))]
     measurable = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None]
+    # The headline average says what it includes: every measurable row, and again without the flagged ones.
+    unflagged = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None and not r["warnings"]]
     by_kategori = {b.label: sum(1 for r in rows if r["kategori"] == b.label) for b in bands}
     return {
         "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
@@ -119,7 +123,12 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                     "measurable": len(measurable), "not_measurable": len(rows) - len(measurable),
                     "average_capaian": _dec(calc.round2(sum(measurable, Decimal(0)) / len(measurable)))
                     if measurable else None,
-                    "by_kategori": by_kategori},
+                    "by_kategori": by_kategori,
+                    "flagged": [r["code"] for r in rows if r["warnings"]],
+                    "flagged_measurable": [r["code"] for r in rows if r["warnings"] and r["capaian"] is not None],
+                    "unflagged_measurable": len(unflagged),
+                    "average_unflagged": _dec(calc.round2(sum(unflagged, Decimal(0)) / len(unflagged)))
+                    if unflagged else None},
     }
 
 
