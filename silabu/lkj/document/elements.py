@@ -26,6 +26,9 @@ class DocumentMeta:
     url: str | None
     status_label: str
     compiled_at: datetime
+    # Set when the version is signed: {"date": ISO date in the satker's timezone, "name", "nip", "title",
+    # "paraf": [{"name", "title", "at": ISO date}]}; the document then is the final one, not a draft.
+    signed: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Signature:
     label: str
     name: str
     nip: str
+    paraf: str = ""  # the paraf record beside the signature of the final document
 
 
 @dataclass
@@ -85,6 +89,7 @@ class Verification:
     url: str | None
     status_label: str
     compiled_at: datetime
+    record: list[str] | None = None  # who initialled and signed, when (final document)
 
 
 Element = Cover | Heading | Text | TableEl | PageBreak | Contents | Signature | Verification
@@ -188,8 +193,16 @@ class Builder:
         self.summary = snapshot["summary"]
         self.average = self.summary.get("average_capaian")
         self.place = place_of(snapshot)
-        self.signer = snapshot["signer"]
+        self.signer = dict(snapshot["signer"])
         self.sign_place_date = f"{self.place or '..........'}, .................... {self.year + 1}"
+        self.paraf_text = ""
+        signed = meta.signed
+        if signed:
+            self.signer.update(label=signed.get("title") or self.signer.get("label", ""), name=signed.get("name", ""),
+                               nip=signed.get("nip", ""))
+            self.sign_place_date = f"{self.place}, {tanggal(date.fromisoformat(signed['date']))}"
+            self.paraf_text = "; ".join(f"Paraf {p['name']} ({p['title']}), {tanggal(date.fromisoformat(p['at']))}"
+                                        for p in signed.get("paraf") or [])
         self.pk_rows: list[list[str]] = [[str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"],
                                           fmt_number(r["target_year"])] for i, r in enumerate(self.rows, start=1)]
         self.elements: list[Element] = []
@@ -446,7 +459,8 @@ def _bab4(b: Builder) -> None:
         default_closing += [Block("bullet", _runs(f"{r['code']} {r['name']}: capaian {fmt_capaian(r['capaian'])}%"))
                             for r in below]
     b.add(_narrative(b.narrative, "bab4_penutup", default_closing))
-    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
+    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", ""),
+                    b.paraf_text))
     b.add(PageBreak())
 
 
@@ -457,8 +471,8 @@ def _lampiran(b: Builder) -> None:
     b.add(b.table(f"Lampiran Perjanjian Kinerja Tahun {b.year}",
                           ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target"],
                           [list(r) for r in b.pk_rows], [0.6, 3.2, 4.2, 1.4, 1.4], "cllcr", group_column=1))
-    b.add(Signature(f"{b.place or '..........'}, .................... {b.year}", b.signer.get("label", ""),
-                              b.signer.get("name", ""), b.signer.get("nip", "")))
+    pk_date = f"{b.place}, {b.year}" if b.meta.signed else f"{b.place or '..........'}, .................... {b.year}"
+    b.add(Signature(pk_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
     b.add(Heading(2, "Lampiran 2. Data Dukung"))
     packets = b.snapshot.get("packets") or []
     if packets:
@@ -482,7 +496,15 @@ def _lampiran(b: Builder) -> None:
     b.add(b.table(f"Tren realisasi bulanan Tahun {b.year}", ["Indikator"] + month_head,
                           [[r["code"]] + [fmt_number(v) for v in r["months"]] for r in b.rows],
                           [1.4] + [0.88] * 12, "l" + "r" * 12, small=True))
-    b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at))
+    record = None
+    if b.meta.signed:
+        signed = b.meta.signed
+        record = [f"Diparaf oleh {p['name']} ({p['title']}) pada {tanggal(date.fromisoformat(p['at']))}."
+                  for p in signed.get("paraf") or []]
+        record.append(f"Ditandatangani oleh {signed.get('name', '')}"
+                      + (f" (NIP {signed['nip']})" if signed.get("nip") else "")
+                      + f", {signed.get('title', '')}, pada {tanggal(date.fromisoformat(signed['date']))}.")
+    b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at, record))
 
 
 CHAPTERS = (_cover, _kata_pengantar, _contents, _ringkasan, _bab1, _bab2, _bab3, _bab4, _lampiran)

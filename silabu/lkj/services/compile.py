@@ -33,6 +33,7 @@ from silabu.lkj.services.realisasi import indicator_data
 from silabu.lkj.services.reports import (
     ensure_report,
     get_report,
+    institution_title,
     normalise_report_code,
     report_codes,
     report_spec,
@@ -109,8 +110,9 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
         "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
         "satker": {"name": satker.name if satker else "", "city": (satker.city if satker else "") or "",
                    "address": (satker.address if satker else "") or "", "level": satker.level if satker else ""},
-        "signer": {"label": spec.signer_label, **_person(spec.signer_role)},
-        "corrector": {"label": spec.corrector_label, **_person(spec.corrector_role, spec.corrector_unit)},
+        "signer": {"label": institution_title(spec.signer_label), **_person(spec.signer_role)},
+        "corrector": {"label": institution_title(spec.corrector_label),
+                      **_person(spec.corrector_role, spec.corrector_unit)},
         "final_periods": table.final_periods,
         "bands": [{"min": _dec(b.minimum), "label": b.label, "range": calc.describe_band(b, bands)} for b in bands],
         "rows": rows,
@@ -152,13 +154,14 @@ def _new_code() -> str:
 
 
 def render(snapshot: Mapping[str, Any], narrative: Mapping[str, str], *, version: int | None, code: str | None,
-           status_label: str, compiled_at: datetime) -> tuple[bytes, bytes]:
-    """The DOCX and the PDF of one version (or of a preview, without version and code)."""
+           status_label: str, compiled_at: datetime,
+           signed: Mapping[str, Any] | None = None) -> tuple[bytes, bytes]:
+    """The DOCX and the PDF of one version (or of a preview, without version and code); ``signed``: the final one."""
     from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
 
     meta = DocumentMeta(version=version, code=format_code(code) if code else None,
                         url=verification_url(code) if code else None, status_label=status_label,
-                        compiled_at=compiled_at)
+                        compiled_at=compiled_at, signed=signed)
     return render_docx(snapshot, narrative, meta), render_pdf(snapshot, narrative, meta)
 
 
