@@ -13,7 +13,7 @@ import time_machine
 from pypdf import PdfReader
 from test_lkj_workflow import TODAY, draft, step, walk_to
 
-from silabu.core.errors import Forbidden
+from silabu.core.errors import Conflict, Forbidden
 from silabu.lkj import services
 from silabu.lkj.services.realisasi import open_blob
 
@@ -114,3 +114,36 @@ def test_lkj_kpu_is_initialled_by_the_komisioner_and_signed_by_the_ketua(db, pk,
     assert "Ketua KPU Kabupaten Kudus" in text and "Budi Ketua" in text
     assert "Diparaf oleh Dewi Komisioner Perencanaan (Komisioner Divisi Perencanaan KPU Kabupaten Kudus)" in \
         " ".join(text.split())
+
+
+def test_a_flagged_row_needs_an_explanation_and_placeholders_block_paraf(db, pk, people, login_as):
+    from test_lkj_workflow import complete_narrative
+
+    report = walk_to(db, draft(db, complete=False), people, services.ACTIONS["paraf"].from_status)
+    doc = services.current_document(report)
+    missing = services.version_blockers(doc)
+    # No month is final: the five indicators counted from entries or summed are flagged (months_missing; the two
+    # level indicators without any value only have no capaian), and four sections are placeholders.
+    flagged = [r["code"] for r in doc.data["rows"] if r["warnings"]]
+    assert flagged == ["IK1.1", "IK2.2", "IK3.1", "IK3.2", "IK3.3"]
+    assert len(missing) == len(services.MANDATORY_SECTIONS) + len(flagged)
+    assert any(m.startswith("Bab III B. Realisasi Anggaran masih berupa teks pengganti") for m in missing)
+    assert any(m.startswith("Indikator IK1.1 bercatatan (") for m in missing)
+    page = login_as(people["kasubag_rdi"]).get(f"/lkj/{report.year}/LKJ-SEK/").get_data(as_text=True)
+    assert "Belum dapat diparaf" in page and "Indikator IK1.1 bercatatan" in page
+    with pytest.raises(Conflict, match="belum dapat diparaf"):
+        services.perform(report, "paraf", people["kasubag_rdi"], today=TODAY)
+    db.session.rollback()
+    assert report.status == services.ACTIONS["paraf"].from_status
+    # Written, but not yet compiled into a version: still refused; compiled: initialled.
+    complete_narrative(report)
+    db.session.commit()
+    with pytest.raises(Conflict, match="belum dapat diparaf"):
+        services.perform(report, "paraf", people["kasubag_rdi"], today=TODAY)
+    db.session.rollback()
+    services.compile_report(report.year, "LKJ-SEK", people["rendatin"])
+    db.session.commit()
+    assert services.version_blockers(services.current_document(report)) == []
+    step(db, report, "paraf", people["kasubag_rdi"])
+    text = pdf_text(blob(services.current_document(report).pdf_key))
+    assert "Penjelasan catatan pemeriksaan:" in text and "ditindaklanjuti dalam pleno Januari" in " ".join(text.split())

@@ -86,7 +86,9 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            documents=list(reversed(report_.documents)) if report_ else [],
                            indicator_count=len(services.indicators_for(year, code)), errors=errors or {},
                            form=form or {}, today=today, default_recipient=services.default_recipient(),
-                           step_label=services.step_label), status
+                           step_label=services.step_label,
+                           blockers=services.version_blockers(services.current_document(report_))
+                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else []), status
 
 
 def _back_to_report(year: int, report_code: str, **_: object) -> str:

@@ -426,6 +426,9 @@ def _bab3(b: Builder) -> None:
         b.add(b.table(f"Analisis indikator {r['code']}", ["Uraian", "Nilai"], analysis, [4.5, 7.5], "ll",
                               small=True))
         b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year)))
+        explanation = (b.narrative.get(f"penjelasan:{r['code']}") or "").strip()
+        if explanation and warnings_of(r):
+            b.add(Text([_para("**Penjelasan catatan pemeriksaan:**")] + parse_narrative(explanation)))
     b.add(Heading(2, "B. Realisasi Anggaran"))
     b.add(_narrative(b.narrative, "bab3_anggaran",
                                [_para("(Bagian ini belum diisi oleh tim penyusun: pagu dan realisasi anggaran per "

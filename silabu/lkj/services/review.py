@@ -29,6 +29,7 @@ from silabu.lkj.models import (
     LkjStatus,
 )
 from silabu.lkj.services.compile import current_document, render, signed_document
+from silabu.lkj.services.narrative import paraf_blockers
 from silabu.lkj.services.realisasi import store_upload
 from silabu.lkj.services.reports import NOTE_MAX, default_recipient, institution_title, report_spec
 
@@ -155,6 +156,18 @@ def _apply_pleno(step: Step) -> None:
     step.pleno_round = step.report.pleno_rounds
 
 
+def version_blockers(doc: LkjDocument | None) -> list[str]:
+    """Why the version cannot be initialled yet (empty: it can)."""
+    return [] if doc is None else paraf_blockers(doc.data, doc.narrative)
+
+
+def _check_paraf(step: Step, errors: dict[str, str]) -> None:
+    missing = version_blockers(step.doc)
+    if missing:
+        raise Conflict(f"Versi {step.doc.version} belum dapat diparaf: " + " ".join(missing)
+                       + " Lengkapi narasinya lalu kompilasi ulang.", code="lkj_not_ready")
+
+
 def latest_paraf(report: LkjReport) -> LkjReviewStep | None:
     return db.session.scalar(select(LkjReviewStep).where(LkjReviewStep.report_id == report.id,
                                                          LkjReviewStep.action == "paraf")
@@ -243,7 +256,7 @@ def _apply_archive(step: Step) -> None:
 
 # What each action checks beyond the common rules, and what it changes beyond the status.
 CHECKS: dict[str, Callable[[Step, dict[str, str]], None]] = {
-    "catat_pleno": _check_pleno, "tandatangani": _check_sign, "kirim": _check_send}
+    "catat_pleno": _check_pleno, "paraf": _check_paraf, "tandatangani": _check_sign, "kirim": _check_send}
 APPLY: dict[str, Callable[[Step], None]] = {
     "catat_pleno": _apply_pleno, "tandatangani": _apply_sign, "kirim": _apply_send, "arsipkan": _apply_archive}
 NOTE_REQUIRED = {"kembalikan": "Catatan wajib diisi: apa yang perlu diperbaiki.",
