@@ -147,3 +147,50 @@ def test_a_flagged_row_needs_an_explanation_and_placeholders_block_paraf(db, pk,
     step(db, report, "paraf", people["kasubag_rdi"])
     text = pdf_text(blob(services.current_document(report).pdf_key))
     assert "Penjelasan catatan pemeriksaan:" in text and "ditindaklanjuti dalam pleno Januari" in " ".join(text.split())
+
+
+def test_the_review_runs_through_the_api_with_the_callers_allowed_actions(db, pk, people, api_token, client):
+    from test_lkj_workflow import complete_narrative
+
+    url = "/api/v1/lkj/2026/LKJ-SEK"
+    tokens = {who: api_token(people[who]) for who in ("rendatin", "kasubag_rdi", "sekretaris")}
+
+    def allowed(who: str) -> list[str]:
+        body = client.get(url, headers=tokens[who]).json
+        return [a["action"] for a in body["allowed_actions"]]
+
+    def review(who: str, **body):
+        return client.post(f"{url}/review", json=body, headers=tokens[who])
+
+    assert review("rendatin", action="ajukan_koreksi").status_code == 404  # nothing compiled yet
+    report = draft(db, complete=False)
+    assert allowed("rendatin") == ["ajukan_koreksi"] and allowed("kasubag_rdi") == []
+    assert review("kasubag_rdi", action="ajukan_koreksi").status_code == 403
+    assert review("rendatin", action="terbang").status_code == 422
+    assert review("rendatin", action="ajukan_koreksi").json["status"] == "koreksi"
+    assert allowed("kasubag_rdi") == ["setujui_koreksi", "kembalikan"]
+    assert review("kasubag_rdi", action="setujui_koreksi").status_code == 200
+    held = "2026-12-01"  # the satker's today is not frozen in this test
+    missing_note = review("rendatin", action="catat_pleno", pleno_date=held)
+    assert missing_note.status_code == 422 and "note" in missing_note.json["error"]["fields"]
+    assert review("rendatin", action="catat_pleno", note="Diterima", pleno_date=held).status_code == 200
+    body = review("rendatin", action="ajukan_paraf").json
+    assert body["status"] == "paraf" and body["paraf_blockers"]
+    refused = review("kasubag_rdi", action="paraf")
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "lkj_not_ready"
+    db.session.expire_all()
+    complete_narrative(report)
+    services.compile_report(2026, "LKJ-SEK", people["rendatin"])
+    db.session.commit()
+    assert client.get(url, headers=tokens["rendatin"]).json["paraf_blockers"] == []
+    assert review("kasubag_rdi", action="paraf").json["status"] == "tanda_tangan"
+    assert allowed("sekretaris") == ["tandatangani", "kembalikan"]
+    body = review("sekretaris", action="tandatangani").json
+    assert body["status"] == "ditandatangani" and body["signed_version"] == 2
+    signed = next(d for d in body["documents"] if d["version"] == 2)
+    assert signed["is_signed"] and signed["pdf_sha256"] == services.current_document(report).pdf_sha256
+    assert [s["action"] for s in body["steps"]][-3:] == ["kompilasi", "paraf", "tandatangani"]
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "post" in paths["/api/v1/lkj/{year}/{report_code}/review"]
+    assert "allowed_actions" in client.get("/api/v1/openapi.json").json["components"]["schemas"]["LkjReport"][
+        "properties"]
