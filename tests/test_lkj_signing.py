@@ -194,3 +194,19 @@ def test_the_review_runs_through_the_api_with_the_callers_allowed_actions(db, pk
     assert "post" in paths["/api/v1/lkj/{year}/{report_code}/review"]
     assert "allowed_actions" in client.get("/api/v1/openapi.json").json["components"]["schemas"]["LkjReport"][
         "properties"]
+
+
+def test_compiling_with_a_local_base_url_warns_on_the_page_and_in_the_cli(db, pk, people, login_as, app):
+    client = login_as(people["rendatin"])
+    configured = app.config.get("BASE_URL")
+    app.config["BASE_URL"] = "http://localhost:5000"
+    try:
+        page = client.post("/lkj/2026/LKJ-SEK/kompilasi", follow_redirects=True).get_data(as_text=True)
+        assert "Alamat publik SILABU masih http://localhost:5000" in page
+        result = app.test_cli_runner().invoke(args=["lkj", "compile", "--year", "2026", "--report", "LKJ-SEK"])
+        assert "Peringatan: Alamat publik SILABU masih http://localhost:5000" in result.output
+        app.config["BASE_URL"] = "https://silabu.kpu-kudus.go.id"
+        page = client.post("/lkj/2026/LKJ-SEK/kompilasi", follow_redirects=True).get_data(as_text=True)
+        assert "Versi 3 berhasil dikompilasi" in page and "Alamat publik SILABU" not in page
+    finally:
+        app.config["BASE_URL"] = configured

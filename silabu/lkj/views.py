@@ -20,6 +20,7 @@ from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
 from silabu.core.formatting import MONTHS, plain_number
+from silabu.core.links import base_url_problem
 from silabu.extensions import db
 from silabu.lkj import forms, services
 from silabu.lkj.capaian import describe_band
@@ -111,6 +112,9 @@ def compile_(year: int, report_code: str):
     doc = services.compile_report(_year(year), code, current_user)
     flash(f"Versi {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
           f"{services.format_code(doc.verification_code)}).", "success")
+    problem = base_url_problem()
+    if problem:
+        flash(problem, "warning")
     return redirect(url_for("lkj.report", year=year, report_code=code))
 
 
