@@ -195,6 +195,9 @@ def test_document_prints_the_warnings_as_footnotes_and_says_what_the_average_inc
     assert any(c.startswith("IK1.1 Jumlah laporan kinerja bulanan yang diplenokan (catatan") for c in cells)
     assert "IK1.1: 1 entri kode output indikator ini bersatuan Dokumen" in text
     assert "Catatan pemeriksaan" in cells
+    # One number format for capaian: two decimals, also for whole numbers.
+    capaian_table = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][6:7] == ["Capaian (%)"])
+    assert [r.cells[6].text for r in capaian_table.rows[1:]] == ["83,33", "–", "–", "0,00", "0,00", "–", "–"]
     # Measurable: IK1.1 83,33 (10 / 12), IK2.2 0 and IK3.1 0 (final months without entries): (83,33 + 0 + 0) / 3.
     assert ("Rata-rata capaian 3 indikator yang dapat diukur adalah 27,78% (4 indikator yang belum dapat diukur "
             "tidak termasuk).") in text
@@ -242,3 +245,11 @@ def test_indicator_form_sets_the_measure(db, pk, rendatin, login_as, frozen):
 def test_the_demo_counts_plenoed_reports_as_final_packets():
     rows = read_table("indicators.csv", DEMO_INDICATORS.read_bytes()).rows
     assert {r["indicator_code"]: r["measure"] for r in rows}["IK1.1"] == "count_final_packets"
+
+
+@pytest.mark.parametrize(("value", "text"), [("100", "100,00"), ("1375", "1.375,00"), ("83.3", "83,30"),
+                                             ("-20", "-20,00"), (None, "–")])
+def test_capaian_is_always_printed_with_two_decimals(value, text):
+    from silabu.lkj.capaian import capaian_text
+
+    assert capaian_text(value) == text

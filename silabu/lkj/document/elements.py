@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from silabu.core.formatting import MONTHS, angka, bulan, tanggal
+from silabu.lkj.capaian import capaian_text
 from silabu.lkj.document.narrative import Block, _runs, parse_narrative
 
 ROMAN = ["I", "II", "III", "IV"]
@@ -105,13 +106,14 @@ def fmt_number(value: Any) -> str:
 
 
 def fmt_capaian(value: Any) -> str:
+    """Capaian always with two decimals (100,00; 83,30), one format throughout the document."""
     number = _d(value)
-    return DASH if number is None else angka(number)
+    return DASH if number is None else capaian_text(number)
 
 
 def fmt_pct(value: Any) -> str:
     number = _d(value)
-    return DASH if number is None else f"{angka(number)}%"
+    return DASH if number is None else f"{fmt_capaian(number)}%"
 
 
 def _para(text: str) -> Block:

@@ -74,10 +74,10 @@ def row_warnings(data: IndicatorData, spec: PeriodSpec, realisasi: Decimal | Non
     if capaian is not None:
         ceiling = capaian_ceiling()
         if capaian > ceiling:
-            warnings.append(RowWarning("implausible", f"Capaian {angka(capaian)}% melebihi batas kewajaran "
+            warnings.append(RowWarning("implausible", f"Capaian {calc.capaian_text(capaian)}% melebihi batas kewajaran "
                                        f"{angka(ceiling)}%: periksa target dan cara pengukuran realisasinya."))
         elif capaian < 0:
-            warnings.append(RowWarning("implausible", f"Capaian {angka(capaian)}% di bawah 0: realisasi jauh "
+            warnings.append(RowWarning("implausible", f"Capaian {calc.capaian_text(capaian)}% di bawah 0: realisasi jauh "
                                        "melampaui batas indikator yang makin rendah makin baik."))
     if data.source == "manual" and ind.consolidation.value == "last":
         # A level (score, percentage): the latest value counts, so only a missing last month is a gap.
