@@ -83,6 +83,8 @@ class Config:
         self.THUMBNAIL_LONG_SIDE = _int("SILABU_THUMBNAIL_LONG_SIDE", 320)
         self.SATKER_TIMEZONE = os.environ.get("SILABU_TIMEZONE", "Asia/Jakarta")
         self.VERIFICATION_WINDOW_DAYS = _int("SILABU_VERIFICATION_WINDOW_DAYS", 3)
+        # A capaian above this (percent) is flagged for the reviewers as implausible (DOMAIN.md).
+        self.LKJ_CAPAIAN_CEILING = _int("SILABU_LKJ_CAPAIAN_CEILING", 120)
         self.REMINDER_TIME = os.environ.get("SILABU_REMINDER_TIME", "15:30")
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SILABU_SESSION_HOURS", 12))
         self.API_TOKEN_HOURS = _int("SILABU_API_TOKEN_HOURS", 24 * 30)

@@ -349,6 +349,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.lkj_document_docx": {"GET": E(allow(LKJ_VIEW), download=True)},
     "api.lkj_document_pdf": {"GET": E(allow(LKJ_VIEW), download=True)},
     "api.lkj_trace": {"GET": E(allow(LKJ_VIEW))},
+    "api.lkj_review": {"POST": E(allow(LKJ_MANAGE), body={"action": "ajukan_koreksi"})},
 }
 
 # Texts that only some people may ever see, in any page or JSON answer (any status) of any route of the matrix:

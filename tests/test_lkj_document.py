@@ -37,11 +37,11 @@ def year_of_data(db, org, make_user):
     rendatin = make_user("RDI", "asn,rendatin", name="Eko Rendatin")
     codes = {c.code: c.id for c in db.session.scalars(select(OutputCode))}
     for month in range(1, 11):
-        for code, qty in (("076.01.WA.4499.EBD.953", "1"), ("076.01.WA.4499.EBA.957", "3"),
-                          ("076.01.DL.3363.BCA.001", "2")):
+        for code, qty, uom in (("076.01.WA.4499.EBD.953", "1", "Laporan"), ("076.01.WA.4499.EBA.957", "3", "Dokumen"),
+                               ("076.01.DL.3363.BCA.001", "2", "Kegiatan")):
             db.session.add(Entry(user_id=staff.id, unit_id=staff.unit_id, entry_date=date(YEAR, month, 12),
                                  period=f"{YEAR}-{month:02d}", output_code_id=codes[code], activity="Kegiatan",
-                                 output="Hasil", quantity=Decimal(qty), unit_of_measure="Dokumen",
+                                 output="Hasil", quantity=Decimal(qty), unit_of_measure=uom,
                                  status=EntryStatus.VERIFIED, verified_at=utcnow()))
             set_month_closed(staff.unit_id, f"{YEAR}-{month:02d}")
         db.session.add(Packet(period=f"{YEAR}-{month:02d}", version=1, status=PacketStatus.FINAL, built_at=utcnow(),
@@ -144,7 +144,7 @@ def test_compiled_version_keeps_its_figures_when_data_changes(db, year_of_data, 
     code_id = db.session.scalar(select(OutputCode.id).where(OutputCode.code == "076.01.WA.4499.EBD.953"))
     staff = year_of_data["staff"]
     db.session.add(Entry(user_id=staff.id, unit_id=staff.unit_id, entry_date=date(YEAR, 11, 5), period="2026-11",
-                         output_code_id=code_id, activity="x", output="y", quantity=Decimal(1), unit_of_measure="Dok",
+                         output_code_id=code_id, activity="x", output="y", quantity=Decimal(1), unit_of_measure="Laporan",
                          status=EntryStatus.VERIFIED))
     set_month_closed(staff.unit_id, "2026-11")
     db.session.add(Packet(period="2026-11", version=1, status=PacketStatus.FINAL, built_at=utcnow(), summary={}))

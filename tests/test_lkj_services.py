@@ -23,6 +23,8 @@ YEAR = 2026
 IK11_CODE = "076.01.WA.4499.EBD.953"  # IK1.1 laporan kinerja bulanan
 IK31_CODE = "076.01.WA.4499.EBA.957"  # IK3.1 produk hukum JDIH
 TODAY = date(2027, 1, 20)
+# Entries are logged in the unit of the indicator their code measures (sum_quantity adds only those).
+CODE_UNITS = {IK11_CODE: "Laporan", "076.01.WA.4499.EBA.956": "Laporan"}
 
 
 def load_indicators(db, year: int = YEAR) -> None:
@@ -45,10 +47,11 @@ def indicator(code: str, year: int = YEAR) -> Indicator:
     return db.session.scalar(select(Indicator).where(Indicator.year == year, Indicator.code == code))
 
 
-def entry(db, user, day: date, code: str, qty="1", status=EntryStatus.VERIFIED, locked=True) -> Entry:
+def entry(db, user, day: date, code: str, qty="1", status=EntryStatus.VERIFIED, locked=True,
+          uom: str | None = None) -> Entry:
     row = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=day, period=f"{day:%Y-%m}",
                 output_code_id=code_id(code), activity="Menyusun laporan", output="Laporan", quantity=D(qty),
-                unit_of_measure="Dokumen", status=status,
+                unit_of_measure=uom or CODE_UNITS.get(code, "Dokumen"), status=status,
                 verified_at=utcnow() if status == EntryStatus.VERIFIED else None)
     db.session.add(row)
     if locked:
@@ -134,9 +137,9 @@ def test_no_final_packet_gives_no_capaian_with_a_reason(db, pk, staff):
 def test_realisasi_sums_every_mapped_output_code_and_the_ros_under_a_kro(db, pk, staff, rendatin):
     ind = indicator("IK1.1")
     entry(db, staff, date(YEAR, 2, 3), IK11_CODE, "1")
-    entry(db, staff, date(YEAR, 2, 4), "076.01.WA.4499.EBD.952", "2")  # perencanaan
-    entry(db, staff, date(YEAR, 2, 5), "076.01.WA.4499.EBD.955", "4")  # keuangan, also under KRO EBD
-    entry(db, staff, date(YEAR, 2, 6), "076.01.WA.4499.EBA.962", "8")  # not mapped
+    entry(db, staff, date(YEAR, 2, 4), "076.01.WA.4499.EBD.952", "2", uom="Laporan")  # perencanaan
+    entry(db, staff, date(YEAR, 2, 5), "076.01.WA.4499.EBD.955", "4", uom="Laporan")  # keuangan, under KRO EBD
+    entry(db, staff, date(YEAR, 2, 6), "076.01.WA.4499.EBA.962", "8", uom="Laporan")  # not mapped
     packet(db, "2026-02")
     services.save_indicator(YEAR, "LKJ-SEK", {**_form(ind), "output_codes": f"{IK11_CODE}\n076.01.WA.4499.EBD.952"},
                             rendatin, indicator=ind)

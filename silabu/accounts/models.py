@@ -27,6 +27,7 @@ class Role(enum.StrEnum):
     SEKRETARIS = "sekretaris"
     KETUA = "ketua"
     ADMIN = "admin"
+    KOMISIONER = "komisioner"  # Komisioner Divisi Perencanaan: corrects and initials the LKj KPU
 
 
 ROLE_LABELS = {
@@ -36,6 +37,7 @@ ROLE_LABELS = {
     Role.SEKRETARIS: "Sekretaris",
     Role.KETUA: "Ketua/Komisioner",
     Role.ADMIN: "Admin",
+    Role.KOMISIONER: "Komisioner Divisi Perencanaan",
 }
 
 

@@ -6,13 +6,14 @@ import io
 from flask import request, send_file
 from flask_login import current_user, login_required
 
-from silabu.api import SPEC_SCHEMAS, api_bp, ok, path_param, query_param, spec
+from silabu.accounts.org import today_for
+from silabu.api import SPEC_SCHEMAS, api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import capaian_row_json, number
 from silabu.core.clock import as_utc
 from silabu.core.errors import Forbidden, NotFound
 from silabu.extensions import db
 from silabu.lkj import services
-from silabu.lkj.models import LkjDocument
+from silabu.lkj.models import LkjDocument, LkjStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -74,16 +75,15 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
                "row": capaian_row_json(trace.row), "months": months})
 
 
-@api_bp.route("/lkj/<int:year>/<report_code>")
-@login_required
-def lkj_report(year: int, report_code: str):
-    services.assert_can_view(current_user)
-    code = services.normalise_report_code(report_code)
+def _report_json(year: int, code: str) -> dict:
+    """Where an LKj stands, its versions, its history, and what the caller may do next (the pages' rules)."""
     report = services.get_report(year, code)
     spec_ = services.report_spec(code)
     data = {"year": year, "report_code": code, "title": spec_.title, "status": "draft", "current_version": 0,
-            "documents": [], "steps": []}
+            "documents": [], "steps": [], "allowed_actions": [], "paraf_blockers": []}
     if report is not None:
+        today = today_for(current_user)
+        current = services.current_document(report)
         data.update(status=report.status.value, status_label=report.status_label,
                     current_version=report.current_version, signed_version=report.signed_version,
                     pleno_rounds=report.pleno_rounds,
@@ -94,8 +94,41 @@ def lkj_report(year: int, report_code: str):
                             "actor": s.actor.name if s.actor else None, "on_behalf_of": s.on_behalf_of,
                             "at": _iso(s.at), "note": s.note, "pleno_round": s.pleno_round,
                             "version": s.document.version if s.document else None, "details": s.details}
-                           for s in services.history(report)])
-    return ok(data)
+                           for s in services.history(report)],
+                    allowed_actions=[{"action": a.key, "label": a.label}
+                                     for a in services.allowed_actions(report, current_user, today)],
+                    paraf_blockers=services.version_blockers(current)
+                    if report.status in (LkjStatus.REVISI, LkjStatus.PARAF) else [])
+    return data
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>")
+@login_required
+def lkj_report(year: int, report_code: str):
+    services.assert_can_view(current_user)
+    return ok(_report_json(year, services.normalise_report_code(report_code)))
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/review", methods=["POST"])
+@login_required
+def lkj_review(year: int, report_code: str):
+    """One review step, through the same service as the report page."""
+    services.assert_can_view(current_user)
+    code = services.normalise_report_code(report_code)
+    report = services.get_report(year, code)
+    if report is None:
+        raise NotFound("LKj ini belum dikompilasi.")
+    body = json_body()
+
+    def text(key: str) -> str | None:
+        value = body.get(key)
+        return None if value is None else str(value)
+
+    services.perform(report, str(body.get("action") or ""), current_user, today=today_for(current_user),
+                     note=text("note"), pleno_date=text("pleno_date"), sent_date=text("sent_date"),
+                     letter_number=text("letter_number"), sent_to=text("sent_to"))
+    db.session.commit()
+    return ok(_report_json(year, code))
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/compile", methods=["POST"])
@@ -154,7 +187,15 @@ ROW_SCHEMA = {"type": "object", "properties": {
     "reason": {"type": "string", "nullable": True, "description": "alasan bila capaian null"},
     "polarity": {"type": "string", "enum": ["+", "-"]},
     "consolidation": {"type": "string", "enum": ["sum", "last", "avg"]},
-    "source": {"type": "string", "enum": ["entries", "manual"]},
+    "source": {"type": "string", "enum": ["entries", "packets", "manual"]},
+    "measure": {"type": "string", "enum": ["sum_quantity", "count_entries", "count_final_packets", "manual"],
+                "description": "cara realisasi diukur"},
+    "warnings": {"type": "array", "description": "kosong bila tidak ada yang perlu diperiksa", "items": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "enum": ["unit_mismatch", "implausible", "months_missing"]},
+            "message": {"type": "string"},
+            "count": {"type": "integer", "description": "unit_mismatch: entri yang tidak dihitung; "
+                                                        "months_missing: bulan yang belum final"}}}},
     "output_codes": {"type": "array", "items": {"type": "string"}},
     "months_counted": {"type": "integer"}, "months_in_period": {"type": "integer"},
     "previous": {"type": "object", "nullable": True}}}
@@ -177,8 +218,36 @@ spec("/api/v1/lkj/{year}/{report_code}/indicators/{indicator_code}/trace", "get"
      params=[_YEAR, _REPORT, path_param("indicator_code", "string"), _PERIOD],
      responses={"200": "months[] {period, value, packet, entry_count, entries}; entries null bila pemanggil "
                        "bukan pembaca paket pleno (Rendatin, Sekretaris, Ketua)"})
-spec("/api/v1/lkj/{year}/{report_code}", "get", "Status LKj, versi terkompilasi dan riwayat langkah reviu",
-     tags=["lkj"], params=[_YEAR, _REPORT])
+SPEC_SCHEMAS["LkjReport"] = {"type": "object", "properties": {
+    "year": {"type": "integer"}, "report_code": {"type": "string"}, "title": {"type": "string"},
+    "status": {"type": "string", "enum": [s.value for s in LkjStatus]}, "status_label": {"type": "string"},
+    "current_version": {"type": "integer"}, "signed_version": {"type": "integer", "nullable": True},
+    "documents": {"type": "array", "items": {"type": "object", "description": "versi: version, compiled_at, "
+                  "verification_code, verification_url, pdf_sha256, docx_sha256, is_signed, signed_at"}},
+    "steps": {"type": "array", "items": {"type": "object"}},
+    "allowed_actions": {"type": "array", "description": "langkah yang boleh dilakukan pemanggil sekarang",
+                        "items": {"type": "object", "properties": {"action": {"type": "string"},
+                                                                   "label": {"type": "string"}}}},
+    "paraf_blockers": {"type": "array", "items": {"type": "string"},
+                       "description": "yang masih kurang sebelum versi ini dapat diparaf"}}}
+spec("/api/v1/lkj/{year}/{report_code}", "get",
+     "Status LKj, versi terkompilasi (documents), riwayat langkah reviu dan allowed_actions bagi pemanggil",
+     tags=["lkj"], params=[_YEAR, _REPORT], responses={"200": "LkjReport", "403": "Bukan peran LKj"})
+spec("/api/v1/lkj/{year}/{report_code}/review", "post",
+     "Satu langkah reviu LKj (aturan sama dengan halaman): ajukan_koreksi, setujui_koreksi, catat_pleno, "
+     "ajukan_pleno, ajukan_paraf, paraf, tandatangani, kirim, arsipkan, kembalikan",
+     tags=["lkj"], params=[_YEAR, _REPORT],
+     body={"type": "object", "required": ["action"], "properties": {
+         "action": {"type": "string", "enum": list(services.ACTIONS)},
+         "note": {"type": "string", "description": "wajib untuk kembalikan dan catat_pleno"},
+         "pleno_date": {"type": "string", "format": "date", "description": "catat_pleno"},
+         "sent_date": {"type": "string", "format": "date", "description": "kirim"},
+         "letter_number": {"type": "string", "description": "kirim"},
+         "sent_to": {"type": "string", "description": "kirim (bawaan: KPU Provinsi)"}}},
+     responses={"200": "LkjReport sesudah langkah", "403": "Bukan giliran/peran pemanggil, atau pemaraf yang "
+                "sama hendak menandatangani", "404": "LKj belum dikompilasi",
+                "409": "Status tidak sesuai, versi belum siap diparaf, atau diubah orang lain",
+                "422": "Langkah tidak dikenal atau isian tidak lengkap"})
 spec("/api/v1/lkj/{year}/{report_code}/compile", "post", "Kompilasi versi baru (DOCX + PDF dengan kode verifikasi)",
      tags=["lkj"], params=[_YEAR, _REPORT],
      responses={"201": "Versi baru", "403": "Hanya Rendatin", "409": "Sudah ditandatangani",

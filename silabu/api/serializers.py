@@ -90,7 +90,8 @@ def capaian_row_json(row: CapaianRow) -> dict[str, Any]:
             "realisasi": number(row.realisasi), "capaian": number(row.capaian), "kategori": row.kategori,
             "reason": row.reason, "polarity": row.polarity, "consolidation": row.consolidation,
             "source": row.source, "output_codes": row.output_codes, "months_counted": row.months_counted,
-            "months_in_period": row.months_in_period}
+            "months_in_period": row.months_in_period, "measure": row.measure,
+            "warnings": [w.as_json() for w in row.warnings]}
     if row.previous is not None:
         data["previous"] = {"year": row.previous.year, "target": number(row.previous.target),
                             "realisasi": number(row.previous.realisasi), "capaian": number(row.previous.capaian),

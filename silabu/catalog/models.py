@@ -104,6 +104,15 @@ class Consolidation(enum.StrEnum):
     AVG = "avg"
 
 
+class Measure(enum.StrEnum):
+    """How an indicator's realisasi is measured (DOMAIN.md, "Capaian")."""
+
+    SUM_QUANTITY = "sum_quantity"  # quantities of verified entries of its codes, in the indicator's own unit
+    COUNT_ENTRIES = "count_entries"  # the number of those entries, whatever their unit
+    COUNT_FINAL_PACKETS = "count_final_packets"  # months whose pleno packet is final
+    MANUAL = "manual"  # entered by Rendatin with evidence
+
+
 class Indicator(db.Model):
     """An indicator of the Perjanjian Kinerja of one report (LKJ-SEK, LKJ-KPU) and year."""
 
@@ -123,6 +132,10 @@ class Indicator(db.Model):
     consolidation: Mapped[Consolidation] = mapped_column(str_enum(Consolidation, 10))
     output_code_id: Mapped[int | None] = mapped_column(ForeignKey("output_codes.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    measure: Mapped[Measure] = mapped_column(str_enum(Measure, 30), default=Measure.SUM_QUANTITY,
+                                             server_default=Measure.SUM_QUANTITY.value)
+    # The Renstra's end-of-period target, for Bab III's comparison (optional).
+    target_renstra: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     output_code: Mapped[OutputCode | None] = relationship()
 

@@ -125,6 +125,16 @@ def consolidate(values: Iterable[object], rule: object) -> Decimal | None:
     raise ValueError(f"consolidation must be sum, last or avg, not {rule!r}")
 
 
+def capaian_text(value: object) -> str:
+    """A capaian as printed everywhere: two decimals, Indonesian separators (1.375,00; 83,30; 100,00)."""
+    from babel.numbers import format_decimal
+
+    from silabu.core.formatting import LOCALE
+
+    number = to_decimal(value)
+    return "–" if number is None else format_decimal(number, format="#,##0.00", locale=LOCALE)
+
+
 def kategori(value: object, bands: Sequence[Band] = DEFAULT_BANDS) -> str | None:
     """The label of the highest band whose minimum the capaian reaches; ``None`` when there is no capaian."""
     number = value.value if isinstance(value, Capaian) else to_decimal(value)

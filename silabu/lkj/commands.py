@@ -25,6 +25,11 @@ def compile_cmd(year: int, report_code: str | None) -> None:
     if not codes:
         click.echo(f"Gagal: belum ada indikator untuk tahun {year}.", err=True)
         sys.exit(1)
+    from silabu.core.links import base_url_problem
+
+    problem = base_url_problem()
+    if problem:
+        click.echo(f"Peringatan: {problem}", err=True)
     failed = False
     for code in codes:
         try:

@@ -15,12 +15,14 @@ def indicator_values(indicator: Indicator | None = None) -> dict:
     from silabu.lkj.services import output_codes_of
 
     if indicator is None:
-        return {"polarity": "+", "consolidation": "sum"}
+        return {"polarity": "+", "consolidation": "sum", "measure": "sum_quantity"}
     return {"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
             "sasaran_code": indicator.sasaran_code, "sasaran": indicator.sasaran,
             "target_year": plain_number(indicator.target_year), "polarity": indicator.polarity.value,
             "consolidation": indicator.consolidation.value, "position": indicator.position,
-            "output_codes": "\n".join(c.code for c in output_codes_of(indicator))}
+            "output_codes": "\n".join(c.code for c in output_codes_of(indicator)),
+            "measure": indicator.measure.value if indicator.measure else "sum_quantity",
+            "target_renstra": plain_number(indicator.target_renstra) if indicator.target_renstra is not None else ""}
 
 
 def target_values(form: Mapping[str, Any], kind: str) -> dict[int, str]:

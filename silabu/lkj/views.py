@@ -20,6 +20,7 @@ from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
 from silabu.core.formatting import MONTHS, plain_number
+from silabu.core.links import base_url_problem
 from silabu.extensions import db
 from silabu.lkj import forms, services
 from silabu.lkj.capaian import describe_band
@@ -86,7 +87,9 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            documents=list(reversed(report_.documents)) if report_ else [],
                            indicator_count=len(services.indicators_for(year, code)), errors=errors or {},
                            form=form or {}, today=today, default_recipient=services.default_recipient(),
-                           step_label=services.step_label), status
+                           step_label=services.step_label,
+                           blockers=services.version_blockers(services.current_document(report_))
+                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else []), status
 
 
 def _back_to_report(year: int, report_code: str, **_: object) -> str:
@@ -109,6 +112,9 @@ def compile_(year: int, report_code: str):
     doc = services.compile_report(_year(year), code, current_user)
     flash(f"Versi {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
           f"{services.format_code(doc.verification_code)}).", "success")
+    problem = base_url_problem()
+    if problem:
+        flash(problem, "warning")
     return redirect(url_for("lkj.report", year=year, report_code=code))
 
 
@@ -178,7 +184,8 @@ def capaian(year: int, report_code: str):
         return redirect(url_for("lkj.capaian", year=year, report_code=code))
     return render_template("lkj/capaian.html", year=year, code=code, spec=services.report_spec(code), table=table,
                            choices=services.period_choices(year), months=[m[:3] for m in MONTHS],
-                           describe_band=describe_band, report=services.get_report(year, code))
+                           describe_band=describe_band, report=services.get_report(year, code),
+                           measure_labels={m.value: label for m, label in services.MEASURE_LABELS.items()})
 
 
 @bp.route("/indikator/<int:indicator_id>/jejak")
@@ -242,7 +249,7 @@ def new_indicator(year: int, report_code: str):
             return redirect(url_for("lkj.edit_indicator", indicator_id=indicator.id))
     return render_template("lkj/indicator_form.html", year=year, code=code, spec=services.report_spec(code),
                            indicator=None, form=form, errors=errors, targets={}, target_errors={},
-                           ), 422 if errors else 200
+                           measure_choices=_measure_choices()), 422 if errors else 200
 
 
 @bp.route("/indikator/<int:indicator_id>/ubah", methods=["GET", "POST"])
@@ -271,7 +278,11 @@ def _indicator_page(indicator, form: dict, errors: dict, target_errors: dict, st
     return render_template("lkj/indicator_form.html", year=indicator.year, code=indicator.report_code,
                            spec=services.report_spec(indicator.report_code), indicator=indicator, form=form,
                            errors=errors, targets=targets, target_errors=target_errors,
-                           month_names=MONTHS), status
+                           month_names=MONTHS, measure_choices=_measure_choices()), status
+
+
+def _measure_choices() -> list[tuple[str, str]]:
+    return [(m.value, label) for m, label in services.MEASURE_LABELS.items()]
 
 
 @bp.route("/indikator/<int:indicator_id>/target", methods=["POST"])

@@ -249,6 +249,9 @@ def _docx_signature(doc, el: Signature, Pt, Cm) -> None:
         run.bold = line == el.name and bool(line)
     if el.nip:
         cell.add_paragraph(f"NIP {el.nip}")
+    if el.paraf:
+        run = cell.add_paragraph().add_run(el.paraf)
+        run.font.size = Pt(8)
     doc.add_paragraph()
 
 
@@ -272,4 +275,6 @@ def _docx_verification(doc, el: Verification, Pt, Cm) -> None:
     else:
         doc.add_paragraph(f"{el.status_label}: dokumen ini belum dikompilasi sebagai versi dan belum memiliki kode "
                           "verifikasi.")
+    for line in el.record or []:
+        doc.add_paragraph(line)
     doc.add_paragraph(f"Disusun oleh SILABU pada {tanggal(el.compiled_at)}.")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from silabu.core.formatting import MONTHS, angka, bulan, tanggal
+from silabu.lkj.capaian import capaian_text
 from silabu.lkj.document.narrative import Block, _runs, parse_narrative
 
 ROMAN = ["I", "II", "III", "IV"]
@@ -26,6 +27,9 @@ class DocumentMeta:
     url: str | None
     status_label: str
     compiled_at: datetime
+    # Set when the version is signed: {"date": ISO date in the satker's timezone, "name", "nip", "title",
+    # "paraf": [{"name", "title", "at": ISO date}]}; the document then is the final one, not a draft.
+    signed: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -77,6 +81,7 @@ class Signature:
     label: str
     name: str
     nip: str
+    paraf: str = ""  # the paraf record beside the signature of the final document
 
 
 @dataclass
@@ -85,6 +90,7 @@ class Verification:
     url: str | None
     status_label: str
     compiled_at: datetime
+    record: list[str] | None = None  # who initialled and signed, when (final document)
 
 
 Element = Cover | Heading | Text | TableEl | PageBreak | Contents | Signature | Verification
@@ -100,13 +106,14 @@ def fmt_number(value: Any) -> str:
 
 
 def fmt_capaian(value: Any) -> str:
+    """Capaian always with two decimals (100,00; 83,30), one format throughout the document."""
     number = _d(value)
-    return DASH if number is None else angka(number)
+    return DASH if number is None else capaian_text(number)
 
 
 def fmt_pct(value: Any) -> str:
     number = _d(value)
-    return DASH if number is None else f"{angka(number)}%"
+    return DASH if number is None else f"{fmt_capaian(number)}%"
 
 
 def _para(text: str) -> Block:
@@ -152,6 +159,30 @@ def _consolidation_label(value: str) -> str:
     return {"sum": "dijumlahkan", "last": "nilai terakhir", "avg": "rata-rata"}.get(value, value)
 
 
+def average_sentence(summary: Mapping[str, Any]) -> str:
+    """The headline average and what it includes (measurable rows; flagged rows named, and left out once)."""
+    average = summary.get("average_capaian")
+    if average is None:
+        return ""
+    text = (f" Rata-rata capaian {summary['measurable']} indikator yang dapat diukur adalah {fmt_capaian(average)}%"
+            + (f" ({summary['not_measurable']} indikator yang belum dapat diukur tidak termasuk)"
+               if summary.get("not_measurable") else "") + ".")
+    flagged = summary.get("flagged_measurable") or []
+    if flagged:
+        text += (f" Rata-rata tersebut mencakup {len(flagged)} indikator yang bercatatan pemeriksaan "
+                 f"({', '.join(flagged)}); ")
+        if summary.get("average_unflagged") is not None:
+            text += (f"tanpa indikator tersebut, rata-rata capaian {summary['unflagged_measurable']} indikator "
+                     f"adalah {fmt_capaian(summary['average_unflagged'])}%.")
+        else:
+            text += "tidak ada indikator terukur tanpa catatan."
+    return text
+
+
+def warnings_of(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(row.get("warnings") or [])
+
+
 class Builder:
     """The document being built: the frozen figures, the narrative, and the elements so far."""
 
@@ -164,8 +195,16 @@ class Builder:
         self.summary = snapshot["summary"]
         self.average = self.summary.get("average_capaian")
         self.place = place_of(snapshot)
-        self.signer = snapshot["signer"]
+        self.signer = dict(snapshot["signer"])
         self.sign_place_date = f"{self.place or '..........'}, .................... {self.year + 1}"
+        self.paraf_text = ""
+        signed = meta.signed
+        if signed:
+            self.signer.update(label=signed.get("title") or self.signer.get("label", ""), name=signed.get("name", ""),
+                               nip=signed.get("nip", ""))
+            self.sign_place_date = f"{self.place}, {tanggal(date.fromisoformat(signed['date']))}"
+            self.paraf_text = "; ".join(f"Paraf {p['name']} ({p['title']}), {tanggal(date.fromisoformat(p['at']))}"
+                                        for p in signed.get("paraf") or [])
         self.pk_rows: list[list[str]] = [[str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"],
                                           fmt_number(r["target_year"])] for i, r in enumerate(self.rows, start=1)]
         self.elements: list[Element] = []
@@ -223,7 +262,7 @@ def _ringkasan(b: Builder) -> None:
         + (f"Dari indikator tersebut, {kategori_text}" if kategori_text else "Belum ada indikator yang dapat diukur")
         + (f", dan {b.summary['not_measurable']} indikator belum dapat diukur." if b.summary["not_measurable"]
            and kategori_text else ".")
-        + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%." if b.average else ""),
+        + average_sentence(b.summary),
         (f"Realisasi dihitung dari entri kinerja harian yang telah diverifikasi dan ditetapkan dalam "
          f"{len(months)} rapat pleno laporan bulanan ({', '.join(bulan(p) for p in months)})."
          if months else "Belum ada paket pleno laporan bulanan yang final untuk tahun ini.")))
@@ -320,7 +359,12 @@ def _bab3(b: Builder) -> None:
             kategori_cell = f"Belum dapat diukur (catatan {len(notes)})"
         else:
             kategori_cell = r.get("kategori") or DASH
-        capaian_rows.append([str(i), r["sasaran"], f"{r['code']} {r['name']}", r["unit"], fmt_number(r["target"]),
+        flags = []
+        for warning in warnings_of(r):
+            notes.append(f"{r['code']}: {warning['message']}")
+            flags.append(str(len(notes)))
+        indicator_cell = f"{r['code']} {r['name']}" + (f" (catatan {', '.join(flags)})" if flags else "")
+        capaian_rows.append([str(i), r["sasaran"], indicator_cell, r["unit"], fmt_number(r["target"]),
                              fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), kategori_cell])
     b.add(b.table(f"Capaian Kinerja Tahun {b.year}",
                           ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Realisasi", "Capaian (%)",
@@ -369,6 +413,8 @@ def _bab3(b: Builder) -> None:
                     ["Realisasi", fmt_number(r["realisasi"])],
                     ["Capaian (%)", fmt_capaian(r["capaian"])],
                     ["Kategori", _kategori_cell(r)]]
+        for warning in warnings_of(r):
+            analysis.append(["Catatan pemeriksaan", warning["message"]])
         if previous_year:
             analysis.append([f"Realisasi / capaian {previous_year}",
                              f"{fmt_number(p.get('realisasi'))} / {fmt_pct(p.get('capaian'))}"
@@ -378,17 +424,31 @@ def _bab3(b: Builder) -> None:
             analysis.append([f"Triwulan {ROMAN[q - 1]} (target / realisasi / capaian)",
                              f"{fmt_number(period['target'])} / {fmt_number(period['realisasi'])} / "
                              f"{fmt_pct(period['capaian'])}"])
-        analysis.append(["Sumber data", f"Entri harian terverifikasi kode output {', '.join(r['output_codes'])} pada "
-                                        f"bulan dengan paket pleno final" if r["source"] == "entries"
-                         else "Realisasi diisi Rendatin dengan bukti dukung (Lampiran 2)"])
+        analysis.append(["Sumber data", _source_text(r)])
         b.add(b.table(f"Analisis indikator {r['code']}", ["Uraian", "Nilai"], analysis, [4.5, 7.5], "ll",
                               small=True))
         b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year)))
+        explanation = (b.narrative.get(f"penjelasan:{r['code']}") or "").strip()
+        if explanation and warnings_of(r):
+            b.add(Text([_para("**Penjelasan catatan pemeriksaan:**")] + parse_narrative(explanation)))
     b.add(Heading(2, "B. Realisasi Anggaran"))
     b.add(_narrative(b.narrative, "bab3_anggaran",
                                [_para("(Bagian ini belum diisi oleh tim penyusun: pagu dan realisasi anggaran per "
                                       "program/kegiatan beserta penjelasannya.)")]))
     b.add(PageBreak())
+
+
+def _source_text(r: Mapping[str, Any]) -> str:
+    codes = ", ".join(r.get("output_codes") or [])
+    measure = r.get("measure") or ("manual" if r["source"] == "manual" else "sum_quantity")
+    if measure == "sum_quantity":
+        return (f"Jumlah kuantitas entri harian terverifikasi bersatuan {r['unit']} dengan kode output {codes} pada "
+                "bulan dengan paket pleno final")
+    if measure == "count_entries":
+        return f"Jumlah entri harian terverifikasi kode output {codes} pada bulan dengan paket pleno final"
+    if measure == "count_final_packets":
+        return "Jumlah bulan yang paket pleno laporan bulanannya final (Lampiran 2)"
+    return "Realisasi diisi Rendatin dengan bukti dukung (Lampiran 2)"
 
 
 def _bab4(b: Builder) -> None:
@@ -397,15 +457,15 @@ def _bab4(b: Builder) -> None:
     below = [r for r in b.rows if r.get("capaian") is not None and _d(r["capaian"]) < 100]
     default_closing = [_para(f"Laporan Kinerja {b.subject} Tahun {b.year} menggambarkan capaian {b.summary['indicators']} "
                              "indikator kinerja yang ditetapkan dalam Perjanjian Kinerja."
-                             + (f" Rata-rata capaian indikator yang dapat diukur adalah {fmt_capaian(b.average)}%."
-                                if b.average else ""))]
+                             + average_sentence(b.summary))]
     if below:
         default_closing.append(_para("Indikator yang belum mencapai target dan perlu menjadi perhatian pada tahun "
                                      "berikutnya:"))
         default_closing += [Block("bullet", _runs(f"{r['code']} {r['name']}: capaian {fmt_capaian(r['capaian'])}%"))
                             for r in below]
     b.add(_narrative(b.narrative, "bab4_penutup", default_closing))
-    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
+    b.add(Signature(b.sign_place_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", ""),
+                    b.paraf_text))
     b.add(PageBreak())
 
 
@@ -416,8 +476,8 @@ def _lampiran(b: Builder) -> None:
     b.add(b.table(f"Lampiran Perjanjian Kinerja Tahun {b.year}",
                           ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target"],
                           [list(r) for r in b.pk_rows], [0.6, 3.2, 4.2, 1.4, 1.4], "cllcr", group_column=1))
-    b.add(Signature(f"{b.place or '..........'}, .................... {b.year}", b.signer.get("label", ""),
-                              b.signer.get("name", ""), b.signer.get("nip", "")))
+    pk_date = f"{b.place}, {b.year}" if b.meta.signed else f"{b.place or '..........'}, .................... {b.year}"
+    b.add(Signature(pk_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
     b.add(Heading(2, "Lampiran 2. Data Dukung"))
     packets = b.snapshot.get("packets") or []
     if packets:
@@ -441,7 +501,15 @@ def _lampiran(b: Builder) -> None:
     b.add(b.table(f"Tren realisasi bulanan Tahun {b.year}", ["Indikator"] + month_head,
                           [[r["code"]] + [fmt_number(v) for v in r["months"]] for r in b.rows],
                           [1.4] + [0.88] * 12, "l" + "r" * 12, small=True))
-    b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at))
+    record = None
+    if b.meta.signed:
+        signed = b.meta.signed
+        record = [f"Diparaf oleh {p['name']} ({p['title']}) pada {tanggal(date.fromisoformat(p['at']))}."
+                  for p in signed.get("paraf") or []]
+        record.append(f"Ditandatangani oleh {signed.get('name', '')}"
+                      + (f" (NIP {signed['nip']})" if signed.get("nip") else "")
+                      + f", {signed.get('title', '')}, pada {tanggal(date.fromisoformat(signed['date']))}.")
+    b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at, record))
 
 
 CHAPTERS = (_cover, _kata_pengantar, _contents, _ringkasan, _bab1, _bab2, _bab3, _bab4, _lampiran)

@@ -200,6 +200,8 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                      f"<b>{escape(el.name)}</b>" if el.name else "(.................................)"]
             if el.nip:
                 lines.append(escape(f"NIP {el.nip}"))
+            if el.paraf:
+                lines.append(f"<font size=7>{escape(el.paraf)}</font>")
             sig = Table([["", Paragraph("<br/>".join(lines), styles["cell"])]], colWidths=[usable * 0.5, usable * 0.5])
             story.append(Spacer(1, 0.4 * cm))
             story.append(sig)
@@ -215,6 +217,8 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                                  styles["cell"])
                 story.append(Table([[drawing, text]], colWidths=[size + 0.4 * cm, usable - size - 0.4 * cm],
                                    style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                for line in el.record or []:
+                    story.append(Paragraph(escape(line), base))
             else:
                 story.append(Paragraph(escape(f"{el.status_label}: dokumen ini belum dikompilasi sebagai versi dan "
                                               "belum memiliki kode verifikasi."), base))

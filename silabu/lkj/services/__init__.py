@@ -29,6 +29,7 @@ from silabu.lkj.services.compile import (
 )
 from silabu.lkj.services.indicators import (
     INDICATOR_COLUMNS,
+    MEASURE_LABELS,
     delete_indicator,
     extra_output_codes,
     get_indicator,
@@ -42,8 +43,10 @@ from silabu.lkj.services.indicators import (
 )
 from silabu.lkj.services.narrative import (
     FIXED_SECTIONS,
+    MANDATORY_SECTIONS,
     SECTION_MAX,
     Section,
+    paraf_blockers,
     save_section,
     sections_for,
 )
@@ -97,15 +100,18 @@ from silabu.lkj.services.review import (
     allowed_actions,
     can_compile,
     history,
+    latest_paraf,
     perform,
     step_label,
     users_for,
+    version_blockers,
 )
 from silabu.lkj.services.tabel import (
     BAND_ROLES,
     CapaianRow,
     MonthTrace,
     PreviousYear,
+    RowWarning,
     TabelCapaian,
     Trace,
     attach_previous,
@@ -128,6 +134,8 @@ __all__ = [
     "INDICATOR_COLUMNS",
     "IndicatorData",
     "LKJ_MANAGE_ROLES",
+    "MANDATORY_SECTIONS",
+    "MEASURE_LABELS",
     "LKJ_VIEW_ROLES",
     "MonthTrace",
     "NOTE_MAX",
@@ -138,6 +146,7 @@ __all__ = [
     "RETURN_WHO",
     "ROMAN",
     "ReportSpec",
+    "RowWarning",
     "SECTION_MAX",
     "Section",
     "TabelCapaian",
@@ -180,6 +189,8 @@ __all__ = [
     "normalise_report_code",
     "open_blob",
     "output_codes_of",
+    "latest_paraf",
+    "paraf_blockers",
     "perform",
     "period_choices",
     "period_spec",
@@ -205,6 +216,7 @@ __all__ = [
     "targets_of",
     "trace",
     "users_for",
+    "version_blockers",
     "verification_url",
     "years_known",
 ]

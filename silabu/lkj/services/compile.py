@@ -33,6 +33,7 @@ from silabu.lkj.services.realisasi import indicator_data
 from silabu.lkj.services.reports import (
     ensure_report,
     get_report,
+    institution_title,
     normalise_report_code,
     report_codes,
     report_spec,
@@ -57,7 +58,7 @@ def _dec(value: Decimal | None) -> str | None:
 def _row_snapshot(row: CapaianRow) -> dict[str, Any]:
     return {"target": _dec(row.target), "realisasi": _dec(row.realisasi), "capaian": _dec(row.capaian),
             "kategori": row.kategori, "reason": row.reason, "months_counted": row.months_counted,
-            "months_in_period": row.months_in_period}
+            "months_in_period": row.months_in_period, "warnings": [w.as_json() for w in row.warnings]}
 
 
 def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
@@ -84,7 +85,9 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
         rows.append({
             "indicator_id": ind.id, "sasaran_code": row.sasaran_code, "sasaran": row.sasaran, "code": row.code,
             "name": row.name, "unit": row.unit, "polarity": row.polarity, "consolidation": row.consolidation,
-            "source": row.source, "output_codes": row.output_codes, "target_year": _dec(ind.target_year),
+            "source": row.source, "measure": row.measure, "output_codes": row.output_codes,
+            "target_year": _dec(ind.target_year),
+            "target_renstra": _dec(ind.target_renstra),
             **_row_snapshot(row),
             "months": [_dec(v) for v in row.months],
             "periods": {p.key: {"label": p.label, **_row_snapshot(capaian_row(data[ind.id], p, bands))} for p in sub_periods},
@@ -100,13 +103,16 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                                           .where(Indicator.year == year, Indicator.report_code == report_code)
                                           .order_by(Indicator.position, Indicator.code, ManualRealisasi.period))]
     measurable = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None]
+    # The headline average says what it includes: every measurable row, and again without the flagged ones.
+    unflagged = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None and not r["warnings"]]
     by_kategori = {b.label: sum(1 for r in rows if r["kategori"] == b.label) for b in bands}
     return {
         "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
         "satker": {"name": satker.name if satker else "", "city": (satker.city if satker else "") or "",
                    "address": (satker.address if satker else "") or "", "level": satker.level if satker else ""},
-        "signer": {"label": spec.signer_label, **_person(spec.signer_role)},
-        "corrector": {"label": spec.corrector_label, **_person(spec.corrector_role, spec.corrector_unit)},
+        "signer": {"label": institution_title(spec.signer_label), **_person(spec.signer_role)},
+        "corrector": {"label": institution_title(spec.corrector_label),
+                      **_person(spec.corrector_role, spec.corrector_unit)},
         "final_periods": table.final_periods,
         "bands": [{"min": _dec(b.minimum), "label": b.label, "range": calc.describe_band(b, bands)} for b in bands],
         "rows": rows,
@@ -119,7 +125,12 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                     "measurable": len(measurable), "not_measurable": len(rows) - len(measurable),
                     "average_capaian": _dec(calc.round2(sum(measurable, Decimal(0)) / len(measurable)))
                     if measurable else None,
-                    "by_kategori": by_kategori},
+                    "by_kategori": by_kategori,
+                    "flagged": [r["code"] for r in rows if r["warnings"]],
+                    "flagged_measurable": [r["code"] for r in rows if r["warnings"] and r["capaian"] is not None],
+                    "unflagged_measurable": len(unflagged),
+                    "average_unflagged": _dec(calc.round2(sum(unflagged, Decimal(0)) / len(unflagged)))
+                    if unflagged else None},
     }
 
 
@@ -143,13 +154,14 @@ def _new_code() -> str:
 
 
 def render(snapshot: Mapping[str, Any], narrative: Mapping[str, str], *, version: int | None, code: str | None,
-           status_label: str, compiled_at: datetime) -> tuple[bytes, bytes]:
-    """The DOCX and the PDF of one version (or of a preview, without version and code)."""
+           status_label: str, compiled_at: datetime,
+           signed: Mapping[str, Any] | None = None) -> tuple[bytes, bytes]:
+    """The DOCX and the PDF of one version (or of a preview, without version and code); ``signed``: the final one."""
     from silabu.lkj.document import DocumentMeta, render_docx, render_pdf
 
     meta = DocumentMeta(version=version, code=format_code(code) if code else None,
                         url=verification_url(code) if code else None, status_label=status_label,
-                        compiled_at=compiled_at)
+                        compiled_at=compiled_at, signed=signed)
     return render_docx(snapshot, narrative, meta), render_pdf(snapshot, narrative, meta)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import User
-from silabu.catalog.models import Consolidation, Indicator, OutputCode, Polarity
+from silabu.catalog.models import Consolidation, Indicator, Measure, OutputCode, Polarity
 from silabu.catalog.services import CatalogImportReport
 from silabu.core import audit
 from silabu.core.errors import NotFound, ValidationFailed
@@ -27,6 +27,19 @@ from silabu.lkj.services.periods import ROMAN
 from silabu.lkj.services.reports import assert_open, normalise_report_code
 
 INDICATOR_COLUMNS = [("report",), ("indicator_code",), ("indicator",), ("target_year",)]
+MEASURE_LABELS = {
+    Measure.SUM_QUANTITY: "Jumlah kuantitas entri terverifikasi bersatuan indikator",
+    Measure.COUNT_ENTRIES: "Jumlah entri terverifikasi",
+    Measure.COUNT_FINAL_PACKETS: "Jumlah bulan yang paket plenonya final",
+    Measure.MANUAL: "Diisi Rendatin dengan bukti dukung",
+}
+MEASURE_ERROR = "measure harus sum_quantity, count_entries, count_final_packets atau manual"
+
+
+def parse_measure(value: Any) -> Measure | None:
+    """A measure as typed in the CSV or the form; ``None`` when blank; ValueError when unknown."""
+    raw = str(value or "").strip().lower()
+    return Measure(raw) if raw else None
 
 
 def indicators_for(year: int, report_code: str) -> list[Indicator]:
@@ -62,7 +75,8 @@ def _indicator_snapshot(ind: Indicator) -> dict[str, Any]:
             "sasaran": ind.sasaran, "code": ind.code, "name": ind.name, "unit": ind.unit,
             "target_year": str(ind.target_year), "polarity": ind.polarity.value,
             "consolidation": ind.consolidation.value, "output_code_id": ind.output_code_id,
-            "position": ind.position}
+            "position": ind.position, "measure": ind.measure.value if ind.measure else None,
+            "target_renstra": str(ind.target_renstra) if ind.target_renstra is not None else None}
 
 
 def save_indicator(year: int, report_code: str, data: Mapping[str, Any], actor: User | None,
@@ -98,6 +112,14 @@ def save_indicator(year: int, report_code: str, data: Mapping[str, Any], actor: 
     except ValueError:
         errors["consolidation"] = "Pilih cara konsolidasi: jumlah, nilai terakhir atau rata-rata."
         consolidation = Consolidation.SUM
+    try:
+        measure = parse_measure(data.get("measure"))
+    except ValueError:
+        errors["measure"] = "Pilih cara mengukur realisasi."
+        measure = None
+    renstra = (parse_decimal(data.get("target_renstra"), "target_renstra", errors=errors,
+                             label="Target akhir Renstra", required=False)
+               if str(data.get("target_renstra") or "").strip() else None)
     position_raw = str(data.get("position") or "").strip()
     position = indicator.position if indicator is not None else 0
     if position_raw:
@@ -112,6 +134,15 @@ def save_indicator(year: int, report_code: str, data: Mapping[str, Any], actor: 
         if other is not None and other is not indicator:
             errors["code"] = f"Kode {code} sudah dipakai indikator lain pada laporan ini."
     codes = _parse_output_codes(data.get("output_codes"), errors)
+    if measure is None:  # not sent: follow the codes, keeping the indicator's measure where it still fits
+        has_codes = bool(codes) if codes is not None else bool(indicator and output_codes_of(indicator))
+        current = indicator.measure if indicator is not None else None
+        if has_codes:
+            measure = current if current is not None else Measure.SUM_QUANTITY
+        else:
+            measure = current if current in (Measure.COUNT_FINAL_PACKETS, Measure.MANUAL) else Measure.MANUAL
+    if measure in (Measure.SUM_QUANTITY, Measure.COUNT_ENTRIES) and codes is not None and not codes:
+        errors["output_codes"] = "Cara pengukuran ini menghitung entri harian: isi paling sedikit satu kode output."
     if errors:
         raise ValidationFailed(errors)
     if indicator is None and not position_raw:
@@ -125,6 +156,7 @@ def save_indicator(year: int, report_code: str, data: Mapping[str, Any], actor: 
     indicator.sasaran_code, indicator.sasaran = sasaran_code, sasaran
     indicator.target_year, indicator.polarity, indicator.consolidation = target, polarity, consolidation
     indicator.position = position
+    indicator.measure, indicator.target_renstra = measure, renstra
     if codes is not None:
         indicator.output_code_id = codes[0].id if codes else None
         indicator.output_code = codes[0] if codes else None
@@ -198,6 +230,16 @@ def import_indicators(rows: list[dict[str, str]], year: int, *, actor: User | No
         except ValueError:
             report.errors.append((number, "polarity harus + atau -, consolidation sum/last/avg"))
             continue
+        try:
+            measure = parse_measure(row.get("measure"))
+        except ValueError:
+            report.errors.append((number, MEASURE_ERROR))
+            continue
+        renstra_raw = (row.get("target_renstra") or "").strip()
+        renstra = decimal_or_none(renstra_raw) if renstra_raw else None
+        if renstra_raw and renstra is None:
+            report.errors.append((number, "target_renstra bukan angka"))
+            continue
         code = (row.get("indicator_code") or "").strip()
         report_code = (row.get("report") or "").strip().upper()
         if not code or not report_code or not row.get("indicator"):
@@ -210,10 +252,17 @@ def import_indicators(rows: list[dict[str, str]], year: int, *, actor: User | No
             continue
         ind = db.session.scalar(select(Indicator).where(Indicator.year == year, Indicator.report_code == report_code,
                                                         Indicator.code == code))
+        if measure in (Measure.SUM_QUANTITY, Measure.COUNT_ENTRIES) and oc is None and not (
+                ind is not None and extra_output_codes(ind)):
+            report.errors.append((number, f"measure {measure.value} memerlukan output_code"))
+            continue
+        if measure is None:
+            measure = (ind.measure if ind is not None and ind.measure and oc is None
+                       else Measure.SUM_QUANTITY if oc is not None else Measure.MANUAL)
         values = dict(sasaran_code=(row.get("sasaran_code") or "").strip(), sasaran=(row.get("sasaran") or "").strip(),
                       name=row["indicator"].strip(), unit=(row.get("unit") or "").strip(), target_year=target,
                       polarity=polarity, consolidation=consolidation, output_code_id=oc.id if oc else None,
-                      position=number)
+                      position=number, measure=measure, target_renstra=renstra)
         if ind is None:
             db.session.add(Indicator(year=year, report_code=report_code, code=code, **values))
             report.created += 1

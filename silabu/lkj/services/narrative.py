@@ -41,14 +41,39 @@ FIXED_SECTIONS: tuple[Section, ...] = (
 )
 
 
+# Sections a version cannot be initialled without: the document prints a placeholder while they are empty.
+MANDATORY_SECTIONS = ("ringkasan_eksekutif", "bab1_organisasi", "bab1_isu_strategis", "bab3_anggaran")
+EXPLANATION_PREFIX = "penjelasan:"
+
+
 def sections_for(report: LkjReport) -> list[Section]:
-    """The fixed sections and one analysis section per indicator of the report."""
+    """The fixed sections, and per indicator its analysis and the explanation of its warnings."""
     sections = list(FIXED_SECTIONS)
     for ind in indicators_for(report.year, report.report_code):
         sections.append(Section(f"analisis:{ind.code}", f"Analisis indikator {ind.code}: {ind.name}",
                                 "Analisis capaian: penyebab keberhasilan/kegagalan, perbandingan dengan tahun lalu, "
                                 "efisiensi, dan program penunjang. Tabel angka dibuat otomatis."))
+        sections.append(Section(f"{EXPLANATION_PREFIX}{ind.code}", f"Penjelasan catatan pemeriksaan {ind.code}",
+                                "Wajib bila baris indikator ini bercatatan (satuan berbeda, capaian tidak wajar, "
+                                "bulan belum final): penyebabnya dan apa yang akan dilakukan."))
     return sections
+
+
+def paraf_blockers(data: dict | None, narrative: dict | None) -> list[str]:
+    """What keeps a compiled version from receiving paraf: placeholder sections, flagged rows left unexplained.
+
+    Read from the version's own frozen figures and narrative, so a text written after compiling counts only once
+    it is compiled into a version."""
+    narrative = narrative or {}
+    titles = {s.key: s.title for s in FIXED_SECTIONS}
+    missing = [f"{titles[key]} masih berupa teks pengganti: tulis bagian ini."
+               for key in MANDATORY_SECTIONS if not (narrative.get(key) or "").strip()]
+    for row in (data or {}).get("rows", []):
+        flags = row.get("warnings") or []
+        if flags and not (narrative.get(f"{EXPLANATION_PREFIX}{row['code']}") or "").strip():
+            missing.append(f"Indikator {row['code']} bercatatan ({'; '.join(w['message'] for w in flags)}) tetapi "
+                           "belum diberi penjelasan penyebab dan tindak lanjutnya.")
+    return missing
 
 
 def save_section(report: LkjReport, key: str, text: str, actor: User | None) -> None:

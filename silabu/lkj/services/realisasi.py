@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import User
-from silabu.catalog.models import CodeLevel, Indicator, OutputCode
+from silabu.catalog.models import CodeLevel, Indicator, Measure, OutputCode
 from silabu.core import audit
 from silabu.core.clock import parse_period, utcnow
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
@@ -49,20 +49,43 @@ def _ro_closure() -> dict[int, set[int]]:
     return closure
 
 
+def same_unit(a: str | None, b: str | None) -> bool:
+    """Units of measure compared as people type them: case, spaces and a final dot do not matter."""
+    def norm(value: str | None) -> str:
+        return " ".join((value or "").replace(".", " ").split()).casefold()
+    return norm(a) == norm(b)
+
+
+def measure_of(indicator: Indicator, has_codes: bool) -> Measure:
+    """The measure in force: counting entries needs output codes; without any, Rendatin enters the figure."""
+    measure = indicator.measure or Measure.SUM_QUANTITY
+    if measure in (Measure.SUM_QUANTITY, Measure.COUNT_ENTRIES) and not has_codes:
+        return Measure.MANUAL
+    return measure
+
+
+SOURCE_OF = {Measure.SUM_QUANTITY: "entries", Measure.COUNT_ENTRIES: "entries",
+             Measure.COUNT_FINAL_PACKETS: "packets", Measure.MANUAL: "manual"}
+
+
 @dataclass
 class IndicatorData:
     """What the year's figures of one indicator are made of."""
 
     indicator: Indicator
-    source: str  # "entries" | "manual"
+    source: str  # "entries" | "packets" | "manual"
     code_ids: set[int]  # RO codes whose entries count
     codes: list[OutputCode]
     months: list[Decimal | None]  # realisasi per month, None where not (yet) known
     targets: dict[tuple[str, int], Decimal]
+    measure: str = Measure.SUM_QUANTITY.value
+    # Per month: entries of the mapped codes left out because their unit is not the indicator's (sum_quantity).
+    mismatched: list[int] = field(default_factory=lambda: [0] * 12)
+    mismatched_units: list[str] = field(default_factory=list)
 
 
 def indicator_data(indicators: Sequence[Indicator], year: int) -> dict[int, IndicatorData]:
-    """Monthly realisasi of every indicator (12 values), read in a few queries."""
+    """Monthly realisasi of every indicator (12 values) as its ``measure`` says, read in a few queries."""
     if not indicators:
         return {}
     ids = [i.id for i in indicators]
@@ -81,14 +104,17 @@ def indicator_data(indicators: Sequence[Indicator], year: int) -> dict[int, Indi
         direct[ind.id] = mapped
         expanded[ind.id] = set().union(*(closure.get(c, {c}) for c in mapped)) if mapped else set()
     all_codes = set().union(*expanded.values())
-    sums: dict[tuple[int, str], Decimal] = {}
+    # (code, period) -> [(unit of measure, sum of quantities, number of entries)]
+    groups: dict[tuple[int, str], list[tuple[str, Decimal, int]]] = {}
     if all_codes and final:
-        for code_id, period, total in db.session.execute(
-                select(Entry.output_code_id, Entry.period, func.sum(Entry.quantity))
+        for code_id, period, uom, total, count in db.session.execute(
+                select(Entry.output_code_id, Entry.period, Entry.unit_of_measure, func.sum(Entry.quantity),
+                       func.count(Entry.id))
                 .join(UnitMonth, month_lock.of_entry())
                 .where(month_lock.counted(), Entry.period.in_(sorted(final)), Entry.output_code_id.in_(sorted(all_codes)))
-                .group_by(Entry.output_code_id, Entry.period)):
-            sums[(code_id, period)] = calc.to_decimal(total) or Decimal(0)
+                .group_by(Entry.output_code_id, Entry.period, Entry.unit_of_measure)):
+            groups.setdefault((code_id, period), []).append((uom or "", calc.to_decimal(total) or Decimal(0),
+                                                             int(count or 0)))
     manual: dict[tuple[int, str], Decimal] = {}
     for row in db.session.scalars(select(ManualRealisasi).where(ManualRealisasi.indicator_id.in_(ids),
                                                                ManualRealisasi.period.in_(periods))):
@@ -98,15 +124,35 @@ def indicator_data(indicators: Sequence[Indicator], year: int) -> dict[int, Indi
         targets[t.indicator_id][(t.period_kind.value, t.period_index)] = t.target
     out: dict[int, IndicatorData] = {}
     for ind in indicators:
-        if direct[ind.id]:
-            months = [calc.round2(sum((sums.get((c, p), Decimal(0)) for c in expanded[ind.id]), Decimal(0)))
-                      if p in final else None for p in periods]
-            source = "entries"
-        else:
-            months = [manual.get((ind.id, p)) for p in periods]
-            source = "manual"
-        out[ind.id] = IndicatorData(ind, source, expanded[ind.id], [codes_by_id[c] for c in direct[ind.id]
-                                                                      if c in codes_by_id], months, targets[ind.id])
+        measure = measure_of(ind, bool(direct[ind.id]))
+        mismatched = [0] * 12
+        other_units: set[str] = set()
+        months: list[Decimal | None] = []
+        for index, p in enumerate(periods):
+            if measure is Measure.MANUAL:
+                months.append(manual.get((ind.id, p)))
+                continue
+            if p not in final:
+                months.append(None)
+                continue
+            if measure is Measure.COUNT_FINAL_PACKETS:
+                months.append(Decimal("1.00"))
+                continue
+            rows = [g for c in expanded[ind.id] for g in groups.get((c, p), [])]
+            if measure is Measure.COUNT_ENTRIES:
+                months.append(calc.round2(sum(n for _, _, n in rows)))
+                continue
+            total = Decimal(0)
+            for uom, quantity, count in rows:
+                if same_unit(uom, ind.unit):
+                    total += quantity
+                else:
+                    mismatched[index] += count
+                    other_units.add(uom)
+            months.append(calc.round2(total))
+        out[ind.id] = IndicatorData(ind, SOURCE_OF[measure], expanded[ind.id],
+                                    [codes_by_id[c] for c in direct[ind.id] if c in codes_by_id], months,
+                                    targets[ind.id], measure.value, mismatched, sorted(other_units))
     return out
 
 
@@ -180,8 +226,13 @@ def save_manual_realisasi(indicator: Indicator, period: str, value: Any, note: s
     """Enter (or correct) the realisasi of a month for an indicator no entry measures, with a note and evidence."""
     assert_open(indicator.year, indicator.report_code)
     errors: dict[str, str] = {}
-    if indicator.output_code_id is not None or db.session.scalar(
-            select(IndicatorOutputCode.id).where(IndicatorOutputCode.indicator_id == indicator.id).limit(1)):
+    has_codes = indicator.output_code_id is not None or db.session.scalar(
+        select(IndicatorOutputCode.id).where(IndicatorOutputCode.indicator_id == indicator.id).limit(1)) is not None
+    measure = measure_of(indicator, has_codes)
+    if measure is Measure.COUNT_FINAL_PACKETS:
+        raise ValidationFailed({"value": "Realisasi indikator ini adalah jumlah bulan yang paket plenonya final; "
+                                         "tidak diisi manual."})
+    if measure is not Measure.MANUAL:
         raise ValidationFailed({"value": "Realisasi indikator ini dihitung dari entri harian terverifikasi pada "
                                          "paket pleno final; tidak diisi manual."})
     period = (period or "").strip()

@@ -14,7 +14,7 @@ from silabu.core.errors import Conflict, Forbidden, NotFound
 from silabu.extensions import db
 from silabu.lkj.models import LkjReport, LkjStatus
 
-LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KASUBAG, Role.ADMIN)
+LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KOMISIONER, Role.KASUBAG, Role.ADMIN)
 LKJ_MANAGE_ROLES = (Role.RENDATIN,)
 NOTE_MAX = 4000
 
@@ -34,8 +34,9 @@ class ReportSpec:
 REPORTS: dict[str, ReportSpec] = {
     "LKJ-SEK": ReportSpec("LKJ-SEK", "Laporan Kinerja Sekretariat", True, Role.KASUBAG, "RDI",
                           "Kepala Sub Bagian Perencanaan, Data dan Informasi", Role.SEKRETARIS, "Sekretaris"),
-    "LKJ-KPU": ReportSpec("LKJ-KPU", "Laporan Kinerja KPU (Komisioner)", False, Role.KETUA, None,
-                          "Ketua/Komisioner Divisi Perencanaan", Role.KETUA, "Ketua"),
+    # Kupang: the Komisioner Divisi Perencanaan corrects and initials, the Ketua signs.
+    "LKJ-KPU": ReportSpec("LKJ-KPU", "Laporan Kinerja KPU (Komisioner)", False, Role.KOMISIONER, None,
+                          "Komisioner Divisi Perencanaan", Role.KETUA, "Ketua"),
 }
 
 
@@ -92,6 +93,18 @@ def ensure_report(year: int, report_code: str) -> LkjReport:
     return report
 
 
+def institution_title(label: str) -> str:
+    """A title with its institution, as it is signed: "Sekretaris KPU Kabupaten Kudus"."""
+    from silabu.accounts.org import default_satker
+
+    satker = default_satker()
+    if satker is None or not satker.name or satker.name in label:
+        return label
+    if label.startswith("Kepala Sub Bagian"):
+        return f"{label} Sekretariat {satker.name}"
+    return f"{label} {satker.name}"
+
+
 def subject_name(spec: ReportSpec) -> str:
     from silabu.accounts.org import default_satker
 
@@ -134,7 +147,8 @@ def sees_entries(user: User) -> bool:
 
 def assert_can_view(user: User) -> None:
     if not can_view(user):
-        raise Forbidden("Halaman LKj hanya untuk Rendatin, Kepala Sub Bagian, Sekretaris, Ketua dan Admin.")
+        raise Forbidden("Halaman LKj hanya untuk Rendatin, Kepala Sub Bagian, Sekretaris, Ketua, Komisioner dan "
+                        "Admin.")
 
 
 def status_summary(year: int) -> list[dict[str, Any]]:

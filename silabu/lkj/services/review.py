@@ -18,6 +18,7 @@ from silabu.core.clock import as_utc, utcnow, zone
 from silabu.core.errors import Conflict, Forbidden, ValidationFailed
 from silabu.core.links import path_for
 from silabu.core.parsing import parse_date
+from silabu.evidence.blobs import store_bytes
 from silabu.extensions import db
 from silabu.lkj.models import (
     LKJ_STATUS_LABELS,
@@ -27,9 +28,10 @@ from silabu.lkj.models import (
     LkjReviewStep,
     LkjStatus,
 )
-from silabu.lkj.services.compile import current_document, signed_document
+from silabu.lkj.services.compile import current_document, render, signed_document
+from silabu.lkj.services.narrative import paraf_blockers
 from silabu.lkj.services.realisasi import store_upload
-from silabu.lkj.services.reports import NOTE_MAX, default_recipient, report_spec
+from silabu.lkj.services.reports import NOTE_MAX, default_recipient, institution_title, report_spec
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,17 @@ def allowed_actions(report: LkjReport, user: User, on_date: date) -> list[Action
             if who and _may(report, who, user, on_date)[0]:
                 actions.append(action)
         elif action.from_status == report.status and _may(report, action.who, user, on_date)[0]:
+            if action.key == "tandatangani" and _initialled_current(report, user):
+                continue
             actions.append(action)
     return actions
+
+
+def _initialled_current(report: LkjReport, user: User) -> bool:
+    """Whether ``user`` initialled the current version (then someone else signs it)."""
+    paraf = latest_paraf(report)
+    return (paraf is not None and paraf.actor_id == user.id and paraf.document is not None
+            and paraf.document.version == report.current_version)
 
 
 def can_compile(report: LkjReport, user: User) -> bool:
@@ -145,20 +156,47 @@ def _apply_pleno(step: Step) -> None:
     step.pleno_round = step.report.pleno_rounds
 
 
+def version_blockers(doc: LkjDocument | None) -> list[str]:
+    """Why the version cannot be initialled yet (empty: it can)."""
+    return [] if doc is None else paraf_blockers(doc.data, doc.narrative)
+
+
+def _check_paraf(step: Step, errors: dict[str, str]) -> None:
+    missing = version_blockers(step.doc)
+    if missing:
+        raise Conflict(f"Versi {step.doc.version} belum dapat diparaf: " + " ".join(missing)
+                       + " Lengkapi narasinya lalu kompilasi ulang.", code="lkj_not_ready")
+
+
+def latest_paraf(report: LkjReport) -> LkjReviewStep | None:
+    return db.session.scalar(select(LkjReviewStep).where(LkjReviewStep.report_id == report.id,
+                                                         LkjReviewStep.action == "paraf")
+                             .order_by(LkjReviewStep.id.desc()).limit(1))
+
+
 def _check_sign(step: Step, errors: dict[str, str]) -> None:
-    """The version signed is the version initialled: a recompile after paraf goes back to paraf."""
+    """The version signed is the version initialled, and the person who initialled it does not also sign it."""
     doc = step.doc
     if doc is None:
         return
-    paraf = db.session.scalar(select(LkjReviewStep).where(LkjReviewStep.report_id == step.report.id,
-                                                          LkjReviewStep.action == "paraf")
-                              .order_by(LkjReviewStep.id.desc()).limit(1))
+    paraf = latest_paraf(step.report)
     if paraf is None or paraf.document_id != doc.id:
         raise Conflict(f"Versi {doc.version} belum diparaf (ada kompilasi ulang setelah paraf). Kembalikan ke "
                        "paraf agar versi yang ditandatangani sama dengan yang diparaf.", code="lkj_not_initialled")
+    if paraf.actor_id == step.actor.id:
+        raise Forbidden(f"Anda telah memaraf versi {doc.version}; versi yang sama ditandatangani oleh orang lain.")
+    step.details["paraf_step_id"] = paraf.id
+
+
+def _paraf_record(step_row: LkjReviewStep, report: LkjReport) -> dict[str, str]:
+    spec = report_spec(report.report_code)
+    actor = step_row.actor
+    title = step_row.on_behalf_of or institution_title(spec.corrector_label)
+    return {"name": actor.name if actor else "", "title": title, "at": local_date(step_row.at).isoformat()}
 
 
 def _apply_sign(step: Step) -> None:
+    """Signing issues the final document: rendered again without "Draf", with the signer, the date and the paraf."""
     doc = step.doc
     assert doc is not None
     final = step.data.final_file
@@ -167,8 +205,20 @@ def _apply_sign(step: Step) -> None:
         doc.final_key, doc.final_sha256, doc.final_name = key, sha, name
         doc.final_content_type, doc.final_size = content_type, size
         step.details["final_sha256"] = sha
+    signed_at = utcnow()
+    spec = report_spec(step.report.report_code)
+    paraf = db.session.get(LkjReviewStep, step.details["paraf_step_id"])
+    signed = {"date": local_date(signed_at).isoformat(), "name": step.actor.name, "nip": step.actor.nip or "",
+              "title": institution_title(spec.signer_label),
+              "paraf": [_paraf_record(paraf, step.report)] if paraf is not None else []}
+    docx_bytes, pdf_bytes = render(doc.data, doc.narrative or {}, version=doc.version, code=doc.verification_code,
+                                   status_label=f"Versi final {doc.version}, ditandatangani",
+                                   compiled_at=doc.compiled_at, signed=signed)
+    step.details.update(draft_pdf_sha256=doc.pdf_sha256, draft_docx_sha256=doc.docx_sha256, signed=signed)
+    doc.docx_key, doc.docx_sha256, doc.docx_size = store_bytes(docx_bytes, ".docx")
+    doc.pdf_key, doc.pdf_sha256, doc.pdf_size = store_bytes(pdf_bytes, ".pdf")
     doc.is_signed = True
-    doc.signed_at = utcnow()
+    doc.signed_at = signed_at
     doc.signed_by_id = step.actor.id
     step.report.signed_version = doc.version
     step.details.update(version=doc.version, pdf_sha256=doc.pdf_sha256, docx_sha256=doc.docx_sha256)
@@ -206,7 +256,7 @@ def _apply_archive(step: Step) -> None:
 
 # What each action checks beyond the common rules, and what it changes beyond the status.
 CHECKS: dict[str, Callable[[Step, dict[str, str]], None]] = {
-    "catat_pleno": _check_pleno, "tandatangani": _check_sign, "kirim": _check_send}
+    "catat_pleno": _check_pleno, "paraf": _check_paraf, "tandatangani": _check_sign, "kirim": _check_send}
 APPLY: dict[str, Callable[[Step], None]] = {
     "catat_pleno": _apply_pleno, "tandatangani": _apply_sign, "kirim": _apply_send, "arsipkan": _apply_archive}
 NOTE_REQUIRED = {"kembalikan": "Catatan wajib diisi: apa yang perlu diperbaiki.",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +14,7 @@ from silabu.accounts.models import Role, User
 from silabu.catalog.models import Indicator, OutputCode
 from silabu.core import audit
 from silabu.core.errors import ValidationFailed
-from silabu.core.formatting import MONTHS
+from silabu.core.formatting import MONTHS, angka
 from silabu.core.parsing import parse_decimal
 from silabu.entries import months as month_lock
 from silabu.entries.models import Entry, EntryStatus
@@ -27,7 +28,7 @@ from silabu.lkj.services.periods import (
     latest_packets,
     period_spec,
 )
-from silabu.lkj.services.realisasi import IndicatorData, indicator_data, period_target
+from silabu.lkj.services.realisasi import IndicatorData, indicator_data, period_target, same_unit
 from silabu.lkj.services.reports import normalise_report_code
 from silabu.pleno.models import Packet
 
@@ -39,6 +40,55 @@ class PreviousYear:
     realisasi: Decimal | None
     capaian: Decimal | None
     kategori: str | None
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """A figure that looks wrong and needs a reviewer's eye (and a written explanation before paraf)."""
+
+    code: str  # unit_mismatch | implausible | months_missing
+    message: str
+    count: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.count is not None:
+            data["count"] = self.count
+        return data
+
+
+def capaian_ceiling() -> Decimal:
+    return Decimal(str(current_app.config.get("LKJ_CAPAIAN_CEILING", 120)))
+
+
+def row_warnings(data: IndicatorData, spec: PeriodSpec, realisasi: Decimal | None, capaian: Decimal | None,
+                 counted: int, in_period: int) -> list[RowWarning]:
+    """The flags of one row: left-out entries in another unit, an implausible capaian, months not yet final."""
+    ind = data.indicator
+    warnings: list[RowWarning] = []
+    left_out = sum(data.mismatched[m - 1] for m in spec.months)
+    if left_out:
+        units = ", ".join(data.mismatched_units) or "lain"
+        warnings.append(RowWarning("unit_mismatch", f"{left_out} entri kode output indikator ini bersatuan {units}, "
+                                   f"bukan {ind.unit}, dan tidak dijumlahkan ke realisasi.", left_out))
+    if capaian is not None:
+        ceiling = capaian_ceiling()
+        if capaian > ceiling:
+            warnings.append(RowWarning("implausible", f"Capaian {calc.capaian_text(capaian)}% melebihi batas kewajaran "
+                                       f"{angka(ceiling)}%: periksa target dan cara pengukuran realisasinya."))
+        elif capaian < 0:
+            warnings.append(RowWarning("implausible", f"Capaian {calc.capaian_text(capaian)}% di bawah 0: realisasi jauh "
+                                       "melampaui batas indikator yang makin rendah makin baik."))
+    if data.source == "manual" and ind.consolidation.value == "last":
+        # A level (score, percentage): the latest value counts, so only a missing last month is a gap.
+        if realisasi is not None and data.months[spec.months[-1] - 1] is None:
+            warnings.append(RowWarning("months_missing", f"Nilai {MONTHS[spec.months[-1] - 1]} belum diisi; "
+                                       "realisasi memakai nilai bulan sebelumnya.", in_period - counted))
+    elif counted < in_period:
+        what = "bulan yang paket plenonya final" if data.source != "manual" else "bulan yang realisasinya diisi"
+        warnings.append(RowWarning("months_missing", f"Baru {counted} dari {in_period} {what} pada {spec.label}.",
+                                   in_period - counted))
+    return warnings
 
 
 @dataclass
@@ -63,6 +113,12 @@ class CapaianRow:
     months_counted: int
     months_in_period: int
     previous: PreviousYear | None = None
+    measure: str = "sum_quantity"
+    warnings: list[RowWarning] = field(default_factory=list)
+
+    @property
+    def warning_codes(self) -> list[str]:
+        return [w.code for w in self.warnings]
 
 
 @dataclass
@@ -97,17 +153,19 @@ def capaian_row(data: IndicatorData, spec: PeriodSpec, bands: Sequence[calc.Band
         if target_reason:
             reason = target_reason
         elif realisasi is None:
-            reason = (f"Belum ada paket pleno final untuk {spec.label}." if data.source == "entries"
-                      else f"Realisasi {spec.label} belum diisi oleh Rendatin.")
+            reason = (f"Realisasi {spec.label} belum diisi oleh Rendatin." if data.source == "manual"
+                      else f"Belum ada paket pleno final untuk {spec.label}.")
         else:
             reason = result.reason
+    counted = sum(v is not None for v in values)
     return CapaianRow(indicator_id=ind.id, position=ind.position, sasaran_code=ind.sasaran_code, sasaran=ind.sasaran,
                       code=ind.code, name=ind.name, unit=ind.unit, polarity=ind.polarity.value,
                       consolidation=ind.consolidation.value, source=data.source,
                       output_codes=[c.code for c in data.codes], target=calc.round2(target), realisasi=realisasi,
                       capaian=result.value, kategori=calc.kategori(result.value, bands), reason=reason,
-                      months=list(data.months), months_counted=sum(v is not None for v in values),
-                      months_in_period=len(values))
+                      months=list(data.months), months_counted=counted, months_in_period=len(values),
+                      measure=data.measure,
+                      warnings=row_warnings(data, spec, realisasi, result.value, counted, len(values)))
 
 
 def tabel_capaian(year: int, report_code: str, period: str | None = None, *,
@@ -149,6 +207,7 @@ class MonthTrace:
     is_final: bool
     entries: list[Entry] = field(default_factory=list)
     pending_entries: int = 0  # verified entries of a month whose packet is not final: not counted
+    other_unit_entries: list[Entry] = field(default_factory=list)  # sum_quantity: another unit, left out
     manual: ManualRealisasi | None = None
 
 
@@ -174,6 +233,7 @@ def trace(indicator: Indicator, period: str | None = None) -> Trace:
     months: list[MonthTrace] = []
     entries_by_period: dict[str, list[Entry]] = {p: [] for p in periods}
     pending: dict[str, int] = {}
+    other_unit: dict[str, list[Entry]] = {}
     manual = {}
     if data.source == "entries" and data.code_ids:
         query = (select(Entry, month_lock.counted_exists()).where(Entry.status == EntryStatus.VERIFIED,
@@ -184,7 +244,10 @@ def trace(indicator: Indicator, period: str | None = None) -> Trace:
                  .order_by(Entry.entry_date, Entry.id))
         for entry, counted in db.session.execute(query):
             if entry.period in final and counted:
-                entries_by_period[entry.period].append(entry)
+                if data.measure == "sum_quantity" and not same_unit(entry.unit_of_measure, indicator.unit):
+                    other_unit.setdefault(entry.period, []).append(entry)
+                else:
+                    entries_by_period[entry.period].append(entry)
             else:
                 pending[entry.period] = pending.get(entry.period, 0) + 1
     else:
@@ -194,7 +257,8 @@ def trace(indicator: Indicator, period: str | None = None) -> Trace:
     for m, p in zip(spec.months, periods):
         months.append(MonthTrace(period=p, label=f"{MONTHS[m - 1]} {year}", value=data.months[m - 1],
                                  packet=packets.get(p), is_final=p in final, entries=entries_by_period[p],
-                                 pending_entries=pending.get(p, 0), manual=manual.get(p)))
+                                 pending_entries=pending.get(p, 0), manual=manual.get(p),
+                                 other_unit_entries=other_unit.get(p, [])))
     return Trace(indicator, spec, data.source, data.codes, row, months)
 
 
