@@ -427,10 +427,10 @@ def test_a_size_further_off_than_the_tolerance_is_resampled_to_the_long_side():
 
 
 def test_a_heic_sized_png_is_reduced_by_an_integer_factor_within_the_tolerance():
-    result = process(image_bytes(Image.new("RGB", (8064, 6048), (10, 120, 200)), "PNG"), "besar.png",
-                     long_side=2000)
-    assert (result.width, result.height) == (2016, 1512)
-    assert opened(result.data).getpixel((1000, 700)) == pytest.approx((10, 120, 200), abs=3)
+    result = process(image_bytes(Image.new("RGB", (2016, 1512), (10, 120, 200)), "PNG"), "besar.png",
+                     long_side=500)
+    assert (result.width, result.height) == (504, 378)  # 1/4: 504 px is 0.8 % over 500
+    assert opened(result.data).getpixel((250, 180)) == pytest.approx((10, 120, 200), abs=3)
 
 
 def test_the_served_side_is_never_below_the_long_side():
