@@ -119,15 +119,29 @@ IN_PROCESS = textwrap.dedent('''
     prof.disable()
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
-    stats.sort_stats("tottime").print_stats(14)
+    buckets = {}
+    for (path, _line, func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        name = path
+        for key in ("sqlalchemy", "werkzeug", "flask_login", "flask_wtf", "flask", "jinja2", "psycopg", "sqlite3",
+                    "json", "silabu", "time_machine"):
+            if "/" + key + "/" in name or (key == "sqlite3" and "sqlite3" in func) or (
+                    key == "psycopg" and "psycopg" in name):
+                break
+        else:
+            key = "other (stdlib, builtins)"
+        buckets[key] = buckets.get(key, 0.0) + tottime
+    stats.sort_stats("tottime").print_stats(10)
     print(json.dumps({"statements": counts["statements"] / n, "commits": counts["commits"] / n,
-                      "ms": per * 1000, "profile": out.getvalue()}))
+                      "ms": per * 1000, "profile": out.getvalue(),
+                      "buckets": {k: v * 1000 / n for k, v in buckets.items()}}))
 ''')
 
 
 def in_process(root: Path, env: dict[str, str]) -> dict:
     proc = subprocess.run([sys.executable, "-c", IN_PROCESS, ",".join(NIPS), CODE, workday().isoformat()], cwd=root,
-                          env=env, check=True, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the in-process run failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -238,6 +252,10 @@ def main() -> None:
             print(f"== {label} ({root}): one create in process on {kind}: {stats['statements']:.1f} SQL statements "
                   f"+ {stats['commits']:.0f} commit, {stats['ms']:.2f} ms")
             if not args.no_profile:
+                total = sum(stats["buckets"].values())
+                print("   own time per create by package (cProfile, so slower than above): " + ", ".join(
+                    f"{k} {v:.2f} ms ({v / total * 100:.0f} %)"
+                    for k, v in sorted(stats["buckets"].items(), key=lambda kv: -kv[1])))
                 print(profile_summary(stats["profile"], root))
         for label, root in [*sides, ("bare insert", ROOT)]:
             name = label.replace(" ", "_")
