@@ -44,13 +44,48 @@ def _database_url(tmp_root: Path) -> str:
     return f"sqlite:///{tmp_root / 'test.db'}"
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``<name>_gw0``...), created here
+    when missing; SQLite files and uploads are already per worker (each worker has its own tmp folder).
+
+    The worker's database is kept for the next run rather than dropped: the ``app`` fixture rebuilds its tables
+    anyway, and a DROP DATABASE makes PostgreSQL wait for a checkpoint (10 s here, a minute on a busy disk)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _engine_options(url: str) -> dict:
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # A test database need not survive a power cut: commits do not wait for the WAL to reach the disk.
+        options["connect_args"] = {"options": "-c synchronous_commit=off"}
+    return options
+
+
 @pytest.fixture(scope="session")
 def _app_root(tmp_path_factory):
     return tmp_path_factory.mktemp("silabu")
 
 
 @pytest.fixture(scope="session")
-def app(_app_root):
+def _test_database_url(_app_root):
+    return _worker_database(_database_url(_app_root))
+
+
+@pytest.fixture(scope="session")
+def app(_app_root, _test_database_url):
     uploads = _app_root / "uploads"
     uploads.mkdir(exist_ok=True)
     from silabu import create_app
@@ -58,7 +93,8 @@ def app(_app_root):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": _database_url(_app_root),
+        "SQLALCHEMY_DATABASE_URI": _test_database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(_test_database_url),
         "UPLOAD_DIR": str(uploads),
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "silabu.test",

@@ -74,7 +74,7 @@ def assert_clean_photo(result: ProcessedFile) -> Image.Image:
     assert not dict(exif) and not dict(exif.get_ifd(0x8825))
     assert "exif" not in im.info and "icc_profile" not in im.info
     assert (im.width, im.height) == (result.width, result.height)
-    assert max(im.size) <= LIMITS["long_side"]
+    assert max(im.size) <= LIMITS["long_side"] * (1 + processing.LONG_SIDE_TOLERANCE)
     assert result.thumbnail is not None
     thumb = opened(result.thumbnail)
     assert thumb.format == "JPEG" and max(thumb.size) <= LIMITS["thumb_side"] and not dict(thumb.getexif())
@@ -395,6 +395,54 @@ def test_drafted_jpeg_still_reaches_the_long_side():
     big = image_bytes(Image.new("RGB", (6000, 4000), (30, 60, 90)), "JPEG", quality=70)
     result = process(big, "besar.jpg", long_side=1000)
     assert (result.width, result.height) == (1000, 667)
+
+
+def test_12mp_photo_keeps_the_dct_scaled_size_a_few_percent_over_the_long_side():
+    """4032 x 3024 decoded at 1/2 is 2016 px: within the tolerance of 2000, served as decoded, not resampled."""
+    result = process_file_with("phone_12mp_gps.jpg", long_side=2000)
+    im = assert_clean_photo(result)
+    assert im.size == (2016, 1512)
+    assert opened(result.thumbnail).size == (320, 240)
+    assert result.taken_at == datetime(2026, 11, 3, 9, 15, 22) and result.gps_lat == pytest.approx(-6.8048, abs=1e-4)
+    assert b"SM-A546E" not in result.data
+
+
+def test_portrait_12mp_photo_at_the_dct_size_is_still_turned_upright():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = Image.new("RGB", (4032, 3024), (200, 200, 200))
+    raw.paste((0, 0, 255), (0, 0, 400, 400))  # blue in the stored top-left corner
+    result = process(image_bytes(raw, "JPEG", exif=exif.tobytes()), "tegak.jpg", long_side=2000)
+    im = assert_clean_photo(result)
+    assert im.size == (1512, 2016)
+    r, g, b = im.getpixel((im.width - 10, 10))  # orientation 6: the stored top-left ends top-right
+    assert b > 200 and r < 60
+    assert opened(result.thumbnail).size == (240, 320)
+
+
+def test_a_size_further_off_than_the_tolerance_is_resampled_to_the_long_side():
+    result = process(image_bytes(Image.new("RGB", (4400, 3300), (30, 60, 90)), "JPEG"), "foto.jpg",
+                     long_side=2000)
+    assert (result.width, result.height) == (2000, 1500)  # 1/2 would be 2200: 10 % over, so resampled
+
+
+def test_a_heic_sized_png_is_reduced_by_an_integer_factor_within_the_tolerance():
+    result = process(image_bytes(Image.new("RGB", (2016, 1512), (10, 120, 200)), "PNG"), "besar.png",
+                     long_side=500)
+    assert (result.width, result.height) == (504, 378)  # 1/4: 504 px is 0.8 % over 500
+    assert opened(result.data).getpixel((250, 180)) == pytest.approx((10, 120, 200), abs=3)
+
+
+def test_the_served_side_is_never_below_the_long_side():
+    for long_side in (1990, 2000, 2016):
+        assert processing.served_long_side_fits(2016, long_side)
+    assert not processing.served_long_side_fits(2016, 2017)
+    assert not processing.served_long_side_fits(2200, 2000)
+
+
+def process_file_with(name: str, **overrides) -> ProcessedFile:
+    path = GOOD / name
+    return process(path.read_bytes(), path.name, **overrides)
 
 
 def _jpeg_with_exif(exif: Image.Exif, size=(120, 80)) -> bytes:

@@ -16,19 +16,21 @@ from silabu.extensions import db
 
 
 @pytest.fixture()
-def empty_database_url(tmp_path):
-    base = os.environ.get("SILABU_TEST_DATABASE_URL")
-    if not base:
+def empty_database_url(tmp_path, _test_database_url):
+    """An empty database to migrate: a new SQLite file, or on PostgreSQL a new schema of the test database
+    (``search_path`` set on every connection). A schema is dropped at once, where dropping a database makes
+    PostgreSQL wait for a checkpoint (seconds, or a minute on a busy disk)."""
+    if not os.environ.get("SILABU_TEST_DATABASE_URL"):
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    url = make_url(_test_database_url)
     name = f"silabu_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    yield url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     admin.dispose()
 
 

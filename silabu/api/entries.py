@@ -41,8 +41,9 @@ def create_entry():
     data = json_body()
     entry, created = services.create_entry(current_user, {k: data[k] for k in ENTRY_FIELDS if k in data},
                                            client_uuid=data.get("client_uuid") or None)
+    body = entry_json(entry)  # before the commit, which would expire what was just written and read it back
     db.session.commit()
-    return ok(entry_json(entry), 201 if created else 200)
+    return ok(body, 201 if created else 200)
 
 
 @api_bp.route("/entries")

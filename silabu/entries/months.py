@@ -40,9 +40,21 @@ def get_or_create_unit_month(unit_id: int, period: str) -> UnitMonth:
 
 
 def month_is_closed(unit_id: int, period: str) -> bool:
-    """Whether the unit's month is closed, read from the database now (not from a copy held in the session)."""
-    return bool(db.session.scalar(select(UnitMonth.is_closed).where(UnitMonth.unit_id == unit_id,
-                                                                     UnitMonth.period == period)))
+    """Whether the unit's month is closed, read from the database now (not from a copy held in the session).
+
+    The row is read whole and refreshes the session's copy, so ``read_unit_month`` can hand it to a new entry
+    without asking again."""
+    row = db.session.scalar(select(UnitMonth).where(UnitMonth.unit_id == unit_id, UnitMonth.period == period)
+                            .execution_options(populate_existing=True))
+    return bool(row is not None and row.is_closed)
+
+
+def read_unit_month(unit_id: int, period: str) -> UnitMonth | None:
+    """The unit-month row as ``month_is_closed`` last read it in this session (None: there is no row)."""
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, UnitMonth) and obj.unit_id == unit_id and obj.period == period:
+            return obj
+    return None
 
 
 def assert_unlocked(entry: Entry) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -16,13 +17,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from silabu.accounts.access import can_view_entry
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
+from silabu.catalog.models import OutputCode
 from silabu.catalog.services import get_usable_code
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
@@ -30,7 +32,7 @@ from silabu.core.errors import Conflict, NotFound, ValidationFailed
 from silabu.core.parsing import date_or_none, decimal_or_none, visible_text
 from silabu.entries.compliance import DayTally, tally
 from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus
-from silabu.entries.months import assert_unlocked, month_is_closed
+from silabu.entries.months import assert_unlocked, month_is_closed, read_unit_month
 from silabu.extensions import db
 
 QUANTITY_MAX = Decimal("1000000")
@@ -48,6 +50,7 @@ class EntryInput:
     start_time: time | None = None
     end_time: time | None = None
     warnings: list[str] = field(default_factory=list)
+    output_code: OutputCode | None = None  # the row looked up, so showing the new entry need not read it again
 
 
 def _parse_time(value: Any) -> time | None | str:
@@ -141,7 +144,7 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     if errors:
         raise ValidationFailed(errors)
     result = EntryInput(entry_date=entry_date, output_code_id=output_code_id, activity=activity, output=output,
-                        quantity=quantity, unit_of_measure=unit, start_time=start, end_time=end)
+                        quantity=quantity, unit_of_measure=unit, start_time=start, end_time=end, output_code=oc)
     if not MonthCalendar(entry_date.year, entry_date.month).is_working_day(entry_date):
         result.warnings.append("Tanggal ini bukan hari kerja; kegiatan tetap dicatat.")
     return result
@@ -172,7 +175,8 @@ def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None 
                   quantity=data.quantity, unit_of_measure=data.unit_of_measure, start_time=data.start_time,
                   end_time=data.end_time, status=EntryStatus.DRAFT, client_uuid=client_uuid)
     try:
-        with db.session.begin_nested():
+        # Only an offline entry (client_uuid) can lose a race to its own copy; a savepoint costs two statements.
+        with db.session.begin_nested() if client_uuid else nullcontext():
             db.session.add(entry)
             db.session.flush()
     except IntegrityError:
@@ -181,6 +185,10 @@ def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None 
         if existing is None:
             raise
         return existing, False
+    # A new entry has no evidence yet, and its month is the row just checked: nothing to load when it is shown.
+    set_committed_value(entry, "evidence", [])
+    set_committed_value(entry, "output_code", data.output_code)
+    set_committed_value(entry, "unit_month", read_unit_month(entry.unit_id, entry.period))
     entry.warnings = data.warnings  # type: ignore[attr-defined]
     audit.record("entry.create", entry, actor=user, after=_snapshot(entry))
     return entry, True

@@ -39,6 +39,9 @@ MACRO_MESSAGE = ("Dokumen berisi makro dan tidak diterima. Simpan ulang sebagai 
 ARCHIVE_BOMB_MESSAGE = "Isi dokumen tidak wajar (terlalu besar setelah dibuka). Periksa dokumennya lalu unggah ulang."
 
 JPEG_QUALITY = 85
+# The served photo's long side may exceed SILABU_IMAGE_LONG_SIDE by this much, never fall below it: a
+# DCT-scaled decode or an integer reduction that lands there is kept instead of resampled.
+LONG_SIDE_TOLERANCE = 0.05
 THUMBNAIL_QUALITY = 75
 
 # Office files are ZIP archives: refuse ones that would expand absurdly when opened.
@@ -315,9 +318,7 @@ def _process_image(data: bytes, formats: list[str], original_sha256: str, *, max
         if orientation in ORIENTATION_TRANSPOSE:
             photo = photo.transpose(ORIENTATION_TRANSPOSE[orientation])
         served = _encode_jpeg(photo, JPEG_QUALITY, progressive=False)  # 5x cheaper to encode than progressive
-        thumb = photo.copy()
-        thumb.thumbnail((thumb_side, thumb_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
-        thumbnail = _encode_jpeg(thumb, THUMBNAIL_QUALITY, progressive=False)
+        thumbnail = _encode_jpeg(_thumbnail(photo, thumb_side), THUMBNAIL_QUALITY, progressive=False)
     except ServiceError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
@@ -367,14 +368,36 @@ def _to_srgb(im: Image.Image, icc: bytes) -> Image.Image | None:
         return None
 
 
+def served_long_side_fits(size: int, long_side: int) -> bool:
+    """A decoded long side that is served as it is: at least the configured one and at most a few percent over."""
+    return long_side <= size <= long_side * (1 + LONG_SIDE_TOLERANCE)
+
+
 def _downscale(im: Image.Image, long_side: int) -> Image.Image:
     width, height = im.size
-    if max(width, height) <= long_side:
+    longest = max(width, height)
+    if longest <= long_side * (1 + LONG_SIDE_TOLERANCE):
+        # Smaller than the limit, or libjpeg's 1/2-1/8 scale already landed on it (4032 px -> 2016 for 2000):
+        # resampling 16 pixels away would cost a 12 MP photo ~50 ms and change nothing a person sees.
         return im
-    scale = long_side / max(width, height)
+    factor = longest // long_side
+    if factor >= 2 and served_long_side_fits(-(-longest // factor), long_side):
+        # Formats without a reduced decode (HEIC, PNG, WebP): an integer box reduction is exact and cheap.
+        return im.reduce(factor)
+    scale = long_side / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Bicubic: as sharp as Lanczos to the eye at these ratios, and a third faster on a 12 MP photo.
     return im.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
+def _thumbnail(photo: Image.Image, thumb_side: int) -> Image.Image:
+    """The thumbnail, resampled from the already reduced photo (no copy of it first)."""
+    width, height = photo.size
+    if max(width, height) <= thumb_side:
+        return photo
+    scale = thumb_side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def _encode_jpeg(im: Image.Image, quality: int, *, progressive: bool) -> bytes:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from silabu.accounts import delegation
 from silabu.accounts.access import can_verify_entry, role_required
-from silabu.accounts.models import User
+from silabu.accounts.models import Unit, User
 from silabu.accounts.org import today_for
 from silabu.accounts.org import units as active_units
 from silabu.core.clock import next_period, previous_period
@@ -70,12 +70,16 @@ def queue_page(unit_code: str, period: str):
     parse_month(period)
     q = services.queue(current_user, period, unit_id=unit.id, on_date=today, readonly_groups=True,
                        load_entries=False)
-    selected = q.group(request.args.get("asn", type=int) or 0) or q.next_waiting() or (q.groups[0] if q.groups
-                                                                                        else None)
+    return _render_queue(q, unit, period, today, request.args.get("asn", type=int) or 0,
+                         only_waiting=request.args.get("tampil") == "menunggu")
+
+
+def _render_queue(q: services.Queue, unit: Unit, period: str, today: date, asn: int, *, only_waiting: bool = False):
+    """The queue page of one ASN of the unit-month (the next one waiting when ``asn`` is not in the queue)."""
+    selected = q.group(asn) or q.next_waiting() or (q.groups[0] if q.groups else None)
     history: dict = {}
     timeline: list = []
     next_entry: dict[int, int] = {}
-    only_waiting = request.args.get("tampil") == "menunggu"
     if selected is not None:
         services.fill_entries(q, selected)
         shown = [e for e in selected.entries or [] if e.status != EntryStatus.DRAFT
@@ -168,17 +172,19 @@ def verify_all(unit_code: str, period: str, user_id: int):
         abort(404)
     count = services.verify_all(owner, period, current_user)  # refuses first, then checks the month
     db.session.flush()
-    q = services.queue(current_user, period, unit_id=unit.id, readonly_groups=True, load_entries=False)
+    today = today_for(current_user)
+    q = services.queue(current_user, period, unit_id=unit.id, on_date=today, readonly_groups=True,
+                       load_entries=False)
     following = q.next_waiting(user_id)
     if count:
         flash(f"{count} entri {owner.name} diverifikasi.", "success")
     else:
         flash(f"Tidak ada entri {owner.name} yang menunggu verifikasi.", "info")
-    if following is not None:
-        return redirect(_queue_url(unit.code, period, following.owner.id))
-    if count:
+    if following is None and count:
         flash("Semua entri yang dapat Anda verifikasi bulan ini sudah selesai.", "info")
-    return redirect(_queue_url(unit.code, period, user_id))
+    # The answer is the next ASN's queue page itself, not a redirect to it: a month of 10 ASN is verified in
+    # one request per ASN (the page script puts the queue's own address back in the address bar).
+    return _render_queue(q, unit, period, today, following.owner.id if following is not None else user_id)
 
 
 @bp.route("/<unit_code>/<period>/tutup", methods=["POST"])

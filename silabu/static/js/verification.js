@@ -196,6 +196,13 @@
     }
   });
 
+  /* Verify-all answers with the next ASN's page itself (one request per ASN): show that page's own address, so
+     a reload or a copied link opens the queue instead of posting again. */
+  if (/\/verifikasi-semua$/.test(window.location.pathname) && window.history && window.history.replaceState) {
+    var own = document.querySelector("nav.chips a.chip");
+    if (own) { window.history.replaceState(null, "", own.getAttribute("href")); }
+  }
+
   /* Land on the entry named in the address (after a plain form post) or on the first one waiting. */
   document.addEventListener("DOMContentLoaded", function () {
     var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
