@@ -80,7 +80,8 @@ def test_xlsx_has_a_sheet_per_view_with_frozen_indonesian_headers(db, closed_mon
     p = build(PERIOD, rendatin)
     wb = openpyxl.load_workbook(io.BytesIO(blob(p, ".xlsx")))
     assert wb.sheetnames == ["Ringkasan", "Per Unit", "Per ASN", "Per Kode Output", "Unit x Kode Output",
-                             "Output per Satuan", "Perbandingan", "Indikator PK", "Belum Masuk Rekap"]
+                             "Output per Satuan", "Perbandingan", "Indikator PK", "Belum Masuk Rekap",
+                             "Entri Terverifikasi"]
     ws = wb["Per ASN"]
     assert ws.freeze_panes == "A5"
     headers = [c.value for c in ws[4]]

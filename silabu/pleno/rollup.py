@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select, text
+from sqlalchemy.orm import aliased
 
 from silabu.accounts.models import Role, Unit, User
 from silabu.accounts.services import role_holder_ids
@@ -58,6 +59,10 @@ class Rollup:
     def evidence_items(self) -> list[EvidenceItem]:
         """The evidence of the entries in the figures, in a stable order (the packet's index and ZIP)."""
         return evidence_items(self.period)
+
+    def entry_rows(self) -> list[EntryRow]:
+        """The verified entries in the figures, one row each (the packet's compilation of the softfiles)."""
+        return entry_rows(self.period)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -537,6 +542,41 @@ def evidence_items(period: str) -> list[EvidenceItem]:
         items.append(EvidenceItem(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7], n, row[8],
                                   row[9], row[10], row[11], row[12]))
     return items
+
+
+@dataclass
+class EntryRow:
+    entry_id: int
+    entry_date: date
+    name: str
+    nip: str
+    unit_code: str
+    output_code: str
+    activity: str
+    output: str
+    quantity: float
+    uom: str
+    evidence: int
+    verified_by: str
+    verified_at: datetime | None
+
+
+def entry_rows(period: str) -> list[EntryRow]:
+    """Each verified entry of a closed unit-month of ``period`` once, by date, unit, ASN."""
+    verifier = aliased(User)
+    n_evidence = (select(func.count(Evidence.id)).where(Evidence.entry_id == Entry.id)
+                  .correlate(Entry).scalar_subquery())
+    rows = db.session.execute(
+        select(Entry.id, Entry.entry_date, User.name, User.nip, Unit.code, OutputCode.code, Entry.activity,
+               Entry.output, Entry.quantity, Entry.unit_of_measure, n_evidence, verifier.name, Entry.verified_at)
+        .join(UnitMonth, months.of_entry())
+        .join(User, User.id == Entry.user_id).join(Unit, Unit.id == Entry.unit_id)
+        .join(OutputCode, OutputCode.id == Entry.output_code_id)
+        .outerjoin(verifier, verifier.id == Entry.verified_by_id)
+        .where(_counted(period))
+        .order_by(Entry.entry_date, Unit.code, User.name, Entry.id)).all()
+    return [EntryRow(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7] or "", float(r[8]), r[9], int(r[10] or 0),
+                     r[11] or "", r[12]) for r in rows]
 
 
 def _slug(text: str) -> str:

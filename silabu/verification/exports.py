@@ -12,6 +12,7 @@ import pandas as pd
 
 from silabu.core import pdf
 from silabu.core.formatting import angka, bulan, persen, tanggal, waktu
+from silabu.core.sheets import excel_writer
 from silabu.verification.services import MonthReport, ReportGroup
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,7 +75,7 @@ def month_xlsx(report: MonthReport) -> bytes:
     """Sheet 'Rekap' (one row per ASN, totals, signature) and sheet 'Rincian' (a table per ASN)."""
     satker = report.unit.satker
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+    with excel_writer(buf) as writer:
         book = writer.book
         bold = book.add_format({"bold": True})
         title = book.add_format({"bold": True, "font_size": 13})

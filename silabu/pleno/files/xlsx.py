@@ -4,11 +4,14 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import xlsxwriter
 
+from silabu.core.clock import as_utc
 from silabu.core.formatting import bulan
+from silabu.core.sheets import xlsx_options
 from silabu.pleno.files.meta import FMT_DEC, FMT_INT, PacketMeta
 from silabu.pleno.rollup import Rollup
 
@@ -85,8 +88,7 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     """One sheet per view, headers frozen, numbers formatted; no build time inside, so rebuilds stay alike."""
     buf = io.BytesIO()
     year, month = (int(x) for x in r.period.split("-"))
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(buf, xlsx_options(in_memory=True))
     # A fixed creation date (the month itself): the workbook's bytes then depend on the data only.
     wb.set_properties({"title": f"Rekapitulasi Data Kinerja {bulan(r.period)}", "subject": "Bahan Rapat Pleno",
                        "author": "SILABU", "company": meta.satker_name, "created": datetime(year, month, 1),
@@ -108,6 +110,7 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     frames["units"] = _closed_label(frames["units"])
     for key, sheet_name, title, cols in SHEETS:
         _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], cols)
+    _entries_sheet(wb, fmt, r, meta)
     wb.close()
     return buf.getvalue()
 
@@ -152,6 +155,47 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
     ws.write(row + 1, 0, s["message"], fmt["note"])
     ws.write(row + 3, 0, "Sumber: entri terverifikasi dari bulan unit yang sudah ditutup (SILABU).", fmt["sub"])
     ws.write(row + 4, 0, f"Sidik data (sha256): {meta.data_sha256}", fmt["sub"])
+
+
+ENTRY_HEADINGS = [("No", 5), ("Tanggal", 12), ("Nama", 28), ("NIP", 21), ("Unit", 8), ("Kode Output", 24),
+                  ("Kegiatan", 40), ("Output", 30), ("Jumlah", 10), ("Satuan", 12), ("Bukti Dukung", 9),
+                  ("Diverifikasi oleh", 26), ("Waktu Verifikasi", 17)]
+
+
+def _entries_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
+    """One row per verified entry of the month (Kudus step 4 compiles the Kasubags' softfiles)."""
+    ws = wb.add_worksheet("Entri Terverifikasi")
+    ws.write(0, 0, f"Entri Terverifikasi — {bulan(r.period)}", fmt["title"])
+    ws.write(1, 0, meta.satker_name, fmt["sub"])
+    head = 3
+    for j, (heading, width) in enumerate(ENTRY_HEADINGS):
+        ws.write(head, j, heading, fmt["head"])
+        ws.set_column(j, j, width)
+    ws.freeze_panes(head + 1, 0)
+    rows = r.entry_rows()
+    if not rows:
+        ws.write(head + 1, 1, "Tidak ada entri terverifikasi untuk bulan ini.", fmt["note"])
+        return
+    day = wb.add_format({"border": 1, "valign": "top", "num_format": "dd/mm/yyyy"})
+    stamp = wb.add_format({"border": 1, "valign": "top", "num_format": "dd/mm/yyyy hh:mm"})
+    zone = ZoneInfo(meta.timezone)
+    for i, e in enumerate(rows, start=1):
+        row = head + i
+        ws.write_number(row, 0, i, fmt["int"])
+        ws.write_datetime(row, 1, datetime(e.entry_date.year, e.entry_date.month, e.entry_date.day), day)
+        for j, text in ((2, e.name), (3, e.nip), (4, e.unit_code), (5, e.output_code), (6, e.activity),
+                        (7, e.output)):
+            ws.write_string(row, j, text, fmt["wide"] if j in (6, 7) else fmt["text"])
+        ws.write_number(row, 8, e.quantity, fmt["dec"] if not float(e.quantity).is_integer() else fmt["int"])
+        ws.write_string(row, 9, e.uom, fmt["text"])
+        ws.write_number(row, 10, e.evidence, fmt["int"])
+        ws.write_string(row, 11, e.verified_by, fmt["text"])
+        if e.verified_at is not None:
+            local = as_utc(e.verified_at).astimezone(zone).replace(tzinfo=None)
+            ws.write_datetime(row, 12, local, stamp)
+        else:
+            ws.write_blank(row, 12, None, fmt["text"])
+    ws.autofilter(head, 0, head + len(rows), len(ENTRY_HEADINGS) - 1)
 
 
 WIDTHS = {"text": 14, "wide": 40, "int": 13, "dec": 15}
