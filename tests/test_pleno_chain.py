@@ -5,8 +5,13 @@ import io
 from datetime import date
 
 import openpyxl
+import pytest
+import time_machine
+from sqlalchemy import select
 
-from tests.test_pleno_packet import blob, build
+from silabu.core.errors import Conflict, ValidationFailed
+from silabu.pleno.models import Packet, PacketStatus
+from tests.test_pleno_packet import NOW, blob, build
 from tests.test_pleno_rollup import PERIOD
 
 
@@ -24,3 +29,86 @@ def test_packet_lists_each_verified_entry_of_the_month_once(db, closed_month, re
     assert {r["Nama"] for r in rows} == {ani.name} and {r["NIP"] for r in rows} == {ani.nip}
     assert [r["Bukti Dukung"] for r in rows] == [1, 0, 2] and {r["Unit"] for r in rows} == {"KUL"}
     assert ws.freeze_panes == "A5" and ws.auto_filter.ref == "A4:M7"
+
+
+def test_finalizing_a_packet_not_yet_presented_is_refused(db, closed_month, rendatin):
+    from silabu.pleno.services import finalize
+
+    p = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict) as exc:
+        finalize(p, rendatin, "12/BA", "2026-11-05", "", acknowledge_incomplete=True, reason="x")
+    assert exc.value.code == "packet_not_presented"
+    db.session.rollback()
+    assert db.session.get(Packet, p.id).status == PacketStatus.DRAFT
+
+
+def test_an_open_unit_refuses_finalize_listing_units_and_counts(db, closed_month, rendatin):
+    from silabu.pleno.services import finalize, mark_presented
+
+    p = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p, rendatin)
+        db.session.commit()
+        with pytest.raises(Conflict) as exc:
+            finalize(p, rendatin, "12/BA", "2026-11-05", "Disetujui")
+    assert exc.value.code == "incomplete_month"
+    # the Sekretariat (only the Sekretaris, who does not log) is never a missing unit
+    assert [(u["code"], u["entries"]) for u in exc.value.details["units"]] == [("RDI", 0), ("TPH", 1)]
+    assert exc.value.details["entries_missing"] == 1 and "TPH" in exc.value.message
+    with time_machine.travel(NOW, tick=False), pytest.raises(ValidationFailed) as exc:
+        finalize(p, rendatin, "12/BA", "2026-11-05", "Disetujui", acknowledge_incomplete=True, reason="  ")
+    assert "reason" in exc.value.fields
+    db.session.rollback()
+    assert db.session.get(Packet, p.id).status == PacketStatus.PRESENTED
+
+
+def test_an_acknowledged_incomplete_month_is_final_with_its_reason_and_what_was_missing(db, closed_month, rendatin):
+    from silabu.core.audit import history
+    from silabu.pleno.services import finalize, mark_presented
+
+    p = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p, rendatin)
+        finalize(p, rendatin, "12/BA", "2026-11-05", "Disetujui", acknowledge_incomplete=True,
+                 reason="TPH menutup bulan terlambat; menyusul.")
+        db.session.commit()
+    p = db.session.get(Packet, p.id)
+    assert p.status == PacketStatus.FINAL and p.incomplete_reason == "TPH menutup bulan terlambat; menyusul."
+    assert [u["code"] for u in p.incomplete_detail["units"]] == ["RDI", "TPH"]
+    event = history("packets", p.id)[-1]
+    assert event.action == "packet.finalize" and event.after["incomplete"]["units"] == ["RDI", "TPH"]
+
+
+def test_verified_entries_closed_after_the_build_are_missing_from_the_packet(db, closed_month, rendatin):
+    from silabu.entries.models import Entry, EntryStatus
+    from silabu.pleno.services import finalize, mark_presented
+    from tests.test_pleno_rollup import close
+
+    p = build(PERIOD, rendatin)
+    tono_entry = db.session.scalar(select(Entry).where(Entry.user_id == closed_month["tono"].id))
+    tono_entry.status = EntryStatus.VERIFIED
+    close(db, "TPH")
+    close(db, "RDI")
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p, rendatin)
+        with pytest.raises(Conflict) as exc:
+            finalize(p, rendatin, "12/BA", "2026-11-05", "")
+    assert exc.value.details["units"] == [{"code": "TPH", "name": "Sub Bagian Teknis dan Hupmas", "is_closed": True,
+                                          "entries": 1, "verified_not_in_packet": 1}]
+    db.session.rollback()
+    # a rebuild takes them in; that version, presented, is finalized without any acknowledgement
+    p2 = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p2, rendatin)
+        finalize(p2, rendatin, "12/BA", "2026-11-05", "")
+        db.session.commit()
+    assert p2.status == PacketStatus.FINAL and p2.incomplete_reason is None and p2.incomplete_detail is None
+
+
+def test_the_build_page_says_beforehand_what_will_be_missing(db, client, closed_month, rendatin, login_as):
+    with time_machine.travel(NOW, tick=False):
+        login_as(rendatin)
+        html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+    assert "Bila disusun sekarang:" in html and "2 dari 3 unit belum menutup bulan" in html
+    assert "TPH (Sub Bagian Teknis dan Hupmas): bulan unit belum ditutup; 1 entri di luar paket" in html
+    assert "SEK (" not in html

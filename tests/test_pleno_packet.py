@@ -163,12 +163,22 @@ def test_a_month_without_data_gives_an_empty_but_valid_packet_that_says_so(db, r
     assert not any(f.name.endswith(".zip") for f in p.files)
 
 
-def test_a_final_packet_cannot_be_rebuilt(db, closed_month, rendatin):
-    from silabu.pleno.services import finalize
+ACK = {"acknowledge_incomplete": True, "reason": "TPH belum menutup bulan; menyusul pada pleno berikut."}
 
+
+def present_and_finalize(p, actor, number: str, day="2026-11-05", notes: str = "", **kw):
+    """Present, then finalize (the closed_month fixture leaves TPH open: the pleno acknowledges it)."""
+    from silabu.pleno.services import finalize, mark_presented
+
+    if p.status == PacketStatus.DRAFT:
+        mark_presented(p, actor)
+    return finalize(p, actor, number, day, notes, **{**ACK, **kw})
+
+
+def test_a_final_packet_cannot_be_rebuilt(db, closed_month, rendatin):
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/PL.01-BA/3319/2026", "2026-11-04", "Disetujui")
+        present_and_finalize(p, rendatin, "12/PL.01-BA/3319/2026", "2026-11-05", "Disetujui")
         db.session.commit()
     with pytest.raises(Conflict):
         build(PERIOD, rendatin)
@@ -182,7 +192,7 @@ def test_finalizing_needs_the_berita_acara_number(db, closed_month, rendatin):
     with time_machine.travel(NOW, tick=False):
         for number in (None, "", "   "):
             with pytest.raises(ValidationFailed) as exc:
-                finalize(p, rendatin, number, "2026-11-04", "")
+                finalize(p, rendatin, number, "2026-11-05", "")
             assert "berita_acara_number" in exc.value.fields
     db.session.rollback()
     assert db.session.get(Packet, p.id).status == PacketStatus.DRAFT
@@ -193,7 +203,8 @@ def test_finalizing_needs_a_pleno_date_that_is_not_in_the_future(db, closed_mont
 
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        for day in (None, "kemarin", "2026-11-06", "2026-09-30"):
+        # no date, not a date, tomorrow, before the month, the day before the packet was built
+        for day in (None, "kemarin", "2026-11-06", "2026-09-30", "2026-11-04"):
             with pytest.raises(ValidationFailed) as exc:
                 finalize(p, rendatin, "12/BA", day, "")
             assert "pleno_date" in exc.value.fields
@@ -230,11 +241,11 @@ def test_presenting_then_finalizing_records_the_pleno_outcome(db, closed_month, 
         mark_presented(p, rendatin)
         db.session.commit()
         assert p.status == PacketStatus.PRESENTED and p.presented_at is not None
-        finalize(p, rendatin, " 12/PL.01-BA/3319/2026 ", date(2026, 11, 4), "Koreksi: TPH menyusul.")
+        finalize(p, rendatin, " 12/PL.01-BA/3319/2026 ", date(2026, 11, 5), "Koreksi: TPH menyusul.", **ACK)
         db.session.commit()
     p = db.session.get(Packet, p.id)
     assert (p.status, p.berita_acara_number, p.pleno_date) == (PacketStatus.FINAL, "12/PL.01-BA/3319/2026",
-                                                              date(2026, 11, 4))
+                                                              date(2026, 11, 5))
     assert p.notes == "Koreksi: TPH menyusul." and p.finalized_by_id == rendatin.id
     assert [e.action for e in history("packets", p.id)] == ["packet.build", "packet.present", "packet.finalize"]
 
@@ -244,10 +255,10 @@ def test_a_final_packet_is_frozen(db, closed_month, rendatin):
 
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/BA", "2026-11-04", "")
+        present_and_finalize(p, rendatin, "12/BA")
         db.session.commit()
         with pytest.raises(Conflict):
-            finalize(p, rendatin, "13/BA", "2026-11-04", "")
+            finalize(p, rendatin, "13/BA", "2026-11-05", "", **ACK)
         with pytest.raises(Conflict):
             mark_presented(p, rendatin)
     db.session.rollback()
@@ -260,17 +271,18 @@ def test_only_the_latest_version_can_be_finalized(db, closed_month, rendatin):
     build(PERIOD, rendatin)
     build(PERIOD, rendatin)
     old = get_packet(PERIOD, 1)
-    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict):
-        finalize(old, rendatin, "12/BA", "2026-11-04", "")
+    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict) as exc:
+        finalize(old, rendatin, "12/BA", "2026-11-05", "", **ACK)
+    assert exc.value.code == "packet_outdated"
 
 
 def test_final_periods_lists_months_whose_latest_packet_is_final(db, closed_month, rendatin):
-    from silabu.pleno.services import final_periods, finalize
+    from silabu.pleno.services import final_periods
 
     build("2026-09", rendatin)
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/BA", "2026-11-04", "")
+        present_and_finalize(p, rendatin, "12/BA")
         db.session.commit()
     assert final_periods(2026) == [PERIOD]
     assert final_periods(2025) == []

@@ -80,6 +80,8 @@ def packet_json(packet: Packet) -> dict[str, Any]:
         "berita_acara_number": packet.berita_acara_number,
         "pleno_date": packet.pleno_date.isoformat() if packet.pleno_date else None,
         "notes": packet.notes,
+        "incomplete_reason": packet.incomplete_reason,
+        "incomplete": packet.incomplete_detail,
     }
 
 

@@ -55,6 +55,9 @@ class Packet(db.Model):
     berita_acara_number: Mapped[str | None] = mapped_column(String(120))
     pleno_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Finalized although units were open or verified entries missing: why (as the Berita Acara records it), and what.
+    incomplete_reason: Mapped[str | None] = mapped_column(Text)
+    incomplete_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     files: Mapped[list[PacketFile]] = relationship(back_populates="packet", order_by="PacketFile.id",
                                                      cascade="all, delete-orphan")

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select, text
 from sqlalchemy.orm import aliased
 
-from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.models import Unit, User
 from silabu.accounts.services import role_holder_ids
 from silabu.catalog.calendar import MonthCalendar
 from silabu.catalog.models import Indicator, OutputCode
@@ -29,12 +29,11 @@ from silabu.entries import months
 from silabu.entries.compliance import filled_day_sql
 from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
 from silabu.extensions import db
+from silabu.pleno.completeness import LOGGING_ROLES  # who gets a compliance row even without entries
 
 # Frames that make up the data of a packet, in the order they are hashed and written.
 FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "indicators", "missing")
 
-# Who is expected to log daily entries, and so gets a compliance row even without entries.
-LOGGING_ROLES = (Role.ASN, Role.KASUBAG)
 
 MISSING_OPEN = "Bulan unit belum ditutup"
 MISSING_UNVERIFIED = "Belum terverifikasi saat bulan ditutup"

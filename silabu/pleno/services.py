@@ -7,12 +7,15 @@
   Packet row and its files in the caller's single commit: a build killed halfway leaves no packet behind.
 - Two builders at once cannot both publish the same version: the unique (period, version) key decides, and
   the loser gets a clean Conflict.
-- Finalizing needs the Berita Acara number and the pleno date; only the latest version can be finalized.
+- Finalizing needs the Berita Acara number and the pleno date (not before the build, not in the future), a
+  presented packet, and only the latest version can be finalized. A month with open units or verified entries
+  outside the packet is finalized only with an acknowledgement and a reason (``completeness``).
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -25,11 +28,13 @@ from silabu.accounts.services import first_holder, role_holder_ids
 from silabu.core import audit
 from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from silabu.core.formatting import tanggal
 from silabu.core.parsing import date_or_none, parse_month
 from silabu.entries.models import UnitMonth
 from silabu.evidence.storage import get_storage, key_for
 from silabu.extensions import db
 from silabu.pleno import files as packet_files
+from silabu.pleno.completeness import Completeness, month_completeness
 from silabu.pleno.models import PACKET_STATUS_LABELS, Packet, PacketFile, PacketStatus
 from silabu.pleno.rollup import LOGGING_ROLES, Rollup
 from silabu.pleno.rollup import rollup as _rollup
@@ -39,6 +44,7 @@ MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS)
 VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA)
 BERITA_ACARA_MAX = 120
 NOTES_MAX = 5000
+REASON_MAX = 2000
 SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", packet_files.CSV_TYPE: ".csv",
             packet_files.ZIP_TYPE: ".zip", packet_files.JSON_TYPE: ".json"}
 
@@ -262,8 +268,12 @@ def mark_presented(packet: Packet, actor: User | None) -> Packet:
 
 
 def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None, pleno_date: date | str | None,
-             notes: str | None = None) -> Packet:
-    """Record the pleno's outcome (Berita Acara number and date, notes) and freeze the packet."""
+             notes: str | None = None, *, acknowledge_incomplete: bool = False, reason: str | None = None) -> Packet:
+    """Record the pleno's outcome (Berita Acara number and date, notes) and freeze the packet.
+
+    Only a presented packet is finalized. While a counted unit is open or verified entries of the month are not
+    in the packet, it is refused (``incomplete_month``) unless the pleno acknowledges it with a reason, which
+    the packet keeps with what was missing (the Berita Acara and the hasil-pleno PDF print both)."""
     _require_manager(actor)
     errors: dict[str, str] = {}
     number = " ".join(str(berita_acara_number or "").split())
@@ -274,28 +284,56 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
     day = date_or_none(pleno_date)
     year, month = parse_period(packet.period)
     today = today_for()
+    built_on = as_utc(packet.built_at).astimezone(ZoneInfo(satker_timezone())).date()
     if day is None:
         errors["pleno_date"] = "Tanggal pleno wajib diisi dengan format TTTT-BB-HH."
     elif day < date(year, month, 1):
         errors["pleno_date"] = "Tanggal pleno tidak boleh sebelum bulan yang dilaporkan."
+    elif day < built_on:
+        errors["pleno_date"] = (f"Tanggal pleno tidak boleh sebelum paket disusun ({tanggal(built_on)}): "
+                                "pleno membahas paket yang sudah ada.")
     elif day > today:
         errors["pleno_date"] = "Tanggal pleno tidak boleh di masa depan."
     text = (notes or "").strip()
     if len(text) > NOTES_MAX:
         errors["notes"] = f"Catatan paling panjang {NOTES_MAX} karakter."
+    why = " ".join(str(reason or "").split())
+    if acknowledge_incomplete and len(why) > REASON_MAX:
+        errors["reason"] = f"Alasan paling panjang {REASON_MAX} karakter."
     if errors:
         raise ValidationFailed(errors)
     _assert_latest_and_open(packet)
+    if packet.status != PacketStatus.PRESENTED:
+        raise Conflict("Paket harus ditandai sudah dipaparkan di rapat pleno sebelum difinalkan.",
+                       code="packet_not_presented")
+    gaps = month_completeness(packet.period, packet)
+    if not gaps.is_complete:
+        if not acknowledge_incomplete:
+            raise Conflict("Bulan ini belum lengkap: " + gaps.message + " Finalkan hanya bila pleno menyetujuinya, "
+                           "dengan menyatakannya dan menuliskan alasannya.", code="incomplete_month",
+                           details=gaps.as_json())
+        if not why:
+            raise ValidationFailed({"reason": "Alasan wajib diisi bila paket difinalkan dengan data yang belum "
+                                              "lengkap; alasan ini dicatat dalam Berita Acara."})
     before = packet.status
     now = utcnow()
     _guarded_update(packet, status=PacketStatus.FINAL, finalized_at=now,
                     finalized_by_id=actor.id if actor is not None else None, berita_acara_number=number,
-                    pleno_date=day, notes=text or None, presented_at=packet.presented_at or now,
-                    presented_by_id=packet.presented_by_id or (actor.id if actor is not None else None))
+                    pleno_date=day, notes=text or None,
+                    incomplete_reason=why if not gaps.is_complete else None,
+                    incomplete_detail=gaps.as_json() if not gaps.is_complete else None)
     audit.record("packet.finalize", packet, actor=actor, before={"status": before},
                  after={"status": PacketStatus.FINAL, "version": packet.version, "berita_acara_number": number,
-                        "pleno_date": day})
+                        "pleno_date": day, "incomplete": None if gaps.is_complete else
+                        {"reason": why, "entries_missing": gaps.entries_missing,
+                         "units": [g.code for g in gaps.gaps]}})
     return packet
+
+
+def completeness(period: str, packet: Packet | None = None) -> Completeness:
+    """What a build now (or ``packet``) leaves out of the month; the build page shows it beforehand."""
+    parse_month(period)
+    return month_completeness(period, packet)
 
 
 def _guarded_update(packet: Packet, **values: Any) -> None:

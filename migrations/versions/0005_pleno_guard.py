@@ -1,0 +1,27 @@
+"""The pleno's guard: a packet finalized with open units or missing entries records why and what
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-03 15:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('packets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('incomplete_reason', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('incomplete_detail', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('packets', schema=None) as batch_op:
+        batch_op.drop_column('incomplete_detail')
+        batch_op.drop_column('incomplete_reason')
