@@ -112,3 +112,59 @@ def test_the_build_page_says_beforehand_what_will_be_missing(db, client, closed_
     assert "Bila disusun sekarang:" in html and "2 dari 3 unit belum menutup bulan" in html
     assert "TPH (Sub Bagian Teknis dan Hupmas): bulan unit belum ditutup; 1 entri di luar paket" in html
     assert "SEK (" not in html
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_finalizing_issues_the_hasil_pleno_pdf_and_a_final_manifest_covering_it(db, closed_month, rendatin,
+                                                                                make_user):
+    import hashlib
+    import json
+
+    from silabu.pleno.services import finalize, mark_presented
+
+    make_user("SEK", "ketua", name="Ketua Komisi", nip="197001011995031001")
+    p = build(PERIOD, rendatin)
+    before = {f.name: f.sha256 for f in p.files}
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p, rendatin)
+        finalize(p, rendatin, "12/PL.01-BA/3319/2026", "2026-11-05",
+                 "Hadir: Ketua, Sekretaris, Kasubag. Disepakati tanpa koreksi.", acknowledge_incomplete=True,
+                 reason="TPH menutup bulan terlambat; menyusul.")
+        db.session.commit()
+    p = db.session.get(Packet, p.id)
+    names = [f.name for f in p.files]
+    assert names[-2:] == [f"hasil-pleno-{PERIOD}-v1.pdf", f"manifest-final-{PERIOD}-v1.json"]
+    assert {f.name: f.sha256 for f in p.files if f.name in before} == before  # what was presented is unchanged
+    text = _pdf_text(blob(p, f"hasil-pleno-{PERIOD}-v1.pdf"))
+    for expected in ("FINAL", "12/PL.01-BA/3319/2026", "5 November 2026", "Oktober 2026",
+                     "Hadir: Ketua, Sekretaris, Kasubag. Disepakati tanpa koreksi.",
+                     "TPH menutup bulan terlambat; menyusul.", "TPH – Sub Bagian Teknis dan Hupmas", "Belum ditutup",
+                     "Ketua Komisi", "Sekretaris Satker", "Kasubag Perencanaan", f"rekap-{PERIOD}-v1.xlsx"):
+        assert expected in text, expected
+    manifest = json.loads(blob(p, f"manifest-final-{PERIOD}-v1.json"))
+    assert manifest["status"] == "final" and manifest["berita_acara_number"] == "12/PL.01-BA/3319/2026"
+    assert manifest["incomplete"]["reason"] == "TPH menutup bulan terlambat; menyusul."
+    listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+    assert listed == {f.name: f.sha256 for f in p.files if f.name != f"manifest-final-{PERIOD}-v1.json"}
+    for f in p.files:
+        assert hashlib.sha256(blob(p, f.name)).hexdigest() == f.sha256
+
+
+def test_a_complete_month_final_pdf_says_so(db, closed_month, rendatin):
+    from silabu.pleno.services import finalize, mark_presented
+    from tests.test_pleno_rollup import close
+
+    close(db, "TPH")
+    close(db, "RDI")
+    p = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(p, rendatin)
+        finalize(p, rendatin, "12/BA", "2026-11-05", "")
+        db.session.commit()
+    text = _pdf_text(blob(p, f"hasil-pleno-{PERIOD}-v1.pdf"))
+    assert "Seluruh unit sudah menutup bulan" in text and "Alasan" not in text

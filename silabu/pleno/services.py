@@ -322,12 +322,38 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
                     pleno_date=day, notes=text or None,
                     incomplete_reason=why if not gaps.is_complete else None,
                     incomplete_detail=gaps.as_json() if not gaps.is_complete else None)
+    _issue_final_files(packet, actor)
     audit.record("packet.finalize", packet, actor=actor, before={"status": before},
                  after={"status": PacketStatus.FINAL, "version": packet.version, "berita_acara_number": number,
                         "pleno_date": day, "incomplete": None if gaps.is_complete else
                         {"reason": why, "entries_missing": gaps.entries_missing,
                          "units": [g.code for g in gaps.gaps]}})
     return packet
+
+
+def _issue_final_files(packet: Packet, actor: User | None) -> None:
+    """The hasil-pleno PDF and the final manifest, stored and added to the version's files."""
+    from silabu.core.pdf import Signer
+    from silabu.pleno.files.final import Outcome, build_final
+
+    meta = _meta(packet.period, packet.version, as_utc(packet.built_at), packet.data_sha256)
+    ketua = first_holder(Role.KETUA)
+    satker = default_satker()
+    chair = Signer(f"Ketua {satker.name}" if satker else "Ketua", ketua.name if ketua else "", (ketua.nip or "")
+                   if ketua else "", "Mengetahui,")
+    outcome = Outcome(berita_acara_number=packet.berita_acara_number or "", pleno_date=packet.pleno_date,
+                      notes=packet.notes or "", finalized_at=as_utc(packet.finalized_at),
+                      finalized_by=actor.name if actor is not None else "SILABU (baris perintah)",
+                      presented_at=as_utc(packet.presented_at) if packet.presented_at else None,
+                      incomplete_reason=packet.incomplete_reason, incomplete=packet.incomplete_detail, chair=chair)
+    listed = [(f.name, f.content_type, f.size, f.sha256) for f in packet.files]
+    storage = get_storage()
+    for f in build_final(meta, packet.summary or {}, outcome, listed):
+        key = key_for(f.sha256, SUFFIXES.get(f.content_type, ""))
+        storage.store(key, f.data)
+        packet.files.append(PacketFile(name=f.name, content_type=f.content_type, size=f.size, sha256=f.sha256,
+                                       storage_key=key))
+    db.session.flush()
 
 
 def completeness(period: str, packet: Packet | None = None) -> Completeness:
