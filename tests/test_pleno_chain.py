@@ -168,3 +168,52 @@ def test_a_complete_month_final_pdf_says_so(db, closed_month, rendatin):
         db.session.commit()
     text = _pdf_text(blob(p, f"hasil-pleno-{PERIOD}-v1.pdf"))
     assert "Seluruh unit sudah menutup bulan" in text and "Alasan" not in text
+
+
+def _sheet_rows(data: bytes, sheet: str) -> list[dict]:
+    ws = openpyxl.load_workbook(io.BytesIO(data))[sheet]
+    headers = [c.value for c in ws[4]]
+    return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0] is not None]
+
+
+def test_a_unit_without_staff_who_log_is_not_belum_anywhere(db, closed_month, rendatin):
+    from silabu.pleno.services import year_overview
+
+    p = build(PERIOD, rendatin)
+    s = p.summary
+    assert (s["units_total"], s["units_closed"], s["units_open"]) == (3, 1, ["RDI", "TPH"])
+    assert [u["code"] for u in s["units"]] == ["KUL", "RDI", "TPH"]
+    data = blob(p, ".xlsx")
+    assert [r["Kode Unit"] for r in _sheet_rows(data, "Per Unit")] == ["KUL", "RDI", "TPH"]
+    assert [r["Unit"] for r in _sheet_rows(data, "Perbandingan")] == ["KUL", "RDI", "TPH"]
+    text = _pdf_text(blob(p, f"bahan-pleno-{PERIOD}-v1.pdf"))
+    assert "1 dari 3" in text and "SEK – Sekretariat" not in text and "Lampiran: Unit SEK" not in text
+    assert "Lampiran: Unit HSD" not in text and "Lampiran: Unit KUL" in text
+    october = next(m for m in year_overview(2026) if m["month"] == PERIOD)
+    assert (october["units_closed"], october["units_total"]) == (1, 3)
+
+
+def test_quantities_are_summed_only_within_one_unit_of_measure(db, closed_month, rendatin):
+    from tests.test_pleno_rollup import add_entry, close
+
+    ani = closed_month["ani"]
+    add_entry(db, ani, date(2026, 10, 8), qty=5, uom="Kegiatan")
+    add_entry(db, ani, date(2026, 9, 15), qty=1, uom="Dokumen")
+    close(db, "KUL", "2026-09")
+    p = build(PERIOD, rendatin)
+    assert p.summary["quantity_by_unit"] == {"Dokumen": 9, "Kegiatan": 5} and "quantity_total" not in p.summary
+    assert p.summary["units"][0]["quantity_by_unit"] == {"Dokumen": 9, "Kegiatan": 5}
+    data = blob(p, ".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    headers = {c.value for ws in wb.worksheets for row in ws.iter_rows(max_row=5) for c in row if c.value}
+    assert not any("semua satuan" in str(h) for h in headers)
+    kul = _sheet_rows(data, "Per Unit")[0]
+    assert (kul["Output (Dokumen)"], kul["Output (Kegiatan)"], kul["Output per Satuan"]) == (9, 5, "9 Dokumen; 5 Kegiatan")
+    asn = next(r for r in _sheet_rows(data, "Per ASN") if r["Nama"] == ani.name)
+    assert (asn["Output (Dokumen)"], asn["Output (Kegiatan)"]) == (9, 5)
+    assert all(14 not in r.values() for r in _sheet_rows(data, "Per Unit") + _sheet_rows(data, "Per ASN"))
+    deltas = {(r["Unit"], r["Satuan"]): (r["Output Bulan Lalu"], r["Output Bulan Ini"], r["Selisih Output"])
+              for r in _sheet_rows(data, "Perbandingan Output")}
+    assert deltas == {("KUL", "Dokumen"): (1, 9, 8), ("KUL", "Kegiatan"): (0, 5, 5)}
+    text = _pdf_text(blob(p, f"bahan-pleno-{PERIOD}-v1.pdf"))
+    assert "semua satuan" not in text and "9 Dokumen; 5 Kegiatan" in text

@@ -80,7 +80,8 @@ def test_xlsx_has_a_sheet_per_view_with_frozen_indonesian_headers(db, closed_mon
     p = build(PERIOD, rendatin)
     wb = openpyxl.load_workbook(io.BytesIO(blob(p, ".xlsx")))
     assert wb.sheetnames == ["Ringkasan", "Per Unit", "Per ASN", "Per Kode Output", "Unit x Kode Output",
-                             "Output per Satuan", "Perbandingan", "Indikator PK", "Belum Masuk Rekap",
+                             "Output per Satuan", "Perbandingan", "Perbandingan Output", "Indikator PK",
+                             "Belum Masuk Rekap",
                              "Entri Terverifikasi"]
     ws = wb["Per ASN"]
     assert ws.freeze_panes == "A5"
@@ -99,9 +100,9 @@ def test_pdf_has_letterhead_summary_unit_pages_and_signatures(db, closed_month, 
     sig = signatories()
     assert sig[0].name == "Kasubag Perencanaan" and sig[0].nip == "198001012005011001"
     assert sig[1].name == "Sekretaris Satker" and sig[1].nip == "197501011999031002"
-    # the summary part plus a page per active unit (SEK, KUL, TPH, RDI, HSD)
+    # the summary part plus a page per counted unit (KUL, TPH, RDI: staff who log; not SEK nor HSD)
     pages = re.findall(rb"/Type /Page(?![s\w])", pdf)
-    assert len(pages) >= 1 + 5
+    assert len(pages) >= 1 + 3
 
 
 def test_evidence_zip_names_files_by_date_asn_entry_and_number(db, closed_month, rendatin):

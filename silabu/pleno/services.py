@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from silabu.accounts.models import Role, Unit, User
 from silabu.accounts.org import default_satker, satker_timezone, today_for
-from silabu.accounts.services import first_holder, role_holder_ids
+from silabu.accounts.services import first_holder
 from silabu.core import audit
 from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -34,9 +34,9 @@ from silabu.entries.models import UnitMonth
 from silabu.evidence.storage import get_storage, key_for
 from silabu.extensions import db
 from silabu.pleno import files as packet_files
-from silabu.pleno.completeness import Completeness, month_completeness
+from silabu.pleno.completeness import Completeness, counted_unit_ids, month_completeness
 from silabu.pleno.models import PACKET_STATUS_LABELS, Packet, PacketFile, PacketStatus
-from silabu.pleno.rollup import LOGGING_ROLES, Rollup
+from silabu.pleno.rollup import Rollup
 from silabu.pleno.rollup import rollup as _rollup
 
 # The admin keeps the organisation's settings, not its work: packets hold the units' entries, so no admin role here.
@@ -140,20 +140,20 @@ def year_overview(year: int) -> list[dict[str, Any]]:
     for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods)).order_by(Packet.version)):
         latest[p.period] = p
         counts[p.period] = counts.get(p.period, 0) + 1
-    # Units with staff who log entries: a unit without them (the Sekretariat itself) has no month to close.
-    staffed = select(User.unit_id).where(User.id.in_(role_holder_ids(*LOGGING_ROLES)))
-    active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True),
-                                                                       Unit.id.in_(staffed))) or 0
-    closed = dict(db.session.execute(
-        select(UnitMonth.period, func.count(UnitMonth.id)).join(Unit, Unit.id == UnitMonth.unit_id)
-        .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True), Unit.is_active.is_(True))
-        .group_by(UnitMonth.period)).all())
+    # The one rule of which units count (``completeness.counted_unit_ids``): never the Sekretariat without staff.
+    counted = {period: counted_unit_ids(period) for period in periods}
+    closed_rows = db.session.execute(select(UnitMonth.period, UnitMonth.unit_id)
+                                     .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True))).all()
+    closed: dict[str, int] = {}
+    for period, unit_id in closed_rows:
+        if unit_id in counted[period]:
+            closed[period] = closed.get(period, 0) + 1
     out = []
     for period in periods:
         p = latest.get(period)
         out.append({"month": period, "label": bulan(period), "packet": p, "versions": counts.get(period, 0),
                     "status": p.status.value if p else None, "status_label": status_label(p),
-                    "units_closed": int(closed.get(period, 0)), "units_total": int(active_units)})
+                    "units_closed": int(closed.get(period, 0)), "units_total": len(counted[period])})
     return out
 
 

@@ -129,8 +129,11 @@ def _unit_charts(months: list[dict]) -> list[dict]:
         for u in ((packet.summary or {}).get("units", []) if packet else []):
             per_unit.setdefault(u["code"], {"code": u["code"], "name": u.get("name") or names.get(u["code"], ""),
                                             "months": {}})["months"][m["month"]] = u
+    # Units the current month counts get a chart even before their first packet; no chart for a unit without staff.
+    counting = {u.code for u in units() if u.id in services.counted_unit_ids(period_of(today_for(current_user)))}
     for code, name in names.items():
-        per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
+        if code in counting:
+            per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
     charts = []
     for code in sorted(per_unit):
         data = per_unit[code]

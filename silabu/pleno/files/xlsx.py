@@ -20,14 +20,13 @@ Col = tuple[str, str, str]
 UNIT_COLS: list[Col] = [
     ("unit_code", "Kode Unit", "text"), ("unit_name", "Unit", "wide"), ("closed_label", "Bulan Unit", "text"),
     ("asn_count", "Jumlah ASN", "int"), ("activities", "Kegiatan Terverifikasi", "int"),
-    ("quantity", "Jumlah Output (semua satuan)", "dec"), ("evidence", "Bukti Dukung", "int"),
+    ("quantity_detail", "Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
     ("filled_days", "Rata-rata Hari Terisi", "dec"), ("compliance", "Kepatuhan Pengisian (%)", "dec"),
     ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"), ("missing_entries", "Entri Belum Masuk Rekap", "int"),
 ]
 ASN_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("nip", "NIP", "text"), ("name", "Nama", "wide"), ("jabatan", "Jabatan", "wide"),
-    ("activities", "Kegiatan Terverifikasi", "int"), ("quantity", "Jumlah Output (semua satuan)", "dec"),
-    ("quantity_detail", "Rincian Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
+    ("activities", "Kegiatan Terverifikasi", "int"), ("quantity_detail", "Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
     ("working_days", "Hari Kerja", "int"), ("filled_days", "Hari Terisi", "int"),
     ("compliance", "Kepatuhan Pengisian (%)", "dec"), ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"),
     ("missing_entries", "Entri Belum Masuk Rekap", "int"),
@@ -49,8 +48,7 @@ QUANTITY_COLS: list[Col] = [
 COMPARISON_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"),
     ("activities_prev", "Kegiatan Bulan Lalu", "int"), ("activities", "Kegiatan Bulan Ini", "int"),
-    ("activities_change", "Selisih Kegiatan", "int"), ("quantity_prev", "Output Bulan Lalu", "dec"),
-    ("quantity", "Output Bulan Ini", "dec"), ("quantity_change", "Selisih Output", "dec"),
+    ("activities_change", "Selisih Kegiatan", "int"),
     ("compliance_prev", "Kepatuhan Bulan Lalu (%)", "dec"), ("compliance", "Kepatuhan Bulan Ini (%)", "dec"),
     ("compliance_change", "Selisih Kepatuhan (poin)", "dec"),
 ]
@@ -58,8 +56,12 @@ INDICATOR_COLS: list[Col] = [
     ("report_code", "Laporan", "text"), ("sasaran", "Sasaran", "wide"), ("indicator_code", "Kode Indikator", "text"),
     ("indicator", "Indikator Kinerja", "wide"), ("indicator_unit", "Satuan Indikator", "text"),
     ("target_year", "Target Tahunan", "dec"), ("code", "Kode Output", "text"),
-    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output Bulan Ini", "dec"),
-    ("quantity_detail", "Rincian Output", "wide"),
+    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output dalam Satuan Indikator", "dec"),
+    ("quantity_detail", "Rincian Output per Satuan", "wide"),
+]
+QUANTITY_COMPARISON_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("uom", "Satuan", "text"), ("quantity_prev", "Output Bulan Lalu", "dec"),
+    ("quantity", "Output Bulan Ini", "dec"), ("quantity_change", "Selisih Output", "dec"),
 ]
 MISSING_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"), ("reason", "Alasan", "wide"),
@@ -73,9 +75,32 @@ SHEETS: list[tuple[str, str, str, list[Col]]] = [
     ("unit_outputs", "Unit x Kode Output", "Kode Output per Unit", UNIT_OUTPUT_COLS),
     ("quantities", "Output per Satuan", "Jumlah Output per Satuan", QUANTITY_COLS),
     ("comparison", "Perbandingan", "Perbandingan dengan Bulan Lalu", COMPARISON_COLS),
+    ("quantity_comparison", "Perbandingan Output", "Output per Satuan: Bulan Ini dan Bulan Lalu",
+     QUANTITY_COMPARISON_COLS),
     ("indicators", "Indikator PK", "Indikator Perjanjian Kinerja yang Didukung", INDICATOR_COLS),
     ("missing", "Belum Masuk Rekap", "Entri yang Belum Masuk Rekapitulasi", MISSING_COLS),
 ]
+
+
+def _per_uom(df: pd.DataFrame, quantities: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with one column "uom:<satuan>" per unit of measure in ``quantities`` (0 where none)."""
+    if quantities.empty:
+        return df, []
+    wide = quantities.pivot_table(index=keys, columns="uom", values="quantity", aggfunc="sum", observed=True)
+    uoms = sorted(str(c) for c in wide.columns)
+    wide.columns = [f"uom:{c}" for c in wide.columns]
+    out = df.merge(wide.reset_index(), on=keys, how="left")
+    for u in uoms:
+        out[f"uom:{u}"] = out[f"uom:{u}"].fillna(0.0)
+    return out, uoms
+
+
+def _with_uoms(cols: list[Col], uoms: list[str]) -> list[Col]:
+    """The per-unit-of-measure number columns go right after the "Output per Satuan" text."""
+    if not uoms:
+        return cols
+    at = next((i + 1 for i, c in enumerate(cols) if c[0] == "quantity_detail"), len(cols))
+    return cols[:at] + [(f"uom:{u}", f"Output ({u})", "dec") for u in uoms] + cols[at:]
 
 
 def _closed_label(df: pd.DataFrame) -> pd.DataFrame:
@@ -108,8 +133,12 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     _summary_sheet(wb, fmt, r, meta)
     frames = dict(r.frames)
     frames["units"] = _closed_label(frames["units"])
+    # A number column per unit of measure: output is summed only within one (never "semua satuan").
+    frames["units"], unit_uoms = _per_uom(frames["units"], r.quantities, ["unit_code"])
+    frames["asn"], asn_uoms = _per_uom(frames["asn"], r.asn_quantities, ["unit_id", "user_id"])
+    extra = {"units": unit_uoms, "asn": asn_uoms}
     for key, sheet_name, title, cols in SHEETS:
-        _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], cols)
+        _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], _with_uoms(cols, extra.get(key, [])))
     _entries_sheet(wb, fmt, r, meta)
     wb.close()
     return buf.getvalue()
@@ -133,7 +162,6 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
         ("Unit yang bulannya belum ditutup", ", ".join(s["units_open"]) or "–", "text"),
         ("Jumlah ASN", s["asn_count"], "int"),
         ("Kegiatan terverifikasi", s["activities"], "int"),
-        ("Jumlah output (semua satuan)", s["quantity_total"], "dec"),
         ("Bukti dukung", s["evidence"], "int"),
         ("Rata-rata kepatuhan pengisian (%)", s["compliance_avg"], "dec"),
         ("Dikembalikan lalu diperbaiki", s["returned_fixed"], "int"),
