@@ -217,3 +217,17 @@ def test_quantities_are_summed_only_within_one_unit_of_measure(db, closed_month,
     assert deltas == {("KUL", "Dokumen"): (1, 9, 8), ("KUL", "Kegiatan"): (0, 5, 5)}
     text = _pdf_text(blob(p, f"bahan-pleno-{PERIOD}-v1.pdf"))
     assert "semua satuan" not in text and "9 Dokumen; 5 Kegiatan" in text
+
+
+def test_the_packet_carries_each_closed_units_softfile_pdf(db, closed_month, rendatin, make_kasubag):
+    import json
+
+    make_kasubag("KUL", name="Kasubag Keuangan", nip="198202022006041003")
+    p = build(PERIOD, rendatin)
+    names = [f.name for f in p.files]
+    assert f"softfile-KUL-{PERIOD}-v1.pdf" in names and f"softfile-TPH-{PERIOD}-v1.pdf" not in names  # TPH is open
+    text = _pdf_text(blob(p, f"softfile-KUL-{PERIOD}-v1.pdf"))
+    assert "DATA KINERJA ASN HASIL VERIFIKASI" in text and "Ani Wibisono" in text and "Bulan ditutup" in text
+    assert "Kasubag Keuangan" in text and "198202022006041003" in text
+    manifest = json.loads(blob(p, f"manifest-{PERIOD}-v1.json"))
+    assert f"softfile-KUL-{PERIOD}-v1.pdf" in {f["name"] for f in manifest["files"]}

@@ -54,7 +54,8 @@ def test_build_creates_version_one_with_xlsx_pdf_evidence_and_manifest(db, close
     assert (p.version, p.status) == (1, PacketStatus.DRAFT)
     names = sorted(f.name for f in p.files)
     assert names == sorted([f"rekap-{PERIOD}-v1.xlsx", f"bahan-pleno-{PERIOD}-v1.pdf",
-                            f"indeks-bukti-{PERIOD}-v1.csv", f"bukti-{PERIOD}-v1.zip", f"manifest-{PERIOD}-v1.json"])
+                            f"indeks-bukti-{PERIOD}-v1.csv", f"bukti-{PERIOD}-v1.zip", f"manifest-{PERIOD}-v1.json",
+                            f"softfile-KUL-{PERIOD}-v1.pdf"])
     assert blob(p, ".pdf").startswith(b"%PDF")
     assert p.summary["activities"] == 3 and p.summary["missing_entries"] == 1
 

@@ -189,7 +189,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         except (FileNotFoundError, ValueError):
             return None
 
-    built, evidence_info = packet_files.build_all(r, meta, open_blob)
+    built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
     # Aside first: content-addressed blobs nobody refers to yet (the orphan clean-up spares young files).
     rows = []
     for f in built:
@@ -215,6 +215,28 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
                  after={"period": period, "version": version, "data_sha256": data_sha,
                         "files": len(rows), "is_empty": summary["is_empty"]})
     return packet
+
+
+def unit_softfiles(period: str, stem: str) -> list[packet_files.BuiltFile]:
+    """Each closed counted unit's softfile PDF as its Kasubag verified and signed it (Kudus step 4 compiles them)."""
+    from silabu.verification import exports
+    from silabu.verification.services import month_report
+
+    ids = counted_unit_ids(period)
+    closed = db.session.execute(select(Unit, UnitMonth.closed_at).join(UnitMonth, UnitMonth.unit_id == Unit.id)
+                                .where(UnitMonth.period == period, UnitMonth.is_closed.is_(True),
+                                       Unit.id.in_(ids)).order_by(Unit.code)).all()
+    tz = ZoneInfo(satker_timezone())
+    out = []
+    for unit, closed_at in closed:
+        viewer = first_holder(Role.KASUBAG, unit_id=unit.id) or first_holder(Role.SEKRETARIS)
+        if viewer is None:
+            continue
+        on_date = as_utc(closed_at).astimezone(tz).date() if closed_at else today_for()
+        report = month_report(unit, period, viewer, on_date=on_date)
+        out.append(packet_files.BuiltFile(f"softfile-{unit.code}-{stem}.pdf", packet_files.PDF_TYPE,
+                                          exports.month_pdf(report)))
+    return out
 
 
 def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
