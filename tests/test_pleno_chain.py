@@ -231,3 +231,69 @@ def test_the_packet_carries_each_closed_units_softfile_pdf(db, closed_month, ren
     assert "Kasubag Keuangan" in text and "198202022006041003" in text
     manifest = json.loads(blob(p, f"manifest-{PERIOD}-v1.json"))
     assert f"softfile-KUL-{PERIOD}-v1.pdf" in {f["name"] for f in manifest["files"]}
+
+
+def test_a_correction_pleno_supersedes_a_final_packet_keeping_the_old_one(db, closed_month, rendatin):
+    from silabu.lkj.services import latest_packets
+    from silabu.pleno.services import build_packet, final_packet, final_periods, finalize, mark_presented
+    from tests.test_pleno_rollup import close
+
+    close(db, "TPH")
+    close(db, "RDI")
+    v1 = build(PERIOD, rendatin)
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(v1, rendatin)
+        finalize(v1, rendatin, "12/PL.01-BA/3319/2026", "2026-11-05", "")
+        db.session.commit()
+        with pytest.raises(Conflict) as exc:
+            build_packet(PERIOD, rendatin)
+        assert exc.value.code == "packet_final"
+        with pytest.raises(Conflict):
+            build_packet(PERIOD, None, correction_reason="jadwal")  # the scheduler never opens a correction
+        v2 = build_packet(PERIOD, rendatin, correction_reason="Jumlah dokumen KUL salah ketik.")
+        db.session.commit()
+    assert (v2.version, v2.status, v2.supersedes_version) == (2, PacketStatus.DRAFT, 1)
+    # while the correction is under way, the month stays final with version 1
+    assert final_periods(2026) == [PERIOD] and final_packet(PERIOD).version == 1
+    assert latest_packets(2026)[PERIOD].version == 1
+    with time_machine.travel(NOW, tick=False):
+        mark_presented(v2, rendatin)
+        with pytest.raises(ValidationFailed) as exc:
+            finalize(v2, rendatin, "12/PL.01-BA/3319/2026", "2026-11-05", "")
+        assert "berita_acara_number" in exc.value.fields
+        finalize(v2, rendatin, "13/PL.01-BA/3319/2026", "2026-11-05", "Koreksi disetujui.")
+        db.session.commit()
+    v1 = db.session.get(Packet, v1.id)
+    assert v1.status == PacketStatus.SUPERSEDED and v1.superseded_at is not None
+    assert v1.berita_acara_number == "12/PL.01-BA/3319/2026" and len(v1.files) > 0  # kept, files and all
+    assert final_packet(PERIOD).version == 2 and latest_packets(2026)[PERIOD].version == 2
+    assert final_periods(2026) == [PERIOD]
+    text = _pdf_text(blob(v2, f"hasil-pleno-{PERIOD}-v2.pdf"))
+    assert "13/PL.01-BA/3319/2026" in text and "menggantikan paket versi 1" in text
+    assert "Jumlah dokumen KUL salah ketik." in text
+    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict):
+        mark_presented(v1, rendatin)
+
+
+def test_a_correction_through_the_api(client, closed_month, rendatin, api_token):
+    from tests.test_pleno_rollup import close
+
+    close(db_session(), "TPH")
+    close(db_session(), "RDI")
+    with time_machine.travel(NOW, tick=False):
+        h = api_token(rendatin)
+        client.post(f"/api/v1/packets/{PERIOD}/build", headers=h)
+        client.post(f"/api/v1/packets/{PERIOD}/present", headers=h, json={})
+        r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h,
+                        json={"berita_acara_number": "12/BA", "pleno_date": "2026-11-05"})
+        assert r.status_code == 200
+        assert client.post(f"/api/v1/packets/{PERIOD}/build", headers=h).status_code == 409
+        r = client.post(f"/api/v1/packets/{PERIOD}/build", headers=h, json={"correction_reason": "Salah ketik."})
+    assert r.status_code == 201 and r.json["version"] == 2 and r.json["supersedes_version"] == 1
+    assert r.json["correction_reason"] == "Salah ketik."
+
+
+def db_session():
+    from silabu.extensions import db
+
+    return db

@@ -1,4 +1,5 @@
-"""The pleno's guard: a packet finalized with open units or missing entries records why and what
+"""The pleno's guard: a packet finalized with open units or missing entries records why and what; a correction
+pleno supersedes a final version
 
 Revision ID: 0005
 Revises: 0004
@@ -19,9 +20,15 @@ def upgrade():
     with op.batch_alter_table('packets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('incomplete_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('incomplete_detail', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('supersedes_version', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('correction_reason', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('superseded_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('packets', schema=None) as batch_op:
+        batch_op.drop_column('superseded_at')
+        batch_op.drop_column('correction_reason')
+        batch_op.drop_column('supersedes_version')
         batch_op.drop_column('incomplete_detail')
         batch_op.drop_column('incomplete_reason')

@@ -42,7 +42,9 @@ def list_packets():
 @api_bp.route("/packets/<month>/build", methods=["POST"])
 @login_required
 def build_packet(month: str):
-    packet = services.build_packet(month, current_user)
+    # Who may not build is refused (403) by the service before the body means anything.
+    data = json_body() if services.can_manage(current_user) else {}
+    packet = services.build_packet(month, current_user, correction_reason=data.get("correction_reason"))
     db.session.commit()
     return ok(packet_json(packet), 201)
 
@@ -118,8 +120,13 @@ spec("/api/v1/packets", "get", "Bulan-bulan setahun dengan status paket pleno da
      tags=["pleno"], params=[query_param("year", "integer", "tahun, bawaan: tahun ini")])
 spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai versi baru) paket pleno bulan ini",
      tags=["pleno"], params=[MONTH],
+     body={"type": "object", "properties": {"correction_reason": {
+         "type": "string", "maxLength": 2000,
+         "description": "pleno koreksi atas paket final: versi baru yang, setelah final dengan Berita Acara "
+                        "sendiri, menggantikan versi final lama (tetap disimpan)"}}},
      responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris",
-                "409": "Paket sudah final, atau sedang disusun proses lain", "422": "Format bulan salah"})
+                "409": "Paket sudah final (tanpa correction_reason), atau sedang disusun proses lain",
+                "422": "Format bulan atau alasan koreksi salah"})
 spec("/api/v1/packets/{month}", "get",
      "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}",
      tags=["pleno"], params=[MONTH, query_param("version", "integer", "bawaan: versi terbaru")],

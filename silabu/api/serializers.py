@@ -82,6 +82,9 @@ def packet_json(packet: Packet) -> dict[str, Any]:
         "notes": packet.notes,
         "incomplete_reason": packet.incomplete_reason,
         "incomplete": packet.incomplete_detail,
+        "supersedes_version": packet.supersedes_version,
+        "correction_reason": packet.correction_reason,
+        "superseded_at": iso(packet.superseded_at),
     }
 
 

@@ -121,13 +121,27 @@ def packet_file_for(user: User, period: str, version: int, name: str) -> PacketF
 
 
 def final_periods(year: int) -> list[str]:
-    """Months of ``year`` whose latest packet is final: only these feed the LKj."""
-    latest = (select(Packet.period, func.max(Packet.version).label("v"))
-              .where(Packet.period.like(f"{int(year):04d}-%")).group_by(Packet.period).subquery())
-    rows = db.session.scalars(select(Packet.period).join(latest, (Packet.period == latest.c.period)
-                                                          & (Packet.version == latest.c.v))
-                              .where(Packet.status == PacketStatus.FINAL).order_by(Packet.period))
+    """Months of ``year`` with a final packet: only these feed the LKj (a correction under way keeps its month)."""
+    rows = db.session.scalars(select(Packet.period).where(Packet.period.like(f"{int(year):04d}-%"),
+                                                          Packet.status == PacketStatus.FINAL)
+                              .group_by(Packet.period).order_by(Packet.period))
     return list(rows)
+
+
+def final_packet(period: str) -> Packet | None:
+    """The final packet of a month: its newest final version (a superseded one never), or None."""
+    return db.session.scalar(select(Packet).where(Packet.period == period, Packet.status == PacketStatus.FINAL)
+                             .options(selectinload(Packet.files)).order_by(Packet.version.desc()).limit(1))
+
+
+def packets_of_year(year: int) -> dict[str, Packet]:
+    """Per month of ``year``: the final packet where there is one, else the latest version (the LKj's trace)."""
+    out: dict[str, Packet] = {}
+    for p in db.session.scalars(select(Packet).where(Packet.period.like(f"{int(year):04d}-%"))
+                                .order_by(Packet.period, Packet.version)):
+        if p.status == PacketStatus.FINAL or out.get(p.period) is None or out[p.period].status != PacketStatus.FINAL:
+            out[p.period] = p
+    return out
 
 
 def year_overview(year: int) -> list[dict[str, Any]]:
@@ -165,15 +179,29 @@ def status_label(packet: Packet | None) -> str:
     return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
 
 
-def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None) -> Packet:
+def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None,
+                 correction_reason: str | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
 
-    Someone who may not build is refused (403) before the month is looked at."""
+    A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
+    finalized with its own Berita Acara, supersedes the final one (kept). Someone who may not build is refused
+    (403) before the month is looked at."""
     _require_manager(actor)
     parse_month(period)
     latest = latest_packet(period)
+    why = " ".join(str(correction_reason or "").split())
+    supersedes = latest.supersedes_version if latest is not None and latest.status != PacketStatus.FINAL else None
     if latest is not None and latest.status == PacketStatus.FINAL:
-        raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang.", code="packet_final")
+        if not why or actor is None:
+            raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang; kesalahan yang ditemukan "
+                           "kemudian diperbaiki lewat pleno koreksi (dengan alasan).", code="packet_final")
+        if len(why) > REASON_MAX:
+            raise ValidationFailed({"correction_reason": f"Alasan koreksi paling panjang {REASON_MAX} karakter."})
+        supersedes = latest.version
+    elif supersedes is not None:
+        why = why or (latest.correction_reason or "")  # a rebuild of a correction stays that correction
+    else:
+        why = ""
     version = (latest.version + 1) if latest is not None else 1
     built_at = as_utc(now) if now is not None else utcnow()
 
@@ -200,7 +228,8 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     summary = r.summary()
     summary["evidence_index"] = evidence_info
     packet = Packet(period=period, version=version, status=PacketStatus.DRAFT, built_at=built_at,
-                    built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha)
+                    built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha,
+                    supersedes_version=supersedes, correction_reason=why or None)
     packet.files = rows
     db.session.add(packet)
     try:
@@ -213,7 +242,8 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
                        code="packet_build_in_progress") from None
     audit.record("packet.build", packet, actor=actor,
                  after={"period": period, "version": version, "data_sha256": data_sha,
-                        "files": len(rows), "is_empty": summary["is_empty"]})
+                        "files": len(rows), "is_empty": summary["is_empty"], "supersedes_version": supersedes,
+                        "correction_reason": why or None})
     return packet
 
 
@@ -268,7 +298,7 @@ def signatories() -> list[packet_files.Signatory]:
 
 
 def _assert_latest_and_open(packet: Packet) -> None:
-    if packet.status == PacketStatus.FINAL:
+    if packet.status in (PacketStatus.FINAL, PacketStatus.SUPERSEDED):
         raise Conflict("Paket ini sudah final dan tidak dapat diubah.", code="packet_final")
     newer = db.session.scalar(select(func.max(Packet.version)).where(Packet.period == packet.period))
     if newer is not None and newer > packet.version:
@@ -325,6 +355,12 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
     if errors:
         raise ValidationFailed(errors)
     _assert_latest_and_open(packet)
+    replaced = None
+    if packet.supersedes_version is not None:
+        replaced = get_packet(packet.period, packet.supersedes_version)
+        if replaced.berita_acara_number and replaced.berita_acara_number.casefold() == number.casefold():
+            raise ValidationFailed({"berita_acara_number": "Pleno koreksi memerlukan nomor Berita Acara sendiri "
+                                                           f"(bukan {replaced.berita_acara_number})."})
     if packet.status != PacketStatus.PRESENTED:
         raise Conflict("Paket harus ditandai sudah dipaparkan di rapat pleno sebelum difinalkan.",
                        code="packet_not_presented")
@@ -344,6 +380,13 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
                     pleno_date=day, notes=text or None,
                     incomplete_reason=why if not gaps.is_complete else None,
                     incomplete_detail=gaps.as_json() if not gaps.is_complete else None)
+    if replaced is not None and replaced.status == PacketStatus.FINAL:
+        replaced.status = PacketStatus.SUPERSEDED
+        replaced.superseded_at = now
+        db.session.flush()
+        audit.record("packet.supersede", replaced, actor=actor, before={"status": PacketStatus.FINAL},
+                     after={"status": PacketStatus.SUPERSEDED, "by_version": packet.version,
+                            "reason": packet.correction_reason})
     _issue_final_files(packet, actor)
     audit.record("packet.finalize", packet, actor=actor, before={"status": before},
                  after={"status": PacketStatus.FINAL, "version": packet.version, "berita_acara_number": number,
@@ -351,6 +394,15 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
                         {"reason": why, "entries_missing": gaps.entries_missing,
                          "units": [g.code for g in gaps.gaps]}})
     return packet
+
+
+def _correction_text(packet: Packet) -> str:
+    if packet.supersedes_version is None:
+        return ""
+    old = get_packet(packet.period, packet.supersedes_version)
+    return (f"Pleno koreksi: menggantikan paket versi {old.version} (Berita Acara {old.berita_acara_number}, "
+            f"{tanggal(old.pleno_date) if old.pleno_date else '-'}), yang tetap disimpan dan ditandai diganti. "
+            f"Alasan koreksi: {packet.correction_reason or '-'}")
 
 
 def _issue_final_files(packet: Packet, actor: User | None) -> None:
@@ -367,7 +419,8 @@ def _issue_final_files(packet: Packet, actor: User | None) -> None:
                       notes=packet.notes or "", finalized_at=as_utc(packet.finalized_at),
                       finalized_by=actor.name if actor is not None else "SILABU (baris perintah)",
                       presented_at=as_utc(packet.presented_at) if packet.presented_at else None,
-                      incomplete_reason=packet.incomplete_reason, incomplete=packet.incomplete_detail, chair=chair)
+                      incomplete_reason=packet.incomplete_reason, incomplete=packet.incomplete_detail, chair=chair,
+                      correction=_correction_text(packet))
     listed = [(f.name, f.content_type, f.size, f.sha256) for f in packet.files]
     storage = get_storage()
     for f in build_final(meta, packet.summary or {}, outcome, listed):
@@ -389,7 +442,8 @@ def _guarded_update(packet: Packet, **values: Any) -> None:
     requests racing cannot both win)."""
     newer = aliased(Packet)
     result = db.session.execute(
-        update(Packet).where(Packet.id == packet.id, Packet.status != PacketStatus.FINAL,
+        update(Packet).where(Packet.id == packet.id,
+                             Packet.status.not_in([PacketStatus.FINAL, PacketStatus.SUPERSEDED]),
                              ~exists().where(newer.period == Packet.period, newer.version > Packet.version))
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:

@@ -71,7 +71,7 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
 @page_action(back=_back_to_month)
 def build(month: str):
     period = _period_or_404(month)
-    packet = services.build_packet(period, current_user)
+    packet = services.build_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
     if (packet.summary or {}).get("is_empty"):
         flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
               "dari bulan unit yang sudah ditutup.", "warning")

@@ -36,6 +36,7 @@ class Outcome:
     incomplete_reason: str | None = None
     incomplete: dict[str, Any] | None = None
     chair: pdf.Signer | None = None  # who leads the pleno and signs the Berita Acara (the Ketua)
+    correction: str = ""  # a correction pleno: which final version it replaces, and why
 
 
 def stems(meta: PacketMeta) -> tuple[str, str]:
@@ -61,6 +62,7 @@ def build_final(meta: PacketMeta, summary: dict, outcome: Outcome, files: list[t
         "finalized_at": outcome.finalized_at.isoformat(),
         "finalized_by": outcome.finalized_by,
         "notes": outcome.notes,
+        "correction": outcome.correction or None,
         "incomplete": None if not outcome.incomplete_reason else {"reason": outcome.incomplete_reason,
                                                                    **(outcome.incomplete or {})},
         "files": [{"name": n, "content_type": t, "size": s, "sha256": h} for n, t, s, h in listed],
@@ -115,6 +117,8 @@ def hasil_pleno_pdf(meta: PacketMeta, summary: dict, outcome: Outcome, files: li
             [p("Paket dipaparkan"), p(waktu(outcome.presented_at, meta.timezone) if outcome.presented_at else "–")],
             [p("Difinalkan"), p(f"{waktu(outcome.finalized_at, meta.timezone)} oleh {outcome.finalized_by}")],
             [p("Kehadiran dan catatan pleno"), p(outcome.notes or "–")]]
+    if outcome.correction:
+        rows.append([p("Koreksi"), p(outcome.correction)])
     story.append(grid(rows, [5 * cm, width - 5 * cm], header=False))
 
     story.append(p("B. Ringkasan yang Disepakati", h2))
