@@ -297,3 +297,24 @@ def db_session():
     from silabu.extensions import db
 
     return db
+
+
+def test_the_correction_pleno_from_the_pages(db, client, closed_month, rendatin, login_as):
+    from tests.test_pleno_rollup import close
+
+    close(db, "TPH")
+    close(db, "RDI")
+    with time_machine.travel(NOW, tick=False):
+        login_as(rendatin)
+        client.post(f"/pleno/{PERIOD}/susun")
+        client.post(f"/pleno/{PERIOD}/v1/dipaparkan")
+        r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "12/BA", "pleno_date": "2026-11-05"})
+        assert r.status_code == 302
+        html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+        assert "Pleno koreksi" in html and "Alasan koreksi" in html and f"hasil-pleno-{PERIOD}-v1.pdf" in html
+        r = client.post(f"/pleno/{PERIOD}/susun", data={"correction_reason": "Jumlah KUL salah."})
+        assert r.status_code == 302
+        html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+        assert "Koreksi v2: draf (v1 tetap final)" in html and "mengoreksi versi final 1: Jumlah KUL salah." in html
+        overview = client.get("/pleno/?year=2026").get_data(as_text=True)
+    assert "Koreksi v2: draf (v1 tetap final)" in overview

@@ -174,6 +174,10 @@ def year_overview(year: int) -> list[dict[str, Any]]:
 def status_label(packet: Packet | None) -> str:
     if packet is None:
         return "Belum ada paket"
+    if packet.supersedes_version is not None and packet.status in (PacketStatus.DRAFT, PacketStatus.PRESENTED):
+        # A correction under way: the month is still final with the version it corrects.
+        return (f"Koreksi v{packet.version}: {PACKET_STATUS_LABELS[packet.status].lower()} "
+                f"(v{packet.supersedes_version} tetap final)")
     if packet.status == PacketStatus.DRAFT:
         return f"Draf v{packet.version}"
     return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
