@@ -1,5 +1,5 @@
 """The pleno's guard: a packet finalized with open units or missing entries records why and what; a correction
-pleno supersedes a final version
+pleno supersedes a final version; the satker's kop surat (telephone, e-mail, website, logo)
 
 Revision ID: 0005
 Revises: 0004
@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('satker', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phone', sa.String(length=60), nullable=True))
+        batch_op.add_column(sa.Column('email', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('website', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('logo_key', sa.String(length=200), nullable=True))
     with op.batch_alter_table('packets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('incomplete_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('incomplete_detail', sa.JSON(), nullable=True))
@@ -32,3 +37,8 @@ def downgrade():
         batch_op.drop_column('supersedes_version')
         batch_op.drop_column('incomplete_detail')
         batch_op.drop_column('incomplete_reason')
+    with op.batch_alter_table('satker', schema=None) as batch_op:
+        batch_op.drop_column('logo_key')
+        batch_op.drop_column('website')
+        batch_op.drop_column('email')
+        batch_op.drop_column('phone')

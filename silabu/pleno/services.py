@@ -30,6 +30,7 @@ from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.formatting import tanggal
 from silabu.core.parsing import date_or_none, parse_month
+from silabu.core.pdf import letterhead_of
 from silabu.entries.models import UnitMonth
 from silabu.evidence.storage import get_storage, key_for
 from silabu.extensions import db
@@ -281,7 +282,7 @@ def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packe
         satker_name=satker.name if satker else "Sekretariat KPU", satker_code=satker.code if satker else "",
         satker_address=satker.address if satker else "", satker_city=(satker.city if satker else "") or "",
         data_sha256=data_sha, signatories=signatories(), base_url=config.get("BASE_URL", ""),
-        zip_max_bytes=int(config.get("PACKET_ZIP_MAX_MB", 200)) * 1024 * 1024)
+        zip_max_bytes=int(config.get("PACKET_ZIP_MAX_MB", 200)) * 1024 * 1024, kop=letterhead_of(satker))
 
 
 def signatories() -> list[packet_files.Signatory]:
