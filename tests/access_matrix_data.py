@@ -165,6 +165,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # ---- admin ----
     "admin.index": {"GET": E(allow(ADMIN))},
     "admin.audit_log": {"GET": E(allow(ADMIN))},
+    "admin.kop_surat": {"GET": E(allow(ADMIN)), "POST": E(allow(ADMIN))},
     "admin.indicators": {"GET": E(allow(ADMIN)), "POST": E(allow(ADMIN))},
     "admin.calendar": {"GET": E(allow(ADMIN))},
     "admin.office_day_remove": {"POST": E(allow(ADMIN))},

@@ -96,13 +96,14 @@ def test_realisasi_counts_only_months_whose_latest_packet_is_final(db, pk, staff
     packet(db, "2026-01", PacketStatus.FINAL)
     packet(db, "2026-02", PacketStatus.DRAFT)
     packet(db, "2026-03", PacketStatus.FINAL, version=1)
-    packet(db, "2026-03", PacketStatus.DRAFT, version=2)  # rebuilt after the pleno: not final any more
+    # a correction pleno under way (v2 draft): March stays final with v1 until v2 is final and supersedes it
+    packet(db, "2026-03", PacketStatus.DRAFT, version=2)
     # April has no packet at all.
-    assert services.final_periods(YEAR) == ["2026-01"]
+    assert services.final_periods(YEAR) == ["2026-01", "2026-03"]
     row = row_for(services.tabel_capaian(YEAR, "LKJ-SEK"), "IK1.1")
-    assert row.realisasi == D("1.00")
-    assert row.months[:4] == [D("1.00"), None, None, None]
-    assert row.capaian == D("8.33")  # 1 / 12
+    assert row.realisasi == D("2.00")
+    assert row.months[:4] == [D("1.00"), None, D("1.00"), None]
+    assert row.capaian == D("16.67")  # 2 / 12
     assert row.kategori == "Kurang Berhasil"
 
 

@@ -146,7 +146,7 @@ def test_the_rollup_the_evidence_index_and_the_lkj_count_the_same_entries(db, or
 
     r = rollup(NOV)
     assert int(r.units["activities"].sum()) == 1
-    assert float(r.units["quantity"].sum()) == 2.0
+    assert float(r.quantities["quantity"].sum()) == 2.0
     assert [i.entry_id for i in evidence_items(NOV)] == []  # none has evidence; the query runs on the same rule
 
     from silabu.catalog.models import Indicator, OutputCode

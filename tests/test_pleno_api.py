@@ -63,13 +63,24 @@ def test_finalize_without_berita_acara_number_is_422_and_then_final_blocks_rebui
                                                                                   api_token, travel):
     h = api_token(rendatin)
     client.post(f"/api/v1/packets/{PERIOD}/build", headers=h)
-    r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h, json={"pleno_date": "2026-11-04", "notes": "x"})
+    r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h, json={"pleno_date": "2026-11-05", "notes": "x"})
     assert r.status_code == 422 and "berita_acara_number" in r.json["error"]["fields"]
+    body = {"berita_acara_number": "12/PL.01-BA/3319/2026", "pleno_date": "2026-11-05", "notes": "Disetujui pleno."}
+    r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h, json=body)
+    assert r.status_code == 409 and r.json["error"]["code"] == "packet_not_presented"
+    assert client.post(f"/api/v1/packets/{PERIOD}/present", headers=h, json={}).status_code == 200
+    # TPH (Tono's entry) and RDI (its staff log too, nothing yet) are still open: refused, listing units and counts
+    r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h, json=body)
+    assert r.status_code == 409 and r.json["error"]["code"] == "incomplete_month"
+    assert [(u["code"], u["entries"], u["is_closed"]) for u in r.json["error"]["units"]] == [("RDI", 0, False),
+                                                                                        ("TPH", 1, False)]
+    r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h, json={**body, "acknowledge_incomplete": True})
+    assert r.status_code == 422 and "reason" in r.json["error"]["fields"]
     r = client.post(f"/api/v1/packets/{PERIOD}/finalize", headers=h,
-                    json={"berita_acara_number": "12/PL.01-BA/3319/2026", "pleno_date": "2026-11-04",
-                          "notes": "Disetujui pleno."})
+                    json={**body, "acknowledge_incomplete": True, "reason": "TPH menyusul."})
     assert r.status_code == 200 and r.json["status"] == "final"
-    assert r.json["berita_acara_number"] == "12/PL.01-BA/3319/2026" and r.json["pleno_date"] == "2026-11-04"
+    assert r.json["berita_acara_number"] == "12/PL.01-BA/3319/2026" and r.json["pleno_date"] == "2026-11-05"
+    assert r.json["incomplete_reason"] == "TPH menyusul." and r.json["incomplete"]["units"][1]["code"] == "TPH"
     assert client.get(f"/api/v1/packets/{PERIOD}", headers=h).json["status"] == "final"
     assert client.post(f"/api/v1/packets/{PERIOD}/build", headers=h).status_code == 409
 

@@ -54,7 +54,8 @@ def test_build_creates_version_one_with_xlsx_pdf_evidence_and_manifest(db, close
     assert (p.version, p.status) == (1, PacketStatus.DRAFT)
     names = sorted(f.name for f in p.files)
     assert names == sorted([f"rekap-{PERIOD}-v1.xlsx", f"bahan-pleno-{PERIOD}-v1.pdf",
-                            f"indeks-bukti-{PERIOD}-v1.csv", f"bukti-{PERIOD}-v1.zip", f"manifest-{PERIOD}-v1.json"])
+                            f"indeks-bukti-{PERIOD}-v1.csv", f"bukti-{PERIOD}-v1.zip", f"manifest-{PERIOD}-v1.json",
+                            f"softfile-KUL-{PERIOD}-v1.pdf"])
     assert blob(p, ".pdf").startswith(b"%PDF")
     assert p.summary["activities"] == 3 and p.summary["missing_entries"] == 1
 
@@ -80,7 +81,9 @@ def test_xlsx_has_a_sheet_per_view_with_frozen_indonesian_headers(db, closed_mon
     p = build(PERIOD, rendatin)
     wb = openpyxl.load_workbook(io.BytesIO(blob(p, ".xlsx")))
     assert wb.sheetnames == ["Ringkasan", "Per Unit", "Per ASN", "Per Kode Output", "Unit x Kode Output",
-                             "Output per Satuan", "Perbandingan", "Indikator PK", "Belum Masuk Rekap"]
+                             "Output per Satuan", "Perbandingan", "Perbandingan Output", "Indikator PK",
+                             "Belum Masuk Rekap",
+                             "Entri Terverifikasi"]
     ws = wb["Per ASN"]
     assert ws.freeze_panes == "A5"
     headers = [c.value for c in ws[4]]
@@ -98,9 +101,9 @@ def test_pdf_has_letterhead_summary_unit_pages_and_signatures(db, closed_month, 
     sig = signatories()
     assert sig[0].name == "Kasubag Perencanaan" and sig[0].nip == "198001012005011001"
     assert sig[1].name == "Sekretaris Satker" and sig[1].nip == "197501011999031002"
-    # the summary part plus a page per active unit (SEK, KUL, TPH, RDI, HSD)
+    # the summary part plus a page per counted unit (KUL, TPH, RDI: staff who log; not SEK nor HSD)
     pages = re.findall(rb"/Type /Page(?![s\w])", pdf)
-    assert len(pages) >= 1 + 5
+    assert len(pages) >= 1 + 3
 
 
 def test_evidence_zip_names_files_by_date_asn_entry_and_number(db, closed_month, rendatin):
@@ -162,12 +165,22 @@ def test_a_month_without_data_gives_an_empty_but_valid_packet_that_says_so(db, r
     assert not any(f.name.endswith(".zip") for f in p.files)
 
 
-def test_a_final_packet_cannot_be_rebuilt(db, closed_month, rendatin):
-    from silabu.pleno.services import finalize
+ACK = {"acknowledge_incomplete": True, "reason": "TPH belum menutup bulan; menyusul pada pleno berikut."}
 
+
+def present_and_finalize(p, actor, number: str, day="2026-11-05", notes: str = "", **kw):
+    """Present, then finalize (the closed_month fixture leaves TPH open: the pleno acknowledges it)."""
+    from silabu.pleno.services import finalize, mark_presented
+
+    if p.status == PacketStatus.DRAFT:
+        mark_presented(p, actor)
+    return finalize(p, actor, number, day, notes, **{**ACK, **kw})
+
+
+def test_a_final_packet_cannot_be_rebuilt(db, closed_month, rendatin):
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/PL.01-BA/3319/2026", "2026-11-04", "Disetujui")
+        present_and_finalize(p, rendatin, "12/PL.01-BA/3319/2026", "2026-11-05", "Disetujui")
         db.session.commit()
     with pytest.raises(Conflict):
         build(PERIOD, rendatin)
@@ -181,7 +194,7 @@ def test_finalizing_needs_the_berita_acara_number(db, closed_month, rendatin):
     with time_machine.travel(NOW, tick=False):
         for number in (None, "", "   "):
             with pytest.raises(ValidationFailed) as exc:
-                finalize(p, rendatin, number, "2026-11-04", "")
+                finalize(p, rendatin, number, "2026-11-05", "")
             assert "berita_acara_number" in exc.value.fields
     db.session.rollback()
     assert db.session.get(Packet, p.id).status == PacketStatus.DRAFT
@@ -192,7 +205,8 @@ def test_finalizing_needs_a_pleno_date_that_is_not_in_the_future(db, closed_mont
 
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        for day in (None, "kemarin", "2026-11-06", "2026-09-30"):
+        # no date, not a date, tomorrow, before the month, the day before the packet was built
+        for day in (None, "kemarin", "2026-11-06", "2026-09-30", "2026-11-04"):
             with pytest.raises(ValidationFailed) as exc:
                 finalize(p, rendatin, "12/BA", day, "")
             assert "pleno_date" in exc.value.fields
@@ -229,11 +243,11 @@ def test_presenting_then_finalizing_records_the_pleno_outcome(db, closed_month, 
         mark_presented(p, rendatin)
         db.session.commit()
         assert p.status == PacketStatus.PRESENTED and p.presented_at is not None
-        finalize(p, rendatin, " 12/PL.01-BA/3319/2026 ", date(2026, 11, 4), "Koreksi: TPH menyusul.")
+        finalize(p, rendatin, " 12/PL.01-BA/3319/2026 ", date(2026, 11, 5), "Koreksi: TPH menyusul.", **ACK)
         db.session.commit()
     p = db.session.get(Packet, p.id)
     assert (p.status, p.berita_acara_number, p.pleno_date) == (PacketStatus.FINAL, "12/PL.01-BA/3319/2026",
-                                                              date(2026, 11, 4))
+                                                              date(2026, 11, 5))
     assert p.notes == "Koreksi: TPH menyusul." and p.finalized_by_id == rendatin.id
     assert [e.action for e in history("packets", p.id)] == ["packet.build", "packet.present", "packet.finalize"]
 
@@ -243,10 +257,10 @@ def test_a_final_packet_is_frozen(db, closed_month, rendatin):
 
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/BA", "2026-11-04", "")
+        present_and_finalize(p, rendatin, "12/BA")
         db.session.commit()
         with pytest.raises(Conflict):
-            finalize(p, rendatin, "13/BA", "2026-11-04", "")
+            finalize(p, rendatin, "13/BA", "2026-11-05", "", **ACK)
         with pytest.raises(Conflict):
             mark_presented(p, rendatin)
     db.session.rollback()
@@ -259,17 +273,18 @@ def test_only_the_latest_version_can_be_finalized(db, closed_month, rendatin):
     build(PERIOD, rendatin)
     build(PERIOD, rendatin)
     old = get_packet(PERIOD, 1)
-    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict):
-        finalize(old, rendatin, "12/BA", "2026-11-04", "")
+    with time_machine.travel(NOW, tick=False), pytest.raises(Conflict) as exc:
+        finalize(old, rendatin, "12/BA", "2026-11-05", "", **ACK)
+    assert exc.value.code == "packet_outdated"
 
 
 def test_final_periods_lists_months_whose_latest_packet_is_final(db, closed_month, rendatin):
-    from silabu.pleno.services import final_periods, finalize
+    from silabu.pleno.services import final_periods
 
     build("2026-09", rendatin)
     p = build(PERIOD, rendatin)
     with time_machine.travel(NOW, tick=False):
-        finalize(p, rendatin, "12/BA", "2026-11-04", "")
+        present_and_finalize(p, rendatin, "12/BA")
         db.session.commit()
     assert final_periods(2026) == [PERIOD]
     assert final_periods(2025) == []

@@ -54,7 +54,8 @@ def test_building_from_the_page_makes_a_version_and_lists_its_files(db, client, 
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/pleno/{PERIOD}")
     html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
     assert "selesai disusun" in html and "Draf v1" in html and f"rekap-{PERIOD}-v1.xlsx" in html
-    assert "Tandai sudah dipaparkan" in html and "Nomor Berita Acara" in html
+    # finalizing comes after presenting: the Berita Acara form is not offered yet
+    assert "Tandai sudah dipaparkan" in html and "Nomor Berita Acara" not in html
     assert_csp_clean(html)
     link = re.search(r'href="([^"]+rekap-[^"]+\.xlsx)"', html).group(1)
     assert client.get(link).status_code == 200
@@ -64,22 +65,29 @@ def test_finalize_form_without_berita_acara_number_shows_the_error_with_422(db, 
                                                                            login_as, travel):
     login_as(rendatin)
     client.post(f"/pleno/{PERIOD}/susun")
-    r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "", "pleno_date": "2026-11-04",
+    client.post(f"/pleno/{PERIOD}/v1/dipaparkan")
+    r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "", "pleno_date": "2026-11-05",
                                                         "notes": "catatan tetap"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "Nomor Berita Acara wajib diisi." in html and "catatan tetap" in html
-    assert db.session.scalar(select(Packet.status)) == PacketStatus.DRAFT
+    assert db.session.scalar(select(Packet.status)) == PacketStatus.PRESENTED
 
 
 def test_present_then_finalize_from_the_page(db, client, closed_month, rendatin, login_as, travel):
     login_as(rendatin)
     client.post(f"/pleno/{PERIOD}/susun")
     assert client.post(f"/pleno/{PERIOD}/v1/dipaparkan").status_code == 302
-    r = client.post(f"/pleno/{PERIOD}/v1/final", data={"berita_acara_number": "12/PL.01-BA/3319/2026",
-                                                        "pleno_date": "2026-11-04", "notes": "Disetujui."})
+    form = {"berita_acara_number": "12/PL.01-BA/3319/2026", "pleno_date": "2026-11-05", "notes": "Disetujui."}
+    r = client.post(f"/pleno/{PERIOD}/v1/final", data=form)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "TPH" in html and "belum menutup bulan" in html and "Disetujui." in html
+    assert db.session.scalar(select(Packet.status)) == PacketStatus.PRESENTED
+    r = client.post(f"/pleno/{PERIOD}/v1/final", data={**form, "acknowledge_incomplete": "1",
+                                                        "reason": "TPH menyusul pada pleno berikut."})
     assert r.status_code == 302
     html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
-    assert "12/PL.01-BA/3319/2026" in html and "4 November 2026" in html and "Susun ulang" not in html
+    assert "12/PL.01-BA/3319/2026" in html and "5 November 2026" in html and "Susun ulang" not in html
+    assert "TPH menyusul pada pleno berikut." in html
     r = client.post(f"/pleno/{PERIOD}/susun", follow_redirects=True)
     assert "sudah final" in r.get_data(as_text=True)
 
@@ -88,7 +96,8 @@ def test_the_dashboard_draws_an_svg_chart_per_unit(client, closed_month, rendati
     login_as(rendatin)
     client.post(f"/pleno/{PERIOD}/susun")
     html = client.get("/pleno/dasbor?year=2026").get_data(as_text=True)
-    assert html.count('<svg class="pleno-svg"') == 5
+    # one per unit with staff who log (KUL, TPH, RDI); none for the Sekretariat or the unit without staff
+    assert html.count('<svg class="pleno-svg"') == 3 and "Grafik SEK" not in html and "Grafik HSD" not in html
     assert "Grafik KUL" in html and "bar-activities" in html
     assert_csp_clean(html)
 

@@ -82,7 +82,7 @@ def test_rollup_counts_only_verified_entries_of_closed_unit_months(db, make_asn)
     r = rollup(PERIOD)
     row = asn_row(r, a)
     assert row["activities"] == 3
-    assert row["quantity"] == 9
+    assert row["quantity_detail"] == "9 Dokumen"
     assert unit_row(r, "KUL")["activities"] == 3
     assert bool(unit_row(r, "KUL")["is_closed"]) is True
 

@@ -64,8 +64,25 @@ class Satker(db.Model):
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
     address: Mapped[str] = mapped_column(String(400), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
+    # The kop surat beyond name and address, as KPU letterheads carry it (set by the admin).
+    phone: Mapped[str | None] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(120))
+    website: Mapped[str | None] = mapped_column(String(200))
+    logo_key: Mapped[str | None] = mapped_column(String(200))  # storage key of the logo (PNG)
 
     units: Mapped[list[Unit]] = relationship(back_populates="satker")
+
+    def logo_bytes(self) -> bytes | None:
+        """The stored logo for the kop surat, or None (also when its file is gone)."""
+        if not self.logo_key:
+            return None
+        from silabu.evidence.storage import get_storage
+
+        try:
+            with get_storage().open(self.logo_key) as fh:
+                return fh.read()
+        except (FileNotFoundError, ValueError):
+            return None
 
     def __repr__(self) -> str:
         return f"<Satker {self.code} {self.name}>"
@@ -268,3 +285,12 @@ class UserSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} user={self.user_id}{' ended' if self.ended_at else ''}>"
+
+
+def _register_blobs() -> None:
+    from silabu.evidence.blobs import names_blobs
+
+    names_blobs(Satker.logo_key)  # the kop surat's logo is a blob in use: the orphan clean-up spares it
+
+
+_register_blobs()

@@ -157,3 +157,70 @@ def user_counts_per_unit() -> dict[int, dict[str, int]]:
             select(User.unit_id, User.is_active_account, func.count()).group_by(User.unit_id, User.is_active_account)):
         out.setdefault(unit_id, {"active": 0, "inactive": 0})["active" if is_active else "inactive"] += n
     return out
+
+
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _logo_png(data: bytes) -> bytes:
+    """The uploaded logo as a PNG of at most 600 px: refused with a clear message when it is not an image."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationFailed({"logo": "Logo paling besar 2 MB."})
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in ("PNG", "JPEG"):
+                raise ValidationFailed({"logo": "Logo harus berkas PNG atau JPEG."})
+            img.load()
+            img = img.convert("RGBA")
+            img.thumbnail((600, 600))
+            out = io.BytesIO()
+            img.save(out, format="PNG", optimize=True)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationFailed({"logo": "Berkas logo tidak dapat dibaca sebagai gambar PNG atau JPEG."}) from None
+    return out.getvalue()
+
+
+def update_kop_surat(satker: Satker, *, address: str, city: str, phone: str, email: str, website: str,
+                     logo: bytes | None = None, remove_logo: bool = False, actor: User | None = None) -> Satker:
+    """The satker's kop surat (address, city, telephone, e-mail, website, logo): the letterhead of every PDF."""
+    values = {"address": " ".join((address or "").split()), "city": " ".join((city or "").split()),
+              "phone": " ".join((phone or "").split()), "email": (email or "").strip(),
+              "website": (website or "").strip()}
+    errors: dict[str, str] = {}
+    for key, limit in (("address", 400), ("city", 100), ("phone", 60), ("email", 120), ("website", 200)):
+        if len(values[key]) > limit:
+            errors[key] = f"Paling panjang {limit} karakter."
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        errors["email"] = "Alamat email tidak valid."
+    if values["website"] and (" " in values["website"] or "." not in values["website"]):
+        errors["website"] = "Alamat laman tidak valid (mis. kudus.kpu.go.id)."
+    png = None
+    if logo:
+        try:
+            png = _logo_png(logo)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    before = {k: getattr(satker, k) for k in (*values, "logo_key")}
+    for key, value in values.items():
+        setattr(satker, key, value)
+    if png is not None:
+        import hashlib
+
+        from silabu.evidence.storage import get_storage, key_for
+
+        key = key_for(hashlib.sha256(png).hexdigest(), ".png")
+        get_storage().store(key, png)
+        satker.logo_key = key
+    elif remove_logo:
+        satker.logo_key = None
+    db.session.flush()
+    audit.record("satker.kop_surat", satker, actor=actor, before=before,
+                 after={k: getattr(satker, k) for k in (*values, "logo_key")})
+    return satker

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import packet_json
-from silabu.core.errors import NotFound
+from silabu.core.errors import NotFound, ValidationFailed
 from silabu.core.parsing import parse_int, parse_month, parse_year
 from silabu.evidence.storage import get_storage
 from silabu.extensions import db
@@ -42,7 +42,9 @@ def list_packets():
 @api_bp.route("/packets/<month>/build", methods=["POST"])
 @login_required
 def build_packet(month: str):
-    packet = services.build_packet(month, current_user)
+    # Who may not build is refused (403) by the service before the body means anything.
+    data = json_body() if services.can_manage(current_user) else {}
+    packet = services.build_packet(month, current_user, correction_reason=data.get("correction_reason"))
     db.session.commit()
     return ok(packet_json(packet), 201)
 
@@ -79,8 +81,11 @@ def finalize_packet(month: str):
     services.assert_may_manage(current_user)
     data = json_body()
     packet = services.get_packet_for(current_user, month, _body_version(data))
+    acknowledge = data.get("acknowledge_incomplete", False)
+    if not isinstance(acknowledge, bool):
+        raise ValidationFailed({"acknowledge_incomplete": "Isi dengan true atau false."})
     services.finalize(packet, current_user, data.get("berita_acara_number"), data.get("pleno_date"),
-                      data.get("notes"))
+                      data.get("notes"), acknowledge_incomplete=acknowledge, reason=data.get("reason"))
     db.session.commit()
     return ok(packet_json(packet))
 
@@ -106,13 +111,22 @@ FINALIZE_SCHEMA = {"type": "object", "required": ["berita_acara_number", "pleno_
                    "properties": {"berita_acara_number": {"type": "string", "maxLength": 120},
                                   "pleno_date": {"type": "string", "format": "date"},
                                   "notes": {"type": "string", "maxLength": 5000},
+                                  "acknowledge_incomplete": {"type": "boolean", "description":
+                                                             "pleno menyetujui finalisasi walau bulan belum lengkap"},
+                                  "reason": {"type": "string", "maxLength": 2000,
+                                             "description": "wajib bila acknowledge_incomplete; dicatat di Berita Acara"},
                                   "version": {"type": "integer", "description": "bawaan: versi terbaru"}}}
 spec("/api/v1/packets", "get", "Bulan-bulan setahun dengan status paket pleno dan bulan unit yang ditutup",
      tags=["pleno"], params=[query_param("year", "integer", "tahun, bawaan: tahun ini")])
 spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai versi baru) paket pleno bulan ini",
      tags=["pleno"], params=[MONTH],
+     body={"type": "object", "properties": {"correction_reason": {
+         "type": "string", "maxLength": 2000,
+         "description": "pleno koreksi atas paket final: versi baru yang, setelah final dengan Berita Acara "
+                        "sendiri, menggantikan versi final lama (tetap disimpan)"}}},
      responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris",
-                "409": "Paket sudah final, atau sedang disusun proses lain", "422": "Format bulan salah"})
+                "409": "Paket sudah final (tanpa correction_reason), atau sedang disusun proses lain",
+                "422": "Format bulan atau alasan koreksi salah"})
 spec("/api/v1/packets/{month}", "get",
      "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}",
      tags=["pleno"], params=[MONTH, query_param("version", "integer", "bawaan: versi terbaru")],
@@ -125,8 +139,11 @@ spec("/api/v1/packets/{month}/present", "post", "Tandai paket (versi terbaru) su
      responses={"200": "Paket", "403": "Tidak berwenang", "409": "Sudah final atau bukan versi terbaru"})
 spec("/api/v1/packets/{month}/finalize", "post", "Catat hasil pleno (nomor dan tanggal Berita Acara) dan finalkan",
      tags=["pleno"], params=[MONTH], body=FINALIZE_SCHEMA,
-     responses={"200": "Paket final", "403": "Tidak berwenang", "409": "Sudah final atau bukan versi terbaru",
-                "422": "Nomor Berita Acara/tanggal pleno tidak valid"})
+     responses={"200": "Paket final", "403": "Tidak berwenang",
+                "409": "Belum dipaparkan (packet_not_presented), sudah final atau bukan versi terbaru, atau bulan "
+                       "belum lengkap (incomplete_month: units[{code, name, is_closed, entries, "
+                       "verified_not_in_packet}], entries_missing) tanpa acknowledge_incomplete",
+                "422": "Nomor Berita Acara/tanggal pleno/alasan tidak valid"})
 spec("/api/v1/packets/{month}/versions/{version}/files/{name}", "get", "Unduh satu berkas paket (lampiran)",
      tags=["pleno"], params=[MONTH, path_param("version"), path_param("name", "string")],
      responses={"200": "Berkas", "404": "Tidak ada, atau tidak berwenang"})

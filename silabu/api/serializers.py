@@ -80,6 +80,11 @@ def packet_json(packet: Packet) -> dict[str, Any]:
         "berita_acara_number": packet.berita_acara_number,
         "pleno_date": packet.pleno_date.isoformat() if packet.pleno_date else None,
         "notes": packet.notes,
+        "incomplete_reason": packet.incomplete_reason,
+        "incomplete": packet.incomplete_detail,
+        "supersedes_version": packet.supersedes_version,
+        "correction_reason": packet.correction_reason,
+        "superseded_at": iso(packet.superseded_at),
     }
 
 

@@ -7,6 +7,7 @@ and NIPs are free text, and a reader without Helvetica still sees them.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,17 @@ class Letterhead:
     satker_name: str
     address: str = ""
     city: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    logo: bytes | None = None  # PNG, drawn left of the text
 
     @property
     def lines(self) -> list[str]:
-        return [line for line in (self.address,) if line]
+        contact = "  ".join(part for part in (f"Telepon {self.phone}" if self.phone else "",
+                                              f"Email: {self.email}" if self.email else "",
+                                              f"Laman: {self.website}" if self.website else "") if part)
+        return [line for line in (self.address, contact) if line]
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,11 @@ def letterhead_of(satker: object | None) -> Letterhead:
     """The letterhead from a Satker row (or the neutral one when the installation has none yet)."""
     if satker is None:
         return Letterhead("Sekretariat KPU")
+    read_logo = getattr(satker, "logo_bytes", None)
     return Letterhead(getattr(satker, "name", "") or "", getattr(satker, "address", "") or "",
-                      getattr(satker, "city", "") or "")
+                      getattr(satker, "city", "") or "", getattr(satker, "phone", "") or "",
+                      getattr(satker, "email", "") or "", getattr(satker, "website", "") or "",
+                      read_logo() if callable(read_logo) else None)
 
 
 def paragraph(text: object, style) -> Flowable:
@@ -122,6 +133,17 @@ def letterhead(head: Letterhead, width: float, *, base_size: float = 10) -> list
                          leading=base_size + 7)
     out: list[Flowable] = [paragraph(INSTITUTION, top), paragraph(head.satker_name.upper(), big)]
     out += [paragraph(line, center) for line in head.lines]
+    if head.logo:
+        # The logo left of the centred text, as KPU letterheads print it.
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Image, Table, TableStyle
+
+        side = 20 * mm
+        logo = Image(io.BytesIO(head.logo), width=side, height=side, kind="proportional")
+        table = Table([[logo, out, ""]], colWidths=[side + 2 * mm, width - 2 * side - 4 * mm, side + 2 * mm])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        out = [table]
     out += [HRFlowable(width=width, thickness=2, color=colors.black, spaceBefore=4, spaceAfter=1),
             HRFlowable(width=width, thickness=0.6, color=colors.black, spaceAfter=8)]
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -131,10 +131,13 @@ def _finalized_packet(period: str) -> None:
     from silabu.pleno import services as pleno
 
     rendatin = next(u for u in db.session.scalars(select(User).order_by(User.id)) if u.has_role(Role.RENDATIN))
-    packet = pleno.build_packet(period, rendatin)
     year, month = (int(x) for x in period.split("-"))
     last_day = MonthCalendar(year, month).last
     pleno_day = last_day + timedelta(days=10)
+    # Built on the morning of the pleno (09.00 WIB), presented there, then finalized: the order a pleno keeps.
+    built = datetime.combine(pleno_day, time(2, 0), tzinfo=UTC)
+    packet = pleno.build_packet(period, rendatin, now=built)
+    pleno.mark_presented(packet, rendatin)
     pleno.finalize(packet, rendatin, f"{month}/PL.01-BA/3319/{year}", pleno_day, "Disetujui dalam Rapat Pleno.")
 
 

@@ -30,10 +30,11 @@ class PacketStatus(enum.StrEnum):
     DRAFT = "draft"
     PRESENTED = "presented"
     FINAL = "final"
+    SUPERSEDED = "superseded"  # a final version a correction pleno replaced; kept, never counted again
 
 
 PACKET_STATUS_LABELS = {PacketStatus.DRAFT: "Draf", PacketStatus.PRESENTED: "Sudah dipaparkan",
-                        PacketStatus.FINAL: "Final"}
+                        PacketStatus.FINAL: "Final", PacketStatus.SUPERSEDED: "Final, diganti koreksi"}
 
 
 class Packet(db.Model):
@@ -55,6 +56,13 @@ class Packet(db.Model):
     berita_acara_number: Mapped[str | None] = mapped_column(String(120))
     pleno_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Finalized although units were open or verified entries missing: why (as the Berita Acara records it), and what.
+    incomplete_reason: Mapped[str | None] = mapped_column(Text)
+    incomplete_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A correction pleno: the final version this one replaces once final, and why.
+    supersedes_version: Mapped[int | None] = mapped_column(Integer)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     files: Mapped[list[PacketFile]] = relationship(back_populates="packet", order_by="PacketFile.id",
                                                      cascade="all, delete-orphan")

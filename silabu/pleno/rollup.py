@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select, text
+from sqlalchemy.orm import aliased
 
-from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.models import Unit, User
 from silabu.accounts.services import role_holder_ids
 from silabu.catalog.calendar import MonthCalendar
 from silabu.catalog.models import Indicator, OutputCode
@@ -28,12 +29,12 @@ from silabu.entries import months
 from silabu.entries.compliance import filled_day_sql
 from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
 from silabu.extensions import db
+from silabu.pleno.completeness import LOGGING_ROLES, counted_unit_ids  # who gets a row even without entries
 
 # Frames that make up the data of a packet, in the order they are hashed and written.
-FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "indicators", "missing")
+FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "quantity_comparison",
+               "indicators", "missing", "asn_quantities")
 
-# Who is expected to log daily entries, and so gets a compliance row even without entries.
-LOGGING_ROLES = (Role.ASN, Role.KASUBAG)
 
 MISSING_OPEN = "Bulan unit belum ditutup"
 MISSING_UNVERIFIED = "Belum terverifikasi saat bulan ditutup"
@@ -53,11 +54,17 @@ class Rollup:
     comparison: pd.DataFrame
     indicators: pd.DataFrame
     missing: pd.DataFrame
+    quantity_comparison: pd.DataFrame
+    asn_quantities: pd.DataFrame
     previous_period: str = ""
 
     def evidence_items(self) -> list[EvidenceItem]:
         """The evidence of the entries in the figures, in a stable order (the packet's index and ZIP)."""
         return evidence_items(self.period)
+
+    def entry_rows(self) -> list[EntryRow]:
+        """The verified entries in the figures, one row each (the packet's compilation of the softfiles)."""
+        return entry_rows(self.period)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -74,14 +81,17 @@ class Rollup:
     def summary(self) -> dict:
         """Plain numbers for Packet.summary, the API and the pages."""
         u, a = self.units, self.asn
-        # A unit without staff who log (the Sekretariat itself, usually) has no month to close.
-        staffed = u.loc[(u["asn_count"] > 0) | u["is_closed"] | (u["activities"] > 0)] if not u.empty else u
+        # The units frame holds the counted units only (``completeness.counted_unit_ids``).
+        staffed = u
         quantities = (self.quantities.groupby("uom", observed=True)["quantity"].sum().sort_index()
                       if not self.quantities.empty else pd.Series(dtype="float64"))
         closed = int(staffed["is_closed"].sum()) if not staffed.empty else 0
         compliance = a["compliance"].dropna()
         missing_total = int(self.missing["entries"].sum()) if not self.missing.empty else 0
         activities = int(u["activities"].sum()) if not u.empty else 0
+        per_unit: dict[str, dict[str, int | float]] = {}
+        for q in self.quantities.itertuples(index=False):
+            per_unit.setdefault(str(q.unit_code), {})[str(q.uom)] = _num(float(q.quantity))
         data = {
             "month": self.period,
             "working_days": self.working_days,
@@ -91,7 +101,6 @@ class Rollup:
             "asn_count": int(len(a)),
             "asn_with_entries": int((a["activities"] > 0).sum()) if not a.empty else 0,
             "activities": activities,
-            "quantity_total": _num(float(u["quantity"].sum()) if not u.empty else 0.0),
             "quantity_by_unit": {str(k): _num(float(v)) for k, v in quantities.items()},
             "evidence": int(u["evidence"].sum()) if not u.empty else 0,
             "compliance_avg": _num(round(float(compliance.mean()), 2)) if len(compliance) else None,
@@ -103,7 +112,7 @@ class Rollup:
             "is_empty": self.is_empty,
             "units": [{"code": str(r.unit_code), "name": str(r.unit_name), "is_closed": bool(r.is_closed),
                        "asn_count": int(r.asn_count), "activities": int(r.activities),
-                       "quantity": _num(float(r.quantity)), "evidence": int(r.evidence),
+                       "quantity_by_unit": per_unit.get(str(r.unit_code), {}), "evidence": int(r.evidence),
                        "compliance": None if pd.isna(r.compliance) else _num(float(r.compliance)),
                        "returned_fixed": int(r.returned_fixed), "missing_entries": int(r.missing_entries)}
                       for r in u.itertuples(index=False)],
@@ -130,10 +139,13 @@ def rollup(period: str) -> Rollup:
     py, pm = parse_period(prev_period)
     prev_units = _unit_totals(prev_period, MonthCalendar(py, pm), base.people, base.units_df)
     comparison = _comparison(base.units, prev_units)
+    quantity_comparison = _quantity_comparison(base.quantities, _uom_totals(prev_period, base.units_df))
     indicators = _indicators(year, base.outputs)
     return Rollup(period=period, working_days=len(cal.working_days), units=base.units, asn=base.asn,
                   outputs=base.outputs, unit_outputs=base.unit_outputs, quantities=base.quantities,
-                  comparison=comparison, indicators=indicators, missing=base.missing, previous_period=prev_period)
+                  comparison=comparison, indicators=indicators, missing=base.missing,
+                  quantity_comparison=quantity_comparison, asn_quantities=base.asn_quantities,
+                  previous_period=prev_period)
 
 
 def frames_sha256(period: str, working_days: int, frames: dict[str, pd.DataFrame]) -> str:
@@ -157,6 +169,7 @@ class _Base:
     quantities: pd.DataFrame
     missing: pd.DataFrame
     units_df: pd.DataFrame
+    asn_quantities: pd.DataFrame
 
 
 def _rows(stmt, columns: list[str]) -> pd.DataFrame:
@@ -219,10 +232,14 @@ def _base(period: str, cal: MonthCalendar, people: pd.DataFrame | None = None) -
 
     codes = _codes(main["output_code_id"].unique().tolist())
     asn = _asn_frame(main, filled, status, people, units_df, len(cal.working_days), closed_ids)
-    units = _unit_frame(asn, units_df, closed_ids)
+    units = _unit_frame(asn, main, units_df, closed_ids, counted_unit_ids(period))
     outputs, unit_outputs, quantities = _output_frames(main, codes, units_df)
     missing = _missing_frame(status, units_df)
-    return _Base(people, units, asn, outputs, unit_outputs, quantities, missing, units_df)
+    asn_quantities = (main.groupby(["unit_id", "user_id", "uom"], observed=True)["quantity"].sum().reset_index()
+                      .astype({"uom": str}).sort_values(["unit_id", "user_id", "uom"], kind="stable")
+                      .reset_index(drop=True))
+    asn_quantities["quantity"] = asn_quantities["quantity"].astype("float64").round(2)
+    return _Base(people, units, asn, outputs, unit_outputs, quantities, missing, units_df, asn_quantities)
 
 
 MISSING_STATUSES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED, EntryStatus.RETURNED, EntryStatus.VERIFIED)
@@ -267,22 +284,20 @@ def _melt_missing(person: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unit_totals(period: str, cal: MonthCalendar, people: pd.DataFrame, units_df: pd.DataFrame) -> pd.DataFrame:
-    """Per unit of another month (the comparison): activities, quantity and compliance, from one scan."""
+    """Per unit of another month (the comparison): activities and compliance, from one scan."""
     person = _person_stats(period, cal)
     wd = len(cal.working_days)
-    rows = person[["unit_id", "user_id", "activities", "quantity", "filled_days"]]
+    rows = person[["unit_id", "user_id", "activities", "filled_days"]]
     idle = people.loc[~people["user_id"].isin(rows["user_id"]), ["home_unit_id", "user_id"]].rename(
         columns={"home_unit_id": "unit_id"})
     rows = pd.concat([rows, idle], ignore_index=True)
     for c in ("activities", "filled_days"):
         rows[c] = rows[c].fillna(0)
-    rows["quantity"] = rows["quantity"].fillna(0.0)
     rows["compliance"] = rows["filled_days"] / wd * 100 if wd else np.nan
-    agg = rows.groupby("unit_id").agg(activities=("activities", "sum"), quantity=("quantity", "sum"),
+    agg = rows.groupby("unit_id").agg(activities=("activities", "sum"),
                                       compliance=("compliance", "mean")).reset_index()
     out = units_df[["unit_id", "unit_code"]].merge(agg, on="unit_id", how="inner")
     out["activities"] = out["activities"].astype("int32")
-    out["quantity"] = out["quantity"].astype("float64").round(2)
     out["compliance"] = out["compliance"].astype("float64").round(2)
     return out
 
@@ -331,7 +346,7 @@ def _asn_frame(main: pd.DataFrame, filled: pd.DataFrame, status: pd.DataFrame, p
     rows["compliance"] = (rows["filled_days"] / working_days * 100).round(2) if working_days else np.nan
     rows["unit_closed"] = rows["unit_id"].isin(closed_ids)
     rows = rows.sort_values(["unit_code", "name", "user_id"], kind="stable").reset_index(drop=True)
-    return rows[["unit_id", "unit_code", "unit_name", "user_id", "nip", "name", "jabatan", "activities", "quantity",
+    return rows[["unit_id", "unit_code", "unit_name", "user_id", "nip", "name", "jabatan", "activities",
                  "quantity_detail", "evidence", "working_days", "filled_days", "compliance", "returned_fixed",
                  "missing_entries", "unit_closed"]]
 
@@ -369,23 +384,60 @@ def _names(user_ids: pd.Series, people: pd.DataFrame) -> pd.DataFrame:
     return known
 
 
-def _unit_frame(asn: pd.DataFrame, units_df: pd.DataFrame, closed_ids: set[int]) -> pd.DataFrame:
+def _unit_frame(asn: pd.DataFrame, main: pd.DataFrame, units_df: pd.DataFrame, closed_ids: set[int],
+                counted_ids: set[int]) -> pd.DataFrame:
+    """One row per counted unit (staff who log, or entries this month): never a unit with no month to close."""
     agg = (asn.groupby("unit_id")
-           .agg(asn_count=("user_id", "nunique"), activities=("activities", "sum"), quantity=("quantity", "sum"),
+           .agg(asn_count=("user_id", "nunique"), activities=("activities", "sum"),
                 evidence=("evidence", "sum"), compliance=("compliance", "mean"),
                 filled_days=("filled_days", "mean"), returned_fixed=("returned_fixed", "sum"),
                 missing_entries=("missing_entries", "sum")).reset_index())
-    wanted = units_df.loc[units_df["is_active"].astype(bool) | units_df["unit_id"].isin(agg["unit_id"])]
+    wanted = units_df.loc[units_df["unit_id"].isin(counted_ids)]
     units = wanted[["unit_id", "unit_code", "unit_name"]].merge(agg, on="unit_id", how="left")
+    units = units.merge(_unit_quantity_detail(main), on="unit_id", how="left")
+    units["quantity_detail"] = units["quantity_detail"].fillna("")
     for c in ("asn_count", "activities", "evidence", "returned_fixed", "missing_entries"):
         units[c] = units[c].fillna(0).astype("int32")
-    units["quantity"] = units["quantity"].fillna(0.0).astype("float64").round(2)
     units["compliance"] = units["compliance"].astype("float64").round(2)
     units["filled_days"] = units["filled_days"].astype("float64").round(2)
     units["is_closed"] = units["unit_id"].isin(closed_ids)
     units = units.sort_values("unit_code", kind="stable").reset_index(drop=True)
-    return units[["unit_id", "unit_code", "unit_name", "is_closed", "asn_count", "activities", "quantity",
+    return units[["unit_id", "unit_code", "unit_name", "is_closed", "asn_count", "activities", "quantity_detail",
                   "evidence", "filled_days", "compliance", "returned_fixed", "missing_entries"]]
+
+
+def _unit_quantity_detail(main: pd.DataFrame) -> pd.DataFrame:
+    """'9 Dokumen; 2 Kegiatan' per unit: a unit's output is never one number across units of measure."""
+    if main.empty:
+        return pd.DataFrame({"unit_id": pd.Series(dtype="int64"), "quantity_detail": pd.Series(dtype="object")})
+    q = main.groupby(["unit_id", "uom"], observed=True)["quantity"].sum().reset_index()
+    q = q.sort_values(["unit_id", "uom"], kind="stable")
+    q["txt"] = _angka_series(q["quantity"]) + " " + q["uom"].astype(str)
+    out = q.groupby("unit_id")["txt"].agg("; ".join).reset_index().rename(columns={"txt": "quantity_detail"})
+    out["unit_id"] = out["unit_id"].astype("int64")
+    return out
+
+
+def _uom_totals(period: str, units_df: pd.DataFrame) -> pd.DataFrame:
+    """Counted quantities of another month per (unit, unit of measure): the month-to-month deltas' other side."""
+    df = _rows(select(Entry.unit_id, Entry.unit_of_measure, cast(func.sum(Entry.quantity), Float))
+               .join(UnitMonth, months.of_entry()).where(_counted(period))
+               .group_by(Entry.unit_id, Entry.unit_of_measure), ["unit_id", "uom", "quantity"])
+    df = _ints(df, ["unit_id"]).merge(units_df[["unit_id", "unit_code"]], on="unit_id", how="inner")
+    df["quantity"] = df["quantity"].astype("float64").round(2)
+    return df[["unit_code", "uom", "quantity"]]
+
+
+def _quantity_comparison(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+    """Output this month and last, per unit and unit of measure: deltas only within one unit of measure."""
+    c = cur[["unit_code", "uom", "quantity"]].astype({"uom": str})
+    p = prev.rename(columns={"quantity": "quantity_prev"}).astype({"uom": str})
+    df = c.merge(p, on=["unit_code", "uom"], how="outer")
+    for col in ("quantity", "quantity_prev"):
+        df[col] = df[col].fillna(0.0).astype("float64").round(2)
+    df["quantity_change"] = (df["quantity"] - df["quantity_prev"]).round(2)
+    df = df.sort_values(["unit_code", "uom"], kind="stable").reset_index(drop=True)
+    return df[["unit_code", "uom", "quantity_prev", "quantity", "quantity_change"]]
 
 
 def _output_frames(main: pd.DataFrame, codes: pd.DataFrame, units_df: pd.DataFrame):
@@ -432,22 +484,20 @@ def _missing_frame(status: pd.DataFrame, units_df: pd.DataFrame) -> pd.DataFrame
 
 
 def _comparison(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
-    cols = ["unit_code", "activities", "quantity", "compliance"]
-    p = prev[cols].rename(columns={"activities": "activities_prev", "quantity": "quantity_prev",
-                                   "compliance": "compliance_prev"})
-    c = cur[["unit_code", "unit_name", "activities", "quantity", "compliance"]]
+    cols = ["unit_code", "activities", "compliance"]
+    p = prev[cols].rename(columns={"activities": "activities_prev", "compliance": "compliance_prev"})
+    # Last month's units that this month does not count appear only when they had verified work then.
+    p = p.loc[p["unit_code"].isin(cur["unit_code"]) | (p["activities_prev"] > 0)]
+    c = cur[["unit_code", "unit_name", "activities", "compliance"]]
     df = c.merge(p, on="unit_code", how="outer")
     df["unit_name"] = df["unit_name"].fillna("")
     for col in ("activities", "activities_prev"):
         df[col] = df[col].fillna(0).astype("int32")
-    for col in ("quantity", "quantity_prev"):
-        df[col] = df[col].fillna(0.0).astype("float64").round(2)
     df["activities_change"] = (df["activities"] - df["activities_prev"]).astype("int32")
-    df["quantity_change"] = (df["quantity"] - df["quantity_prev"]).round(2)
     df["compliance_change"] = (df["compliance"] - df["compliance_prev"]).round(2)
     df = df.sort_values("unit_code", kind="stable").reset_index(drop=True)
-    return df[["unit_code", "unit_name", "activities_prev", "activities", "activities_change", "quantity_prev",
-               "quantity", "quantity_change", "compliance_prev", "compliance", "compliance_change"]]
+    return df[["unit_code", "unit_name", "activities_prev", "activities", "activities_change", "compliance_prev",
+               "compliance", "compliance_change"]]
 
 
 def _indicators(year: int, outputs: pd.DataFrame) -> pd.DataFrame:
@@ -467,12 +517,17 @@ def _indicators(year: int, outputs: pd.DataFrame) -> pd.DataFrame:
     if ind.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     ind["target_year"] = ind["target_year"].astype("float64")
-    per_code = outputs.groupby("code").agg(activities=("activities", "sum"), quantity=("quantity", "sum")).reset_index()
+    per_code = outputs.groupby("code").agg(activities=("activities", "sum")).reset_index()
     detail = outputs.assign(txt=_angka_series(outputs["quantity"]) + " " + outputs["uom"].astype(str))
     detail = detail.groupby("code")["txt"].agg("; ".join).reset_index().rename(columns={"txt": "quantity_detail"})
     ind = ind.merge(per_code, on="code", how="left").merge(detail, on="code", how="left")
     ind["activities"] = ind["activities"].fillna(0).astype("int32")
-    ind["quantity"] = ind["quantity"].fillna(0.0).astype("float64").round(2)
+    # The indicator's realisasi counts only output in its own unit of measure (DOMAIN.md); others stay in the detail.
+    own = {(str(c), str(u).strip().casefold()): float(q)
+           for c, u, q in zip(outputs["code"], outputs["uom"], outputs["quantity"])}
+    ind["quantity"] = [own.get((str(c), str(u or "").strip().casefold()), 0.0)
+                       for c, u in zip(ind["code"], ind["indicator_unit"])]
+    ind["quantity"] = ind["quantity"].astype("float64").round(2)
     return ind.sort_values(["report_code", "indicator_code"], kind="stable").reset_index(drop=True)[cols]
 
 
@@ -537,6 +592,41 @@ def evidence_items(period: str) -> list[EvidenceItem]:
         items.append(EvidenceItem(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7], n, row[8],
                                   row[9], row[10], row[11], row[12]))
     return items
+
+
+@dataclass
+class EntryRow:
+    entry_id: int
+    entry_date: date
+    name: str
+    nip: str
+    unit_code: str
+    output_code: str
+    activity: str
+    output: str
+    quantity: float
+    uom: str
+    evidence: int
+    verified_by: str
+    verified_at: datetime | None
+
+
+def entry_rows(period: str) -> list[EntryRow]:
+    """Each verified entry of a closed unit-month of ``period`` once, by date, unit, ASN."""
+    verifier = aliased(User)
+    n_evidence = (select(func.count(Evidence.id)).where(Evidence.entry_id == Entry.id)
+                  .correlate(Entry).scalar_subquery())
+    rows = db.session.execute(
+        select(Entry.id, Entry.entry_date, User.name, User.nip, Unit.code, OutputCode.code, Entry.activity,
+               Entry.output, Entry.quantity, Entry.unit_of_measure, n_evidence, verifier.name, Entry.verified_at)
+        .join(UnitMonth, months.of_entry())
+        .join(User, User.id == Entry.user_id).join(Unit, Unit.id == Entry.unit_id)
+        .join(OutputCode, OutputCode.id == Entry.output_code_id)
+        .outerjoin(verifier, verifier.id == Entry.verified_by_id)
+        .where(_counted(period))
+        .order_by(Entry.entry_date, Unit.code, User.name, Entry.id)).all()
+    return [EntryRow(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7] or "", float(r[8]), r[9], int(r[10] or 0),
+                     r[11] or "", r[12]) for r in rows]
 
 
 def _slug(text: str) -> str:

@@ -7,12 +7,15 @@
   Packet row and its files in the caller's single commit: a build killed halfway leaves no packet behind.
 - Two builders at once cannot both publish the same version: the unique (period, version) key decides, and
   the loser gets a clean Conflict.
-- Finalizing needs the Berita Acara number and the pleno date; only the latest version can be finalized.
+- Finalizing needs the Berita Acara number and the pleno date (not before the build, not in the future), a
+  presented packet, and only the latest version can be finalized. A month with open units or verified entries
+  outside the packet is finalized only with an acknowledgement and a reason (``completeness``).
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -21,17 +24,20 @@ from sqlalchemy.orm import aliased, selectinload
 
 from silabu.accounts.models import Role, Unit, User
 from silabu.accounts.org import default_satker, satker_timezone, today_for
-from silabu.accounts.services import first_holder, role_holder_ids
+from silabu.accounts.services import first_holder
 from silabu.core import audit
 from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from silabu.core.formatting import tanggal
 from silabu.core.parsing import date_or_none, parse_month
+from silabu.core.pdf import letterhead_of
 from silabu.entries.models import UnitMonth
 from silabu.evidence.storage import get_storage, key_for
 from silabu.extensions import db
 from silabu.pleno import files as packet_files
+from silabu.pleno.completeness import Completeness, counted_unit_ids, month_completeness
 from silabu.pleno.models import PACKET_STATUS_LABELS, Packet, PacketFile, PacketStatus
-from silabu.pleno.rollup import LOGGING_ROLES, Rollup
+from silabu.pleno.rollup import Rollup
 from silabu.pleno.rollup import rollup as _rollup
 
 # The admin keeps the organisation's settings, not its work: packets hold the units' entries, so no admin role here.
@@ -39,6 +45,7 @@ MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS)
 VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA)
 BERITA_ACARA_MAX = 120
 NOTES_MAX = 5000
+REASON_MAX = 2000
 SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", packet_files.CSV_TYPE: ".csv",
             packet_files.ZIP_TYPE: ".zip", packet_files.JSON_TYPE: ".json"}
 
@@ -115,13 +122,27 @@ def packet_file_for(user: User, period: str, version: int, name: str) -> PacketF
 
 
 def final_periods(year: int) -> list[str]:
-    """Months of ``year`` whose latest packet is final: only these feed the LKj."""
-    latest = (select(Packet.period, func.max(Packet.version).label("v"))
-              .where(Packet.period.like(f"{int(year):04d}-%")).group_by(Packet.period).subquery())
-    rows = db.session.scalars(select(Packet.period).join(latest, (Packet.period == latest.c.period)
-                                                          & (Packet.version == latest.c.v))
-                              .where(Packet.status == PacketStatus.FINAL).order_by(Packet.period))
+    """Months of ``year`` with a final packet: only these feed the LKj (a correction under way keeps its month)."""
+    rows = db.session.scalars(select(Packet.period).where(Packet.period.like(f"{int(year):04d}-%"),
+                                                          Packet.status == PacketStatus.FINAL)
+                              .group_by(Packet.period).order_by(Packet.period))
     return list(rows)
+
+
+def final_packet(period: str) -> Packet | None:
+    """The final packet of a month: its newest final version (a superseded one never), or None."""
+    return db.session.scalar(select(Packet).where(Packet.period == period, Packet.status == PacketStatus.FINAL)
+                             .options(selectinload(Packet.files)).order_by(Packet.version.desc()).limit(1))
+
+
+def packets_of_year(year: int) -> dict[str, Packet]:
+    """Per month of ``year``: the final packet where there is one, else the latest version (the LKj's trace)."""
+    out: dict[str, Packet] = {}
+    for p in db.session.scalars(select(Packet).where(Packet.period.like(f"{int(year):04d}-%"))
+                                .order_by(Packet.period, Packet.version)):
+        if p.status == PacketStatus.FINAL or out.get(p.period) is None or out[p.period].status != PacketStatus.FINAL:
+            out[p.period] = p
+    return out
 
 
 def year_overview(year: int) -> list[dict[str, Any]]:
@@ -134,40 +155,58 @@ def year_overview(year: int) -> list[dict[str, Any]]:
     for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods)).order_by(Packet.version)):
         latest[p.period] = p
         counts[p.period] = counts.get(p.period, 0) + 1
-    # Units with staff who log entries: a unit without them (the Sekretariat itself) has no month to close.
-    staffed = select(User.unit_id).where(User.id.in_(role_holder_ids(*LOGGING_ROLES)))
-    active_units = db.session.scalar(select(func.count(Unit.id)).where(Unit.is_active.is_(True),
-                                                                       Unit.id.in_(staffed))) or 0
-    closed = dict(db.session.execute(
-        select(UnitMonth.period, func.count(UnitMonth.id)).join(Unit, Unit.id == UnitMonth.unit_id)
-        .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True), Unit.is_active.is_(True))
-        .group_by(UnitMonth.period)).all())
+    # The one rule of which units count (``completeness.counted_unit_ids``): never the Sekretariat without staff.
+    counted = {period: counted_unit_ids(period) for period in periods}
+    closed_rows = db.session.execute(select(UnitMonth.period, UnitMonth.unit_id)
+                                     .where(UnitMonth.period.in_(periods), UnitMonth.is_closed.is_(True))).all()
+    closed: dict[str, int] = {}
+    for period, unit_id in closed_rows:
+        if unit_id in counted[period]:
+            closed[period] = closed.get(period, 0) + 1
     out = []
     for period in periods:
         p = latest.get(period)
         out.append({"month": period, "label": bulan(period), "packet": p, "versions": counts.get(period, 0),
                     "status": p.status.value if p else None, "status_label": status_label(p),
-                    "units_closed": int(closed.get(period, 0)), "units_total": int(active_units)})
+                    "units_closed": int(closed.get(period, 0)), "units_total": len(counted[period])})
     return out
 
 
 def status_label(packet: Packet | None) -> str:
     if packet is None:
         return "Belum ada paket"
+    if packet.supersedes_version is not None and packet.status in (PacketStatus.DRAFT, PacketStatus.PRESENTED):
+        # A correction under way: the month is still final with the version it corrects.
+        return (f"Koreksi v{packet.version}: {PACKET_STATUS_LABELS[packet.status].lower()} "
+                f"(v{packet.supersedes_version} tetap final)")
     if packet.status == PacketStatus.DRAFT:
         return f"Draf v{packet.version}"
     return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
 
 
-def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None) -> Packet:
+def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None,
+                 correction_reason: str | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
 
-    Someone who may not build is refused (403) before the month is looked at."""
+    A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
+    finalized with its own Berita Acara, supersedes the final one (kept). Someone who may not build is refused
+    (403) before the month is looked at."""
     _require_manager(actor)
     parse_month(period)
     latest = latest_packet(period)
+    why = " ".join(str(correction_reason or "").split())
+    supersedes = latest.supersedes_version if latest is not None and latest.status != PacketStatus.FINAL else None
     if latest is not None and latest.status == PacketStatus.FINAL:
-        raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang.", code="packet_final")
+        if not why or actor is None:
+            raise Conflict("Paket bulan ini sudah final dan tidak dapat disusun ulang; kesalahan yang ditemukan "
+                           "kemudian diperbaiki lewat pleno koreksi (dengan alasan).", code="packet_final")
+        if len(why) > REASON_MAX:
+            raise ValidationFailed({"correction_reason": f"Alasan koreksi paling panjang {REASON_MAX} karakter."})
+        supersedes = latest.version
+    elif supersedes is not None:
+        why = why or (latest.correction_reason or "")  # a rebuild of a correction stays that correction
+    else:
+        why = ""
     version = (latest.version + 1) if latest is not None else 1
     built_at = as_utc(now) if now is not None else utcnow()
 
@@ -183,7 +222,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         except (FileNotFoundError, ValueError):
             return None
 
-    built, evidence_info = packet_files.build_all(r, meta, open_blob)
+    built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
     # Aside first: content-addressed blobs nobody refers to yet (the orphan clean-up spares young files).
     rows = []
     for f in built:
@@ -194,7 +233,8 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     summary = r.summary()
     summary["evidence_index"] = evidence_info
     packet = Packet(period=period, version=version, status=PacketStatus.DRAFT, built_at=built_at,
-                    built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha)
+                    built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha,
+                    supersedes_version=supersedes, correction_reason=why or None)
     packet.files = rows
     db.session.add(packet)
     try:
@@ -207,8 +247,31 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
                        code="packet_build_in_progress") from None
     audit.record("packet.build", packet, actor=actor,
                  after={"period": period, "version": version, "data_sha256": data_sha,
-                        "files": len(rows), "is_empty": summary["is_empty"]})
+                        "files": len(rows), "is_empty": summary["is_empty"], "supersedes_version": supersedes,
+                        "correction_reason": why or None})
     return packet
+
+
+def unit_softfiles(period: str, stem: str) -> list[packet_files.BuiltFile]:
+    """Each closed counted unit's softfile PDF as its Kasubag verified and signed it (Kudus step 4 compiles them)."""
+    from silabu.verification import exports
+    from silabu.verification.services import month_report
+
+    ids = counted_unit_ids(period)
+    closed = db.session.execute(select(Unit, UnitMonth.closed_at).join(UnitMonth, UnitMonth.unit_id == Unit.id)
+                                .where(UnitMonth.period == period, UnitMonth.is_closed.is_(True),
+                                       Unit.id.in_(ids)).order_by(Unit.code)).all()
+    tz = ZoneInfo(satker_timezone())
+    out = []
+    for unit, closed_at in closed:
+        viewer = first_holder(Role.KASUBAG, unit_id=unit.id) or first_holder(Role.SEKRETARIS)
+        if viewer is None:
+            continue
+        on_date = as_utc(closed_at).astimezone(tz).date() if closed_at else today_for()
+        report = month_report(unit, period, viewer, on_date=on_date)
+        out.append(packet_files.BuiltFile(f"softfile-{unit.code}-{stem}.pdf", packet_files.PDF_TYPE,
+                                          exports.month_pdf(report)))
+    return out
 
 
 def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
@@ -219,7 +282,7 @@ def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packe
         satker_name=satker.name if satker else "Sekretariat KPU", satker_code=satker.code if satker else "",
         satker_address=satker.address if satker else "", satker_city=(satker.city if satker else "") or "",
         data_sha256=data_sha, signatories=signatories(), base_url=config.get("BASE_URL", ""),
-        zip_max_bytes=int(config.get("PACKET_ZIP_MAX_MB", 200)) * 1024 * 1024)
+        zip_max_bytes=int(config.get("PACKET_ZIP_MAX_MB", 200)) * 1024 * 1024, kop=letterhead_of(satker))
 
 
 def signatories() -> list[packet_files.Signatory]:
@@ -240,7 +303,7 @@ def signatories() -> list[packet_files.Signatory]:
 
 
 def _assert_latest_and_open(packet: Packet) -> None:
-    if packet.status == PacketStatus.FINAL:
+    if packet.status in (PacketStatus.FINAL, PacketStatus.SUPERSEDED):
         raise Conflict("Paket ini sudah final dan tidak dapat diubah.", code="packet_final")
     newer = db.session.scalar(select(func.max(Packet.version)).where(Packet.period == packet.period))
     if newer is not None and newer > packet.version:
@@ -262,8 +325,12 @@ def mark_presented(packet: Packet, actor: User | None) -> Packet:
 
 
 def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None, pleno_date: date | str | None,
-             notes: str | None = None) -> Packet:
-    """Record the pleno's outcome (Berita Acara number and date, notes) and freeze the packet."""
+             notes: str | None = None, *, acknowledge_incomplete: bool = False, reason: str | None = None) -> Packet:
+    """Record the pleno's outcome (Berita Acara number and date, notes) and freeze the packet.
+
+    Only a presented packet is finalized. While a counted unit is open or verified entries of the month are not
+    in the packet, it is refused (``incomplete_month``) unless the pleno acknowledges it with a reason, which
+    the packet keeps with what was missing (the Berita Acara and the hasil-pleno PDF print both)."""
     _require_manager(actor)
     errors: dict[str, str] = {}
     number = " ".join(str(berita_acara_number or "").split())
@@ -274,28 +341,105 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
     day = date_or_none(pleno_date)
     year, month = parse_period(packet.period)
     today = today_for()
+    built_on = as_utc(packet.built_at).astimezone(ZoneInfo(satker_timezone())).date()
     if day is None:
         errors["pleno_date"] = "Tanggal pleno wajib diisi dengan format TTTT-BB-HH."
     elif day < date(year, month, 1):
         errors["pleno_date"] = "Tanggal pleno tidak boleh sebelum bulan yang dilaporkan."
+    elif day < built_on:
+        errors["pleno_date"] = (f"Tanggal pleno tidak boleh sebelum paket disusun ({tanggal(built_on)}): "
+                                "pleno membahas paket yang sudah ada.")
     elif day > today:
         errors["pleno_date"] = "Tanggal pleno tidak boleh di masa depan."
     text = (notes or "").strip()
     if len(text) > NOTES_MAX:
         errors["notes"] = f"Catatan paling panjang {NOTES_MAX} karakter."
+    why = " ".join(str(reason or "").split())
+    if acknowledge_incomplete and len(why) > REASON_MAX:
+        errors["reason"] = f"Alasan paling panjang {REASON_MAX} karakter."
     if errors:
         raise ValidationFailed(errors)
     _assert_latest_and_open(packet)
+    replaced = None
+    if packet.supersedes_version is not None:
+        replaced = get_packet(packet.period, packet.supersedes_version)
+        if replaced.berita_acara_number and replaced.berita_acara_number.casefold() == number.casefold():
+            raise ValidationFailed({"berita_acara_number": "Pleno koreksi memerlukan nomor Berita Acara sendiri "
+                                                           f"(bukan {replaced.berita_acara_number})."})
+    if packet.status != PacketStatus.PRESENTED:
+        raise Conflict("Paket harus ditandai sudah dipaparkan di rapat pleno sebelum difinalkan.",
+                       code="packet_not_presented")
+    gaps = month_completeness(packet.period, packet)
+    if not gaps.is_complete:
+        if not acknowledge_incomplete:
+            raise Conflict("Bulan ini belum lengkap: " + gaps.message + " Finalkan hanya bila pleno menyetujuinya, "
+                           "dengan menyatakannya dan menuliskan alasannya.", code="incomplete_month",
+                           details=gaps.as_json())
+        if not why:
+            raise ValidationFailed({"reason": "Alasan wajib diisi bila paket difinalkan dengan data yang belum "
+                                              "lengkap; alasan ini dicatat dalam Berita Acara."})
     before = packet.status
     now = utcnow()
     _guarded_update(packet, status=PacketStatus.FINAL, finalized_at=now,
                     finalized_by_id=actor.id if actor is not None else None, berita_acara_number=number,
-                    pleno_date=day, notes=text or None, presented_at=packet.presented_at or now,
-                    presented_by_id=packet.presented_by_id or (actor.id if actor is not None else None))
+                    pleno_date=day, notes=text or None,
+                    incomplete_reason=why if not gaps.is_complete else None,
+                    incomplete_detail=gaps.as_json() if not gaps.is_complete else None)
+    if replaced is not None and replaced.status == PacketStatus.FINAL:
+        replaced.status = PacketStatus.SUPERSEDED
+        replaced.superseded_at = now
+        db.session.flush()
+        audit.record("packet.supersede", replaced, actor=actor, before={"status": PacketStatus.FINAL},
+                     after={"status": PacketStatus.SUPERSEDED, "by_version": packet.version,
+                            "reason": packet.correction_reason})
+    _issue_final_files(packet, actor)
     audit.record("packet.finalize", packet, actor=actor, before={"status": before},
                  after={"status": PacketStatus.FINAL, "version": packet.version, "berita_acara_number": number,
-                        "pleno_date": day})
+                        "pleno_date": day, "incomplete": None if gaps.is_complete else
+                        {"reason": why, "entries_missing": gaps.entries_missing,
+                         "units": [g.code for g in gaps.gaps]}})
     return packet
+
+
+def _correction_text(packet: Packet) -> str:
+    if packet.supersedes_version is None:
+        return ""
+    old = get_packet(packet.period, packet.supersedes_version)
+    return (f"Pleno koreksi: menggantikan paket versi {old.version} (Berita Acara {old.berita_acara_number}, "
+            f"{tanggal(old.pleno_date) if old.pleno_date else '-'}), yang tetap disimpan dan ditandai diganti. "
+            f"Alasan koreksi: {packet.correction_reason or '-'}")
+
+
+def _issue_final_files(packet: Packet, actor: User | None) -> None:
+    """The hasil-pleno PDF and the final manifest, stored and added to the version's files."""
+    from silabu.core.pdf import Signer
+    from silabu.pleno.files.final import Outcome, build_final
+
+    meta = _meta(packet.period, packet.version, as_utc(packet.built_at), packet.data_sha256)
+    ketua = first_holder(Role.KETUA)
+    satker = default_satker()
+    chair = Signer(f"Ketua {satker.name}" if satker else "Ketua", ketua.name if ketua else "", (ketua.nip or "")
+                   if ketua else "", "Mengetahui,")
+    outcome = Outcome(berita_acara_number=packet.berita_acara_number or "", pleno_date=packet.pleno_date,
+                      notes=packet.notes or "", finalized_at=as_utc(packet.finalized_at),
+                      finalized_by=actor.name if actor is not None else "SILABU (baris perintah)",
+                      presented_at=as_utc(packet.presented_at) if packet.presented_at else None,
+                      incomplete_reason=packet.incomplete_reason, incomplete=packet.incomplete_detail, chair=chair,
+                      correction=_correction_text(packet))
+    listed = [(f.name, f.content_type, f.size, f.sha256) for f in packet.files]
+    storage = get_storage()
+    for f in build_final(meta, packet.summary or {}, outcome, listed):
+        key = key_for(f.sha256, SUFFIXES.get(f.content_type, ""))
+        storage.store(key, f.data)
+        packet.files.append(PacketFile(name=f.name, content_type=f.content_type, size=f.size, sha256=f.sha256,
+                                       storage_key=key))
+    db.session.flush()
+
+
+def completeness(period: str, packet: Packet | None = None) -> Completeness:
+    """What a build now (or ``packet``) leaves out of the month; the build page shows it beforehand."""
+    parse_month(period)
+    return month_completeness(period, packet)
 
 
 def _guarded_update(packet: Packet, **values: Any) -> None:
@@ -303,7 +447,8 @@ def _guarded_update(packet: Packet, **values: Any) -> None:
     requests racing cannot both win)."""
     newer = aliased(Packet)
     result = db.session.execute(
-        update(Packet).where(Packet.id == packet.id, Packet.status != PacketStatus.FINAL,
+        update(Packet).where(Packet.id == packet.id,
+                             Packet.status.not_in([PacketStatus.FINAL, PacketStatus.SUPERSEDED]),
                              ~exists().where(newer.period == Packet.period, newer.version > Packet.version))
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for, units
 from silabu.core.clock import period_of, previous_period
-from silabu.core.errors import ValidationFailed
+from silabu.core.errors import Conflict, ValidationFailed
 from silabu.core.formatting import bulan
 from silabu.core.parsing import month_or_none, parse_year
 from silabu.pleno import forms, services
@@ -56,7 +56,11 @@ def month(month: str):
 def _render_month(period: str, errors: dict | None = None, form: dict | None = None, status: int = 200):
     versions = services.packet_versions(period)
     latest = versions[0] if versions else None
+    open_packet = latest if latest is not None and latest.status.value != "final" else None
+    gaps = services.completeness(period, open_packet) if latest is None or open_packet is not None else None
+    ahead = services.completeness(period) if latest is None or open_packet is not None else None
     return render_template("pleno/month.html", period=period, label=bulan(period), versions=versions, latest=latest,
+                           gaps=gaps, ahead=ahead,
                            summary=(latest.summary or {}) if latest else {}, errors=errors or {}, form=form or {},
                            can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
                            status_label=services.status_label(latest)), status
@@ -67,7 +71,7 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
 @page_action(back=_back_to_month)
 def build(month: str):
     period = _period_or_404(month)
-    packet = services.build_packet(period, current_user)
+    packet = services.build_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
     if (packet.summary or {}).get("is_empty"):
         flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
               "dari bulan unit yang sudah ditutup.", "warning")
@@ -95,9 +99,14 @@ def finalize(month: str, version: int):
     packet = services.get_packet(period, version)
     form = forms.pleno_outcome(request.form)
     try:
-        services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"])
+        services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"],
+                          acknowledge_incomplete=bool(form["acknowledge_incomplete"]), reason=form["reason"])
     except ValidationFailed as exc:
         return _render_month(period, errors=exc.fields, form=form, status=422)
+    except Conflict as exc:
+        if exc.code != "incomplete_month":
+            raise
+        return _render_month(period, errors={"acknowledge_incomplete": exc.message}, form=form, status=409)
     flash(f"Hasil pleno dicatat; paket {bulan(period)} versi {version} sudah final.", "success")
     return redirect(url_for("pleno.month", month=period))
 
@@ -120,8 +129,11 @@ def _unit_charts(months: list[dict]) -> list[dict]:
         for u in ((packet.summary or {}).get("units", []) if packet else []):
             per_unit.setdefault(u["code"], {"code": u["code"], "name": u.get("name") or names.get(u["code"], ""),
                                             "months": {}})["months"][m["month"]] = u
+    # Units the current month counts get a chart even before their first packet; no chart for a unit without staff.
+    counting = {u.code for u in units() if u.id in services.counted_unit_ids(period_of(today_for(current_user)))}
     for code, name in names.items():
-        per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
+        if code in counting:
+            per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
     charts = []
     for code in sorted(per_unit):
         data = per_unit[code]

@@ -5,6 +5,7 @@ Both are built from ``services.month_report`` (the verified entries per ASN with
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 
@@ -12,11 +13,13 @@ import pandas as pd
 
 from silabu.core import pdf
 from silabu.core.formatting import angka, bulan, persen, tanggal, waktu
+from silabu.core.sheets import excel_writer
 from silabu.verification.services import MonthReport, ReportGroup
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"
 TITLE = "DATA KINERJA ASN HASIL VERIFIKASI"
+PROVISIONAL = "DOKUMEN SEMENTARA: bulan belum ditutup, belum untuk ditandatangani."
 
 
 def filename(report: MonthReport, ext: str) -> str:
@@ -56,30 +59,71 @@ def _summary_frame(report: MonthReport) -> pd.DataFrame:
     return frame
 
 
-def _entries_frame(group: ReportGroup) -> pd.DataFrame:
-    rows = []
-    for i, e in enumerate(group.entries, start=1):
-        hours = ""
-        if e.start_time and e.end_time:
-            hours = f"{e.start_time:%H.%M}–{e.end_time:%H.%M}"
-        rows.append({"No": i, "Tanggal": tanggal(e.entry_date), "Kode output": e.output_code.code,
-                     "Uraian kode": e.output_code.name, "Kegiatan": e.activity, "Output": e.output,
-                     "Jumlah": _quantity(e.quantity), "Satuan": e.unit_of_measure, "Jam": hours,
-                     "Bukti": len(e.evidence)})
-    return pd.DataFrame(rows, columns=["No", "Tanggal", "Kode output", "Uraian kode", "Kegiatan", "Output", "Jumlah",
-                                       "Satuan", "Jam", "Bukti"])
+FLAT_HEADINGS = [("No", 5), ("Tanggal", 11), ("Nama", 26), ("NIP", 20), ("Kode Output", 24), ("Uraian Kode", 30),
+                 ("Kegiatan", 40), ("Output", 30), ("Jumlah", 9), ("Satuan", 11), ("Jam Mulai", 9),
+                 ("Jam Selesai", 9), ("Bukti", 7), ("Diverifikasi oleh", 24), ("Waktu Verifikasi", 16)]
+
+
+def _flat_sheet(book, writer, report: MonthReport) -> None:
+    """'Rincian': one flat table of the unit-month's verified entries (real dates and numbers, filterable)."""
+    from zoneinfo import ZoneInfo
+
+    from silabu.core.clock import as_utc
+
+    ws = book.add_worksheet("Rincian")
+    writer.sheets["Rincian"] = ws
+    head = book.add_format({"bold": True, "bg_color": "#EFEFEF", "border": 1, "text_wrap": True, "valign": "top"})
+    text = book.add_format({"valign": "top"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    day = book.add_format({"num_format": "dd/mm/yyyy", "valign": "top"})
+    clock = book.add_format({"num_format": "hh:mm", "valign": "top"})
+    stamp = book.add_format({"num_format": "dd/mm/yyyy hh:mm", "valign": "top"})
+    number = book.add_format({"num_format": "#,##0.##", "valign": "top"})
+    for col, (heading, width) in enumerate(FLAT_HEADINGS):
+        ws.write_string(0, col, heading, head)
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, 0)
+    zone = ZoneInfo(report.unit.satker.timezone if report.unit.satker else "Asia/Jakarta")
+    rows = [(g.owner, e) for g in report.groups for e in g.entries]
+    rows.sort(key=lambda oe: (oe[1].entry_date, oe[0].name, oe[1].id))
+    for i, (owner, e) in enumerate(rows, start=1):
+        ws.write_number(i, 0, i, text)
+        ws.write_datetime(i, 1, datetime(e.entry_date.year, e.entry_date.month, e.entry_date.day), day)
+        ws.write_string(i, 2, owner.name, text)
+        ws.write_string(i, 3, owner.nip or "", text)
+        ws.write_string(i, 4, e.output_code.code, text)
+        ws.write_string(i, 5, e.output_code.name, wrap)
+        ws.write_string(i, 6, e.activity, wrap)
+        ws.write_string(i, 7, e.output or "", wrap)
+        ws.write_number(i, 8, _quantity(e.quantity), number)
+        ws.write_string(i, 9, e.unit_of_measure, text)
+        for col, t in ((10, e.start_time), (11, e.end_time)):
+            if t is not None:
+                ws.write_datetime(i, col, t, clock)
+        ws.write_number(i, 12, len(e.evidence), text)
+        ws.write_string(i, 13, e.verified_by.name if e.verified_by else "", text)
+        if e.verified_at is not None:
+            ws.write_datetime(i, 14, as_utc(e.verified_at).astimezone(zone).replace(tzinfo=None), stamp)
+    if rows:
+        ws.autofilter(0, 0, len(rows), len(FLAT_HEADINGS) - 1)
+    else:
+        ws.write_string(1, 2, "Tidak ada entri terverifikasi.", text)
 
 
 def month_xlsx(report: MonthReport) -> bytes:
-    """Sheet 'Rekap' (one row per ASN, totals, signature) and sheet 'Rincian' (a table per ASN)."""
+    """Sheet 'Rekap' (one row per ASN, totals, signature once the month is closed) and sheet 'Rincian' (one flat
+    table of the verified entries)."""
     satker = report.unit.satker
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+    with excel_writer(buf) as writer:
         book = writer.book
+        book.set_properties({"title": f"{TITLE.title()} {report.unit.name} {bulan(report.period)}",
+                             "subject": "Softfile dokumen data kinerja ASN hasil verifikasi",
+                             "author": report.signer_name or (satker.name if satker else "SILABU"),
+                             "company": satker.name if satker else "", "comments": _status_line(report)})
         bold = book.add_format({"bold": True})
         title = book.add_format({"bold": True, "font_size": 13})
         head = book.add_format({"bold": True, "bg_color": "#EFEFEF", "border": 1, "text_wrap": True, "valign": "top"})
-        wrap = book.add_format({"text_wrap": True, "valign": "top"})
         total_fmt = book.add_format({"bold": True, "top": 1})
 
         def kop(ws, row: int = 0) -> int:
@@ -109,42 +153,23 @@ def month_xlsx(report: MonthReport) -> bytes:
         for col, key in ((4, "verified"), (5, "returned"), (6, "submitted"), (7, "draft")):
             ws.write(row, col, report.counts[key], total_fmt)
         row += 3
-        ws.write(row, 7, f"{(satker.city + ', ') if satker and satker.city else ''}{tanggal(report.printed_on)}")
-        ws.write(row + 1, 7, report.signer_title)
-        ws.write(row + 5, 7, report.signer_name, bold)
-        ws.write(row + 6, 7, f"NIP. {report.signer_nip}" if report.signer_nip else "")
+        if report.is_final:
+            ws.write(row, 7, f"{(satker.city + ', ') if satker and satker.city else ''}{tanggal(report.printed_on)}")
+            ws.write(row + 1, 7, report.signer_title)
+            ws.write(row + 5, 7, report.signer_name, bold)
+            ws.write(row + 6, 7, f"NIP. {report.signer_nip}" if report.signer_nip else "")
+        else:
+            ws.write(row, 0, PROVISIONAL, bold)
+        ws.freeze_panes(start + 1, 0)
 
-        detail = book.add_worksheet("Rincian")
-        writer.sheets["Rincian"] = detail
-        row = kop(detail)
-        widths = [5, 20, 24, 28, 40, 30, 9, 12, 12, 7]
-        for col, width in enumerate(widths):
-            detail.set_column(col, col, width)
-        for g in report.groups:
-            detail.write(row, 0, f"{g.owner.name} — NIP {g.owner.nip or '-'} — {g.owner.jabatan or ''}".rstrip(" —"),
-                         bold)
-            row += 1
-            frame = _entries_frame(g)
-            if frame.empty:
-                detail.write(row, 0, "Tidak ada entri terverifikasi.")
-                row += 2
-                continue
-            frame.to_excel(writer, sheet_name="Rincian", startrow=row, index=False)
-            for col, name in enumerate(frame.columns):
-                detail.write(row, col, name, head)
-            for r in range(len(frame)):
-                for col in (4, 5):
-                    detail.write(row + 1 + r, col, frame.iat[r, col], wrap)
-            row += len(frame) + 1
-            detail.write(row, 0, f"Jumlah: {len(g.entries)} entri terverifikasi; {_totals_text(g)}", total_fmt)
-            row += 2
+        _flat_sheet(book, writer, report)
     return buf.getvalue()
 
 
 def month_pdf(report: MonthReport) -> bytes:
     """A4 landscape, printable: kop surat, a table per ASN with totals, the recap, the Kasubag's signature block."""
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -181,25 +206,35 @@ def month_pdf(report: MonthReport) -> bytes:
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
                        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)])
-    widths = [8 * mm, 27 * mm, 40 * mm, 82 * mm, 70 * mm, 16 * mm, 18 * mm, 12 * mm]  # 273 mm: the full line
+    # 273 mm: the full line. Dates are plain strings in a column wide enough for "30 September 2026" (never wrapped).
+    widths = [8 * mm, 25 * mm, 36 * mm, 68 * mm, 54 * mm, 15 * mm, 17 * mm, 10 * mm, 40 * mm]
+    tz = report.unit.satker.timezone if report.unit.satker else "Asia/Jakarta"
     for g in report.groups:
-        story.append(p(f"{g.owner.name} — NIP {g.owner.nip or '-'}" + (f" — {g.owner.jabatan}" if g.owner.jabatan
-                                                                        else ""), heading))
+        story.append(p(f"{g.owner.name} — NIP. {g.owner.nip or '-'}" + (f" — {g.owner.jabatan}" if g.owner.jabatan
+                                                                         else ""), heading))
         if not g.entries:
             story.append(p("Tidak ada entri terverifikasi pada bulan ini.", small))
             continue
         data = [[p(h, th) for h in ("No", "Tanggal", "Kode output", "Kegiatan", "Output", "Jumlah", "Satuan",
-                                    "Bukti")]]
+                                    "Bukti", "Diverifikasi oleh / pada")]]
         for i, e in enumerate(g.entries, start=1):
-            data.append([p(i, small), p(tanggal(e.entry_date), small), p(e.output_code.code, small),
-                         p(e.activity, small), p(e.output, small), p(angka(e.quantity), small),
-                         p(e.unit_of_measure, small), p(len(e.evidence), small)])
+            who = e.verified_by.name if e.verified_by else "-"
+            when = waktu(e.verified_at, tz) if e.verified_at else ""
+            data.append([str(i), tanggal(e.entry_date), p(e.output_code.code, small),
+                         p(e.activity, small), p(e.output, small), angka(e.quantity),
+                         p(e.unit_of_measure, small), str(len(e.evidence)), p(f"{who}\n{when}", small)])
         data.append([p("", small), p("Jumlah", th), p(f"{len(g.entries)} entri", th), p("", small), p("", small),
-                     p(_totals_text(g), th), p("", small), p("", small)])
+                     p(_totals_text(g), ParagraphStyle("tot", parent=th, alignment=TA_RIGHT)), p("", small),
+                     p("", small), p("", small)])
+        last = len(data) - 1
         table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(grid)
-        table.setStyle(TableStyle([("SPAN", (5, len(data) - 1), (7, len(data) - 1)),
-                                   ("BACKGROUND", (0, len(data) - 1), (-1, len(data) - 1), colors.HexColor("#F6F6F6"))]))
+        table.setStyle(TableStyle([("SPAN", (5, last), (7, last)), ("FONT", (0, 1), (-1, -1), regular, 7.5),
+                                   ("ALIGN", (0, 1), (0, -1), "RIGHT"), ("ALIGN", (5, 1), (5, -1), "RIGHT"),
+                                   ("ALIGN", (7, 1), (7, -1), "RIGHT"),
+                                   # the total never starts a page on its own
+                                   ("NOSPLIT", (0, max(last - 1, 1)), (-1, last)),
+                                   ("BACKGROUND", (0, last), (-1, last), colors.HexColor("#F6F6F6"))]))
         story.append(table)
 
     story.append(p("Rekapitulasi", heading))
@@ -207,20 +242,30 @@ def month_pdf(report: MonthReport) -> bytes:
                                  "Hari terisi / kerja", "Kepatuhan")]]
     for i, g in enumerate(report.groups, start=1):
         compliance = persen(g.compliance) if g.compliance is not None else "–"
-        recap.append([p(i, small), p(f"{g.owner.name}\nNIP {g.owner.nip or '-'}", small), p(g.counts["verified"], small),
-                      p(g.counts["returned"], small), p(g.counts["submitted"], small), p(g.counts["draft"], small),
-                      p(f"{g.filled_days} / {g.working_days}", small), p(compliance, small)])
+        recap.append([str(i), p(f"{g.owner.name}\nNIP. {g.owner.nip or '-'}", small), g.counts["verified"],
+                      g.counts["returned"], g.counts["submitted"], g.counts["draft"],
+                      f"{g.filled_days} / {g.working_days}", compliance])
     recap.append([p("", small), p("Jumlah", th), p(report.counts["verified"], th), p(report.counts["returned"], th),
                   p(report.counts["submitted"], th), p(report.counts["draft"], th), p("", small), p("", small)])
     recap_table = Table(recap, colWidths=[8 * mm, 80 * mm, 26 * mm, 26 * mm, 24 * mm, 20 * mm, 32 * mm, 24 * mm],
                         repeatRows=1, hAlign="LEFT")
     recap_table.setStyle(grid)
+    recap_table.setStyle(TableStyle([("FONT", (0, 1), (-1, -1), regular, 7.5), ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+                                     ("ALIGN", (0, 1), (0, -1), "RIGHT"),
+                                     ("NOSPLIT", (0, max(len(recap) - 2, 1)), (-1, len(recap) - 1))]))
     story.append(recap_table)
 
     place = f"{satker.city}, " if satker and satker.city else ""
     story.append(Spacer(1, 8 * mm))
-    story.append(pdf.signature_blocks([pdf.Signer(report.signer_title, report.signer_name, report.signer_nip)],
-                                      f"{place}{tanggal(report.printed_on)}", width))
+    if not report.is_final:
+        # An open month's softfile is for reading, not for signing.
+        story.append(Paragraph(PROVISIONAL, ParagraphStyle("prov", parent=heading, textColor=colors.HexColor("#8B1A1A"))))
+    else:
+        signers = [pdf.Signer(report.signer_title, report.signer_name, report.signer_nip)]
+        if report.knower_name or report.knower_title:
+            # The Kasubag's own entries are verified by the Sekretaris, who signs them as "Mengetahui".
+            signers.insert(0, pdf.Signer(report.knower_title, report.knower_name, report.knower_nip, "Mengetahui,"))
+        story.append(pdf.signature_blocks(signers, f"{place}{tanggal(report.printed_on)}", width))
 
     buf = io.BytesIO()
 

@@ -62,3 +62,26 @@ def unit_edit(unit_id: int):
         return _unit_form(unit, {**values, "code": unit.code}, exc.fields, 422)
     flash(f"Unit {unit.code} disimpan.", "success")
     return redirect(url_for("admin.units_list"))
+
+
+@bp.route("/kop-surat", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+@page_action(back=lambda: url_for("admin.kop_surat"))
+def kop_surat():
+    """The satker's letterhead: address, city, telephone, e-mail, website and logo (every PDF prints it)."""
+    satker = org.default_satker()
+    if satker is None:
+        abort(404)
+    fields = ("address", "city", "phone", "email", "website")
+    if request.method == "GET":
+        return render_template("admin/kop_surat.html", satker=satker, errors={},
+                               values={k: getattr(satker, k) or "" for k in fields})
+    values = {k: str(request.form.get(k, "") or "") for k in fields}
+    upload = request.files.get("logo")
+    try:
+        org.update_kop_surat(satker, **values, logo=upload.read() if upload and upload.filename else None,
+                             remove_logo=request.form.get("remove_logo") == "1", actor=current_user)
+    except ValidationFailed as exc:
+        return render_template("admin/kop_surat.html", satker=satker, errors=exc.fields, values=values), 422
+    flash("Kop surat disimpan; dokumen PDF berikutnya memakainya.", "success")
+    return redirect(url_for("admin.kop_surat"))

@@ -17,6 +17,7 @@ from silabu.admin import bp, forms
 from silabu.admin.helpers import PER_PAGE, page_number, uploaded_file
 from silabu.core.errors import ValidationFailed
 from silabu.core.parsing import int_or_none
+from silabu.core.sheets import csv_row
 from silabu.core.tables import read_table, require_columns
 from silabu.extensions import db
 from silabu.web import page_action, shown_once
@@ -162,7 +163,7 @@ def _passwords_csv(rows: list[tuple[str, str, str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["login", "nama", "unit", "kata_sandi_awal"])
-    writer.writerows(rows)
+    writer.writerows(csv_row(r) for r in rows)
     return buf.getvalue()
 
 

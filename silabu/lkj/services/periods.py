@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from silabu.core.clock import parse_period
 from silabu.core.errors import ValidationFailed
 from silabu.core.formatting import MONTHS
-from silabu.extensions import db
 from silabu.pleno.models import Packet
 
 ROMAN = ["I", "II", "III", "IV"]
@@ -60,12 +57,11 @@ def month_periods(year: int) -> list[str]:
 
 
 def latest_packets(year: int) -> dict[str, Packet]:
-    """The latest packet version of each month of ``year`` that has one."""
-    latest: dict[str, Packet] = {}
-    for packet in db.session.scalars(select(Packet).where(Packet.period.in_(month_periods(year)))
-                                     .order_by(Packet.period, Packet.version)):
-        latest[packet.period] = packet
-    return latest
+    """Per month of ``year`` that has a packet: its final packet (the newest final version, never a superseded
+    one), else its latest version."""
+    from silabu.pleno.services import packets_of_year
+
+    return {p: packet for p, packet in packets_of_year(year).items() if p in month_periods(year)}
 
 
 def final_periods(year: int) -> list[str]:

@@ -27,8 +27,10 @@ __all__ = ["CSV_TYPE", "JSON_TYPE", "PDF_TYPE", "XLSX_TYPE", "ZIP_TYPE", "BuiltF
            "build_all", "build_evidence", "build_manifest", "build_pdf", "build_xlsx"]
 
 
-def build_all(r: Rollup, meta: PacketMeta, open_blob: Callable[[str], bytes | None]) -> tuple[list[BuiltFile], dict]:
-    """Every file of one packet version, manifest last; returns the files and the evidence facts."""
+def build_all(r: Rollup, meta: PacketMeta, open_blob: Callable[[str], bytes | None],
+              extra: list[BuiltFile] | None = None) -> tuple[list[BuiltFile], dict]:
+    """Every file of one packet version (``extra``: the units' softfiles), manifest last; returns the files and
+    the evidence facts."""
     stem = meta.stem
     files = [BuiltFile(f"rekap-{stem}.xlsx", XLSX_TYPE, build_xlsx(r, meta)),
              BuiltFile(f"bahan-pleno-{stem}.pdf", PDF_TYPE, build_pdf(r, meta))]
@@ -36,6 +38,7 @@ def build_all(r: Rollup, meta: PacketMeta, open_blob: Callable[[str], bytes | No
     files.append(BuiltFile(f"indeks-bukti-{stem}.csv", CSV_TYPE, csv_bytes))
     if zip_bytes is not None:
         files.append(BuiltFile(f"bukti-{stem}.zip", ZIP_TYPE, zip_bytes))
+    files += extra or []
     files.append(BuiltFile(f"manifest-{stem}.json", JSON_TYPE, build_manifest(meta, files, r.summary(), info)))
     return files, info
 

@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Callable
 
 from silabu.core.formatting import angka
+from silabu.core.sheets import csv_row
 from silabu.pleno.files.meta import PacketMeta
 from silabu.pleno.rollup import EvidenceItem
 
@@ -42,10 +43,10 @@ def build_evidence(period: str, meta: PacketMeta, items: list[EvidenceItem],
     base = meta.base_url.rstrip("/")
     for i, item in enumerate(items, start=1):
         note = problems.get(item.evidence_id, "" if with_zip else "Hanya tautan: ukuran ZIP melebihi batas")
-        w.writerow([i, item.entry_date.isoformat(), item.unit_code, item.nip, item.name, item.entry_id,
+        w.writerow(csv_row([i, item.entry_date.isoformat(), item.unit_code, item.nip, item.name, item.entry_id,
                     item.output_code, item.activity, item.n, item.zip_name if with_zip and not
                     problems.get(item.evidence_id) else "", item.original_name, item.content_type, item.size,
-                    item.sha256, f"{base}/api/v1/evidence/{item.evidence_id}/file", note])
+                    item.sha256, f"{base}/api/v1/evidence/{item.evidence_id}/file", note]))
     info = {"count": len(items), "total_bytes": total, "zip": with_zip, "zip_max_bytes": meta.zip_max_bytes,
             "missing_blobs": len(problems)}
     if not items:

@@ -42,10 +42,11 @@ class PacketMeta:
     signatories: list[Signatory] = field(default_factory=list)
     base_url: str = ""
     zip_max_bytes: int = 200 * 1024 * 1024
+    kop: Letterhead | None = None  # the satker's full kop surat (contact lines, logo)
 
     @property
     def letterhead(self) -> Letterhead:
-        return Letterhead(self.satker_name, self.satker_address, self.satker_city)
+        return self.kop or Letterhead(self.satker_name, self.satker_address, self.satker_city)
 
     @property
     def stem(self) -> str:

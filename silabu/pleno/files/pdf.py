@@ -93,15 +93,15 @@ def build_pdf(r: Rollup, meta: PacketMeta) -> bytes:
 
     story.append(p("B. Rekapitulasi per Unit", h2))
     urows = [[f"{u.unit_code} – {u.unit_name}", "Ditutup" if u.is_closed else "Belum", num(u.asn_count, 0),
-              num(u.activities, 0), num(u.quantity), num(u.evidence, 0), pct(u.compliance),
+              num(u.activities, 0), p(u.quantity_detail or "–"), num(u.evidence, 0), pct(u.compliance),
               num(u.returned_fixed, 0), num(u.missing_entries, 0)] for u in r.units.itertuples(index=False)]
-    story.append(table(["Unit", "Bulan", "ASN", "Kegiatan", "Output", "Bukti", "Kepatuhan", "Diperbaiki",
-                        "Belum rekap"], urows or [["Tidak ada unit.", "", "", "", "", "", "", "", ""]],
-                       [5 * cm, 1.5 * cm, 1.1 * cm, 1.5 * cm, 1.6 * cm, 1.2 * cm, 1.7 * cm, 1.6 * cm, 1.6 * cm],
+    story.append(table(["Unit", "Bulan", "ASN", "Kegiatan", "Output per satuan", "Bukti", "Kepatuhan",
+                        "Diperbaiki", "Belum rekap"], urows or [["Tidak ada unit.", "", "", "", "", "", "", "", ""]],
+                       [4.2 * cm, 1.5 * cm, 1.1 * cm, 1.5 * cm, 2.4 * cm, 1.2 * cm, 1.7 * cm, 1.6 * cm, 1.6 * cm],
                        numeric_from=2))
     if not r.units.empty:
         story.append(Spacer(1, 8))
-        story.append(KeepTogether([p("C. Grafik Kepatuhan dan Output per Unit", h2), _chart(r.units)]))
+        story.append(KeepTogether([p("C. Grafik Kepatuhan dan Kegiatan per Unit", h2), _chart(r.units)]))
 
     story.append(p("D. Perbandingan dengan Bulan Lalu" + (f" ({bulan(r.previous_period)})" if r.previous_period else ""),
                    h2))
@@ -111,14 +111,22 @@ def build_pdf(r: Rollup, meta: PacketMeta) -> bytes:
     story.append(table(["Unit", "Kegiatan lalu", "Kegiatan ini", "Selisih", "Kepatuhan lalu", "Kepatuhan ini",
                         "Selisih (poin)"], crows or [["–", "", "", "", "", "", ""]],
                        [2.2 * cm, 2.3 * cm, 2.3 * cm, 2 * cm, 2.7 * cm, 2.7 * cm, 2.6 * cm]))
+    if not r.quantity_comparison.empty:
+        story.append(Spacer(1, 4))
+        qrows = [[q.unit_code, q.uom, num(q.quantity_prev), num(q.quantity), _signed(q.quantity_change)]
+                 for q in r.quantity_comparison.itertuples(index=False)]
+        story.append(table(["Unit", "Satuan", "Output lalu", "Output ini", "Selisih"], qrows,
+                           [2.2 * cm, 4 * cm, 3 * cm, 3 * cm, 2.6 * cm], numeric_from=2))
 
     story.append(p("E. Indikator Perjanjian Kinerja yang Didukung Output Bulan Ini", h2))
     if r.indicators.empty:
         story.append(p("Tidak ada output bulan ini yang terhubung dengan indikator Perjanjian Kinerja.", base))
     else:
         irows = [[i.report_code, f"{i.indicator_code} {i.indicator}", i.code, num(i.activities, 0),
-                  i.quantity_detail or num(i.quantity)] for i in r.indicators.itertuples(index=False)]
-        story.append(table(["Laporan", "Indikator", "Kode output", "Kegiatan", "Output"], irows,
+                  f"{num(i.quantity)} {i.indicator_unit}".strip() + (f" ({i.quantity_detail})" if i.quantity_detail
+                                                                      else "")]
+                 for i in r.indicators.itertuples(index=False)]
+        story.append(table(["Laporan", "Indikator", "Kode output", "Kegiatan", "Output (satuan indikator)"], irows,
                            [1.8 * cm, 7 * cm, 4 * cm, 1.6 * cm, 2.6 * cm], numeric_from=3))
 
     if not r.missing.empty:
@@ -186,7 +194,6 @@ def _chart(units: pd.DataFrame):
     names = [str(c) for c in units["unit_code"]]
     compliance = [0.0 if pd.isna(v) else float(v) for v in units["compliance"]]
     activities = [int(v) for v in units["activities"]]
-    quantity = [float(v) for v in units["quantity"]]
     d = Drawing(500, 200)
 
     def bars(x: int, title: str, series: list[list[float]], top: float, fills: list[str]) -> None:
@@ -212,9 +219,8 @@ def _chart(units: pd.DataFrame):
         d.add(String(x, 180, title, fontName=pdf.fonts().bold, fontSize=8.5))
 
     bars(20, "Kepatuhan pengisian (%)", [compliance], 100, ["#1E7B3C"])
-    top = max(activities + quantity + [1])
-    bars(270, "Kegiatan terverifikasi dan jumlah output", [activities, quantity], _nice(top), ["#8B1A1A", "#1F5FA8"])
-    d.add(String(270, 8, "merah: kegiatan · biru: jumlah output (semua satuan)", fontName=pdf.fonts().regular, fontSize=7))
+    # Output is not drawn: units of measure differ between units, and are never added up (see B and D).
+    bars(270, "Kegiatan terverifikasi", [activities], _nice(max(activities + [1])), ["#8B1A1A"])
     return d
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import xlsxwriter
 
+from silabu.core.clock import as_utc
 from silabu.core.formatting import bulan
+from silabu.core.sheets import xlsx_options
 from silabu.pleno.files.meta import FMT_DEC, FMT_INT, PacketMeta
 from silabu.pleno.rollup import Rollup
 
@@ -17,14 +20,13 @@ Col = tuple[str, str, str]
 UNIT_COLS: list[Col] = [
     ("unit_code", "Kode Unit", "text"), ("unit_name", "Unit", "wide"), ("closed_label", "Bulan Unit", "text"),
     ("asn_count", "Jumlah ASN", "int"), ("activities", "Kegiatan Terverifikasi", "int"),
-    ("quantity", "Jumlah Output (semua satuan)", "dec"), ("evidence", "Bukti Dukung", "int"),
+    ("quantity_detail", "Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
     ("filled_days", "Rata-rata Hari Terisi", "dec"), ("compliance", "Kepatuhan Pengisian (%)", "dec"),
     ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"), ("missing_entries", "Entri Belum Masuk Rekap", "int"),
 ]
 ASN_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("nip", "NIP", "text"), ("name", "Nama", "wide"), ("jabatan", "Jabatan", "wide"),
-    ("activities", "Kegiatan Terverifikasi", "int"), ("quantity", "Jumlah Output (semua satuan)", "dec"),
-    ("quantity_detail", "Rincian Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
+    ("activities", "Kegiatan Terverifikasi", "int"), ("quantity_detail", "Output per Satuan", "wide"), ("evidence", "Bukti Dukung", "int"),
     ("working_days", "Hari Kerja", "int"), ("filled_days", "Hari Terisi", "int"),
     ("compliance", "Kepatuhan Pengisian (%)", "dec"), ("returned_fixed", "Dikembalikan lalu Diperbaiki", "int"),
     ("missing_entries", "Entri Belum Masuk Rekap", "int"),
@@ -46,8 +48,7 @@ QUANTITY_COLS: list[Col] = [
 COMPARISON_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"),
     ("activities_prev", "Kegiatan Bulan Lalu", "int"), ("activities", "Kegiatan Bulan Ini", "int"),
-    ("activities_change", "Selisih Kegiatan", "int"), ("quantity_prev", "Output Bulan Lalu", "dec"),
-    ("quantity", "Output Bulan Ini", "dec"), ("quantity_change", "Selisih Output", "dec"),
+    ("activities_change", "Selisih Kegiatan", "int"),
     ("compliance_prev", "Kepatuhan Bulan Lalu (%)", "dec"), ("compliance", "Kepatuhan Bulan Ini (%)", "dec"),
     ("compliance_change", "Selisih Kepatuhan (poin)", "dec"),
 ]
@@ -55,8 +56,12 @@ INDICATOR_COLS: list[Col] = [
     ("report_code", "Laporan", "text"), ("sasaran", "Sasaran", "wide"), ("indicator_code", "Kode Indikator", "text"),
     ("indicator", "Indikator Kinerja", "wide"), ("indicator_unit", "Satuan Indikator", "text"),
     ("target_year", "Target Tahunan", "dec"), ("code", "Kode Output", "text"),
-    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output Bulan Ini", "dec"),
-    ("quantity_detail", "Rincian Output", "wide"),
+    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output dalam Satuan Indikator", "dec"),
+    ("quantity_detail", "Rincian Output per Satuan", "wide"),
+]
+QUANTITY_COMPARISON_COLS: list[Col] = [
+    ("unit_code", "Unit", "text"), ("uom", "Satuan", "text"), ("quantity_prev", "Output Bulan Lalu", "dec"),
+    ("quantity", "Output Bulan Ini", "dec"), ("quantity_change", "Selisih Output", "dec"),
 ]
 MISSING_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("unit_name", "Nama Unit", "wide"), ("reason", "Alasan", "wide"),
@@ -70,9 +75,32 @@ SHEETS: list[tuple[str, str, str, list[Col]]] = [
     ("unit_outputs", "Unit x Kode Output", "Kode Output per Unit", UNIT_OUTPUT_COLS),
     ("quantities", "Output per Satuan", "Jumlah Output per Satuan", QUANTITY_COLS),
     ("comparison", "Perbandingan", "Perbandingan dengan Bulan Lalu", COMPARISON_COLS),
+    ("quantity_comparison", "Perbandingan Output", "Output per Satuan: Bulan Ini dan Bulan Lalu",
+     QUANTITY_COMPARISON_COLS),
     ("indicators", "Indikator PK", "Indikator Perjanjian Kinerja yang Didukung", INDICATOR_COLS),
     ("missing", "Belum Masuk Rekap", "Entri yang Belum Masuk Rekapitulasi", MISSING_COLS),
 ]
+
+
+def _per_uom(df: pd.DataFrame, quantities: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with one column "uom:<satuan>" per unit of measure in ``quantities`` (0 where none)."""
+    if quantities.empty:
+        return df, []
+    wide = quantities.pivot_table(index=keys, columns="uom", values="quantity", aggfunc="sum", observed=True)
+    uoms = sorted(str(c) for c in wide.columns)
+    wide.columns = [f"uom:{c}" for c in wide.columns]
+    out = df.merge(wide.reset_index(), on=keys, how="left")
+    for u in uoms:
+        out[f"uom:{u}"] = out[f"uom:{u}"].fillna(0.0)
+    return out, uoms
+
+
+def _with_uoms(cols: list[Col], uoms: list[str]) -> list[Col]:
+    """The per-unit-of-measure number columns go right after the "Output per Satuan" text."""
+    if not uoms:
+        return cols
+    at = next((i + 1 for i, c in enumerate(cols) if c[0] == "quantity_detail"), len(cols))
+    return cols[:at] + [(f"uom:{u}", f"Output ({u})", "dec") for u in uoms] + cols[at:]
 
 
 def _closed_label(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +113,7 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     """One sheet per view, headers frozen, numbers formatted; no build time inside, so rebuilds stay alike."""
     buf = io.BytesIO()
     year, month = (int(x) for x in r.period.split("-"))
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(buf, xlsx_options(in_memory=True))
     # A fixed creation date (the month itself): the workbook's bytes then depend on the data only.
     wb.set_properties({"title": f"Rekapitulasi Data Kinerja {bulan(r.period)}", "subject": "Bahan Rapat Pleno",
                        "author": "SILABU", "company": meta.satker_name, "created": datetime(year, month, 1),
@@ -106,8 +133,13 @@ def build_xlsx(r: Rollup, meta: PacketMeta) -> bytes:
     _summary_sheet(wb, fmt, r, meta)
     frames = dict(r.frames)
     frames["units"] = _closed_label(frames["units"])
+    # A number column per unit of measure: output is summed only within one (never "semua satuan").
+    frames["units"], unit_uoms = _per_uom(frames["units"], r.quantities, ["unit_code"])
+    frames["asn"], asn_uoms = _per_uom(frames["asn"], r.asn_quantities, ["unit_id", "user_id"])
+    extra = {"units": unit_uoms, "asn": asn_uoms}
     for key, sheet_name, title, cols in SHEETS:
-        _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], cols)
+        _table_sheet(wb, fmt, sheet_name, title, meta, r.period, frames[key], _with_uoms(cols, extra.get(key, [])))
+    _entries_sheet(wb, fmt, r, meta)
     wb.close()
     return buf.getvalue()
 
@@ -130,7 +162,6 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
         ("Unit yang bulannya belum ditutup", ", ".join(s["units_open"]) or "–", "text"),
         ("Jumlah ASN", s["asn_count"], "int"),
         ("Kegiatan terverifikasi", s["activities"], "int"),
-        ("Jumlah output (semua satuan)", s["quantity_total"], "dec"),
         ("Bukti dukung", s["evidence"], "int"),
         ("Rata-rata kepatuhan pengisian (%)", s["compliance_avg"], "dec"),
         ("Dikembalikan lalu diperbaiki", s["returned_fixed"], "int"),
@@ -152,6 +183,47 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
     ws.write(row + 1, 0, s["message"], fmt["note"])
     ws.write(row + 3, 0, "Sumber: entri terverifikasi dari bulan unit yang sudah ditutup (SILABU).", fmt["sub"])
     ws.write(row + 4, 0, f"Sidik data (sha256): {meta.data_sha256}", fmt["sub"])
+
+
+ENTRY_HEADINGS = [("No", 5), ("Tanggal", 12), ("Nama", 28), ("NIP", 21), ("Unit", 8), ("Kode Output", 24),
+                  ("Kegiatan", 40), ("Output", 30), ("Jumlah", 10), ("Satuan", 12), ("Bukti Dukung", 9),
+                  ("Diverifikasi oleh", 26), ("Waktu Verifikasi", 17)]
+
+
+def _entries_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
+    """One row per verified entry of the month (Kudus step 4 compiles the Kasubags' softfiles)."""
+    ws = wb.add_worksheet("Entri Terverifikasi")
+    ws.write(0, 0, f"Entri Terverifikasi — {bulan(r.period)}", fmt["title"])
+    ws.write(1, 0, meta.satker_name, fmt["sub"])
+    head = 3
+    for j, (heading, width) in enumerate(ENTRY_HEADINGS):
+        ws.write(head, j, heading, fmt["head"])
+        ws.set_column(j, j, width)
+    ws.freeze_panes(head + 1, 0)
+    rows = r.entry_rows()
+    if not rows:
+        ws.write(head + 1, 1, "Tidak ada entri terverifikasi untuk bulan ini.", fmt["note"])
+        return
+    day = wb.add_format({"border": 1, "valign": "top", "num_format": "dd/mm/yyyy"})
+    stamp = wb.add_format({"border": 1, "valign": "top", "num_format": "dd/mm/yyyy hh:mm"})
+    zone = ZoneInfo(meta.timezone)
+    for i, e in enumerate(rows, start=1):
+        row = head + i
+        ws.write_number(row, 0, i, fmt["int"])
+        ws.write_datetime(row, 1, datetime(e.entry_date.year, e.entry_date.month, e.entry_date.day), day)
+        for j, text in ((2, e.name), (3, e.nip), (4, e.unit_code), (5, e.output_code), (6, e.activity),
+                        (7, e.output)):
+            ws.write_string(row, j, text, fmt["wide"] if j in (6, 7) else fmt["text"])
+        ws.write_number(row, 8, e.quantity, fmt["dec"] if not float(e.quantity).is_integer() else fmt["int"])
+        ws.write_string(row, 9, e.uom, fmt["text"])
+        ws.write_number(row, 10, e.evidence, fmt["int"])
+        ws.write_string(row, 11, e.verified_by, fmt["text"])
+        if e.verified_at is not None:
+            local = as_utc(e.verified_at).astimezone(zone).replace(tzinfo=None)
+            ws.write_datetime(row, 12, local, stamp)
+        else:
+            ws.write_blank(row, 12, None, fmt["text"])
+    ws.autofilter(head, 0, head + len(rows), len(ENTRY_HEADINGS) - 1)
 
 
 WIDTHS = {"text": 14, "wide": 40, "int": 13, "dec": 15}

@@ -66,6 +66,14 @@ class MonthReport:
     printed_on: date
     counts: dict[str, int]
     working_days: int
+    knower_name: str = ""  # "Mengetahui": the Sekretaris, when the Kasubag's own entries are in the softfile
+    knower_nip: str = ""
+    knower_title: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        """The unit-month is closed: the softfile is the one the Kasubag signs (else provisional, unsigned)."""
+        return self.unit_month is not None and bool(self.unit_month.is_closed)
 
 
 def month_report(unit: Unit, period: str, viewer: User, *, on_date: date | None = None) -> MonthReport:
@@ -92,7 +100,13 @@ def month_report(unit: Unit, period: str, viewer: User, *, on_date: date | None 
         signer, title = viewer, f"{acting.kind}. {title}"
     else:
         signer = head
+    knower = None
+    if signer is not None and by_owner.get(signer.id):
+        knower = first_holder(Role.SEKRETARIS)
+    satker = unit.satker
     return MonthReport(unit=unit, period=period, groups=groups, unit_month=q.unit_months.get(unit.id),
+                       knower_name=knower.name if knower else "", knower_nip=(knower.nip or "") if knower else "",
+                       knower_title=(f"Sekretaris {satker.name}" if satker else "Sekretaris") if knower else "",
                        signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
                        signer_title=title, printed_on=on_date, counts=q.unit_counts[unit.id],
                        working_days=len(MonthCalendar(*parse_period(period)).working_days))
