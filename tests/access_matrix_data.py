@@ -209,6 +209,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.edit": {"GET": E(allow(OWNER, deny=404), args=DRAFT), "POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "entries.delete": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "entries.submit": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
+    "entries.withdraw": {"POST": E(allow(OWNER, deny=404), args=SUBMITTED)},
     "entries.delete_evidence": {"POST": E(allow(OWNER, deny=404), args={"entry_id": "draft",
                                                                          "evidence_id": "draft_photo"})},
     # JSON for the offline outbox; anonymous gets a JSON 401 although the path is not under /api/
@@ -307,6 +308,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.patch_entry": {"PATCH": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.delete_entry": {"DELETE": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.submit_entry": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
+    "api.withdraw_entry": {"POST": E(allow(OWNER, deny=404), args=SUBMITTED)},
     "api.upload_evidence": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.get_evidence": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"},
                                   others=(({"evidence_id": "draft_photo"}, allow(OWNER, deny=404)),))},

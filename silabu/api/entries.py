@@ -39,8 +39,13 @@ def output_codes():
 @login_required
 def create_entry():
     data = json_body()
-    entry, created = services.create_entry(current_user, {k: data[k] for k in ENTRY_FIELDS if k in data},
-                                           client_uuid=data.get("client_uuid") or None)
+    try:
+        entry, created = services.create_entry(current_user, {k: data[k] for k in ENTRY_FIELDS if k in data},
+                                               client_uuid=data.get("client_uuid") or None,
+                                               confirm_duplicate=data.get("confirm_duplicate") is True)
+    except services.PossibleDuplicate as exc:
+        exc.details = {**exc.details, "existing": entry_json(exc.existing)}
+        raise
     db.session.commit()
     return ok(entry_json(entry), 201 if created else 200)
 
@@ -107,6 +112,14 @@ def submit_entry(entry_id: int):
     return ok(entry_json(entry))
 
 
+@api_bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_entry(entry_id: int):
+    entry = services.get_entry_for(current_user, entry_id)
+    commit_or_current_state(entry, lambda: services.withdraw_entry(entry, current_user), entry_json)
+    return ok(entry_json(entry))
+
+
 @api_bp.route("/entries/<int:entry_id>/evidence", methods=["POST"])
 @login_required
 def upload_evidence(entry_id: int):
@@ -146,11 +159,18 @@ ENTRY_SCHEMA = {"type": "object", "required": ["entry_date", "output_code", "act
                                "start_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "end_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "client_uuid": {"type": "string", "format": "uuid"}}}
+NEW_ENTRY_SCHEMA = {**ENTRY_SCHEMA, "properties": {
+    **ENTRY_SCHEMA["properties"],
+    "confirm_duplicate": {"type": "boolean", "description": "simpan walau sudah ada entri dengan tanggal, kode "
+                                                            "output dan uraian kegiatan yang sama"}}}
 spec("/api/v1/output-codes", "get", "Kode output aktif yang dapat dipakai", tags=["entries"],
      params=[query_param("q", description="cari kode atau nama")])
 spec("/api/v1/entries", "post", "Buat entri harian (draf); client_uuid membuatnya idempoten", tags=["entries"],
-     body=ENTRY_SCHEMA, responses={"201": "Entri dibuat", "200": "client_uuid sudah pernah dikirim: entri yang sama",
-                                   "422": "Data tidak valid", "409": "Bulan sudah ditutup"})
+     body=NEW_ENTRY_SCHEMA,
+     responses={"201": "Entri dibuat", "200": "client_uuid sudah pernah dikirim: entri yang sama",
+                "422": "Data tidak valid",
+                "409": "Bulan sudah ditutup, atau possible_duplicate: entri serupa sudah ada (di bawah 'existing'); "
+                       "kirim ulang dengan confirm_duplicate: true untuk tetap menyimpan"})
 spec("/api/v1/entries", "get", "Entri sebulan yang boleh dilihat pemanggil", tags=["entries"],
      params=[query_param("month", description="TTTT-BB"), query_param("user_id", "integer"), query_param("status")])
 spec("/api/v1/entries/{entry_id}", "get", "Satu entri dengan bukti dan riwayatnya", tags=["entries"],
@@ -162,6 +182,11 @@ spec("/api/v1/entries/{entry_id}", "delete", "Hapus entri draf/dikembalikan", ta
      params=[path_param("entry_id")], responses={"204": "Dihapus", "409": "Entri tidak dapat dihapus"})
 spec("/api/v1/entries/{entry_id}/submit", "post", "Ajukan entri ke verifikator", tags=["entries"],
      params=[path_param("entry_id")], responses={"200": "Entri diajukan", "409": "Status tidak mengizinkan"})
+spec("/api/v1/entries/{entry_id}/withdraw", "post",
+     "Tarik kembali entri yang diajukan (belum diverifikasi/dikembalikan) menjadi draf; hanya pemiliknya",
+     tags=["entries"], params=[path_param("entry_id")],
+     responses={"200": "Entri kembali menjadi draf",
+                "409": "not_submitted: entri tidak sedang menunggu verifikasi; atau bulan sudah ditutup"})
 spec("/api/v1/entries/{entry_id}/evidence", "post", "Unggah bukti dukung (field multipart 'file')", tags=["evidence"],
      params=[path_param("entry_id")], multipart=True,
      body={"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},

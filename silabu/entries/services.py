@@ -13,7 +13,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -23,6 +23,7 @@ from silabu.accounts.access import can_view_entry
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
+from silabu.catalog.models import OutputCode
 from silabu.catalog.services import get_usable_code
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
@@ -159,14 +160,29 @@ def _snapshot(entry: Entry) -> dict[str, Any]:
             "start_time": entry.start_time, "end_time": entry.end_time, "status": entry.status}
 
 
-def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None = None) -> tuple[Entry, bool]:
-    """Create a draft entry for ``user``; returns (entry, created). A repeated ``client_uuid`` returns the first."""
+class PossibleDuplicate(Conflict):
+    """The same date, output code and activity as an entry the user already has: saved only when confirmed."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, existing: Entry) -> None:
+        super().__init__(f"Sudah ada entri tanggal {existing.entry_date:%d/%m/%Y} dengan kode output dan uraian "
+                         f"kegiatan yang sama (status '{STATUS_LABELS[existing.status]}'). Simpan juga entri ini?")
+        self.existing = existing
+
+
+def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None = None,
+                 confirm_duplicate: bool = False) -> tuple[Entry, bool]:
+    """Create a draft entry for ``user``; returns (entry, created). A repeated ``client_uuid`` returns the first;
+    the same date, output code and activity as an existing entry raises PossibleDuplicate unless confirmed."""
     if client_uuid is not None:
         client_uuid = _normalise_uuid(client_uuid)
-        existing = _by_client_uuid(user, client_uuid)
-        if existing is not None:
-            return existing, False
+    resent, duplicate = _prior_entry(user, raw, client_uuid, with_duplicates=not confirm_duplicate)
+    if resent is not None:
+        return resent, False
     data = validate_input(user, raw)
+    if duplicate is not None:
+        raise PossibleDuplicate(duplicate)
     entry = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=data.entry_date, period=period_of(data.entry_date),
                   output_code_id=data.output_code_id, activity=data.activity, output=data.output,
                   quantity=data.quantity, unit_of_measure=data.unit_of_measure, start_time=data.start_time,
@@ -191,6 +207,31 @@ def _normalise_uuid(value: str) -> str:
         return str(uuidlib.UUID(str(value)))
     except (TypeError, ValueError):
         raise ValidationFailed({"client_uuid": "client_uuid harus UUID yang sah."}) from None
+
+
+def _prior_entry(user: User, raw: Mapping[str, Any], client_uuid: str | None, *,
+                 with_duplicates: bool) -> tuple[Entry | None, Entry | None]:
+    """One query for both earlier entries that matter to a new one: the one this ``client_uuid`` already created
+    (a resend) and one with the same date, output code and activity (a possible duplicate)."""
+    conditions = []
+    if client_uuid is not None:
+        conditions.append(Entry.client_uuid == client_uuid)
+    day = date_or_none(raw.get("entry_date"))
+    code = raw.get("output_code")
+    activity = visible_text(raw.get("activity"))
+    if with_duplicates and day is not None and isinstance(code, str) and code.strip() and activity:
+        conditions.append(and_(Entry.period == period_of(day), Entry.entry_date == day,
+                               OutputCode.code == code.strip(),
+                               func.lower(Entry.activity) == activity.lower()))
+    if not conditions:
+        return None, None
+    order = [case((Entry.client_uuid == client_uuid, 0), else_=1)] if client_uuid is not None else []
+    rows = list(db.session.scalars(
+        select(Entry).join(OutputCode, Entry.output_code_id == OutputCode.id)
+        .where(Entry.user_id == user.id, or_(*conditions)).order_by(*order, Entry.id).limit(2)))
+    resent = next((e for e in rows if client_uuid is not None and e.client_uuid == client_uuid), None)
+    duplicate = next((e for e in rows if e is not resent), None) if with_duplicates else None
+    return resent, duplicate
 
 
 def _by_client_uuid(user: User, client_uuid: str) -> Entry | None:
@@ -283,6 +324,19 @@ def submit_entry(entry: Entry, actor: User) -> Entry:
     write(entry, status=EntryStatus.SUBMITTED, submitted_at=utcnow())
     audit.record("entry.resubmit" if before == EntryStatus.RETURNED else "entry.submit", entry, actor=actor,
                  before={"status": before}, after={"status": entry.status})
+    return entry
+
+
+def withdraw_entry(entry: Entry, actor: User) -> Entry:
+    """The owner takes a submitted entry, not yet verified or returned, back to draft."""
+    assert_owner(entry, actor)
+    assert_unlocked(entry)
+    if entry.status != EntryStatus.SUBMITTED:
+        raise Conflict(f"Hanya entri yang sedang menunggu verifikasi yang dapat ditarik kembali; entri ini berstatus "
+                       f"'{STATUS_LABELS[entry.status]}'.", code="not_submitted")
+    write(entry, status=EntryStatus.DRAFT, submitted_at=None)
+    audit.record("entry.withdraw", entry, actor=actor, before={"status": EntryStatus.SUBMITTED},
+                 after={"status": entry.status})
     return entry
 
 

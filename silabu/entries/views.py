@@ -52,6 +52,8 @@ SW_ASSETS = ("css/app.css", "css/entries.css", "js/app.js", "js/entry-form.js", 
              "img/icon.svg", "img/home.svg", "img/plus.svg", "img/calendar.svg", "img/check.svg", "img/doc.svg",
              "img/eye.svg", "img/gear.svg")
 SW_SHELLS = ("entries.home", "entries.new")
+# The form carries a client_uuid issued for this render: Back must not bring a stored copy of a saved form.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.route("/beranda")
@@ -137,6 +139,16 @@ def submit(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
     services.submit_entry(entry, current_user)
     flash("Entri diajukan ke verifikator.", "success")
+    return redirect(url_for(".detail", entry_id=entry_id))
+
+
+@bp.route("/entri/<int:entry_id>/tarik", methods=["POST"])
+@login_required
+@page_action(back=_back_to_entry)
+def withdraw(entry_id: int):
+    entry = services.get_entry_for(current_user, entry_id)
+    services.withdraw_entry(entry, current_user)
+    flash("Entri ditarik kembali menjadi draf. Ubah seperlunya lalu ajukan lagi.", "success")
     return redirect(url_for(".detail", entry_id=entry_id))
 
 
@@ -249,13 +261,20 @@ def _save(entry: Entry | None):
     try:
         if entry is None:
             entry, created = services.create_entry(current_user, raw,
-                                                   client_uuid=request.form.get("client_uuid") or None)
+                                                   client_uuid=request.form.get("client_uuid") or None,
+                                                   confirm_duplicate=request.form.get("confirm_duplicate") == "1")
             if not created:
-                # The same form sent twice (a double tap, a reload): the first one already saved it.
+                # The same form sent twice (a double tap, a reload, Back then send): the first one saved it.
                 flash("Entri ini sudah tersimpan sebelumnya.", "info")
                 return redirect(url_for(".detail", entry_id=entry.id))
         else:
             services.update_entry(entry, current_user, raw)
+    except services.PossibleDuplicate as exc:
+        db.session.rollback()
+        errors = {"duplicate": exc.message}
+        if uploads:
+            errors["evidence"] = "Berkas yang tadi dipilih belum terunggah: pilih lagi sebelum menyimpan."
+        return _render_form(None, raw, errors, status=409, duplicate=exc.existing)
     except ValidationFailed as exc:
         db.session.rollback()
         errors = dict(exc.fields)
@@ -297,18 +316,18 @@ def _save(entry: Entry | None):
 
 
 def _render_form(entry: Entry | None, values: dict[str, str], errors: dict[str, str], *, status: int = 200,
-                 source: Entry | None = None, warnings: list[str] | None = None):
+                 source: Entry | None = None, warnings: list[str] | None = None, duplicate: Entry | None = None):
     favourites, recent, all_codes = codes_for_user(current_user.id)
     today = today_for(current_user)
     groups = [("fav", "Favorit", favourites), ("recent", "Terakhir dipakai", recent), ("all", "Semua kode", all_codes)]
-    general = {k: v for k, v in errors.items() if k not in FORM_FIELDS}
+    general = {k: v for k, v in errors.items() if k not in FORM_FIELDS and k != "duplicate"}
     client_uuid = request.form.get("client_uuid") if request.method == "POST" else None
     return render_template(
         "entries/form.html", entry=entry, values=values, errors=errors, general_errors=general, groups=groups,
         favourite_ids={c.id for c in favourites}, today=today, oldest=today - timedelta(days=services.OLDEST_DAYS),
-        source=source, warnings=warnings or [], client_uuid=client_uuid or _new_uuid(),
+        source=source, warnings=warnings or [], client_uuid=client_uuid or _new_uuid(), duplicate=duplicate,
         limits={"activity": ACTIVITY_MAX, "output": OUTPUT_MAX, "unit": UNIT_MAX},
-    ), status
+    ), status, NO_STORE
 
 
 def _new_uuid() -> str:

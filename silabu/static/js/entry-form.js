@@ -14,7 +14,7 @@
   var clicked = null;
 
   document.querySelectorAll(".js-only").forEach(function (el) { el.classList.remove("hidden"); });
-  if (form.elements.client_uuid) form.elements.client_uuid.value = S.uuid();
+  var confirmed = false; /* "Ya, simpan juga" after the server said a similar entry exists */
   /* A page shell the service worker kept from an earlier day must not default to that day. */
   var dateInput = form.elements.entry_date, now = new Date();
   var localToday = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
@@ -101,6 +101,45 @@
     }
   });
   updateStar();
+
+  /* A form whose client_uuid this device already sent is a copy of a saved form (Back after saving, a page
+     shell kept for offline use): it starts again empty, with a fresh client_uuid, instead of saving twice. */
+  function freshIfUsed() {
+    var cu = form.elements.client_uuid, saved = history.state && history.state.silabuSaved;
+    if (!cu || !(saved || S.isUsed(cu.value))) return;
+    history.replaceState(Object.assign({}, history.state, {silabuSaved: false}), "");
+    form.reset();
+    cu.value = S.uuid();
+    list.textContent = "";
+    var dup = document.getElementById("duplicate");
+    if (dup) dup.remove();
+    render();
+    setStatus("Entri dari formulir ini sudah tersimpan. Formulir dikosongkan untuk entri berikutnya.");
+  }
+  window.addEventListener("pageshow", freshIfUsed);
+
+  function askDuplicate(e) {
+    var old = document.getElementById("duplicate");
+    if (old) old.remove();
+    var box = document.createElement("div"), p = document.createElement("p"), b = document.createElement("button");
+    box.id = "duplicate"; box.className = "flash flash-warning duplicate-box"; box.setAttribute("role", "alert");
+    p.textContent = e.message + " ";
+    var existing = e.details && e.details.existing;
+    if (existing) {
+      var a = document.createElement("a");
+      a.href = form.dataset.detail.replace(/0$/, existing.id); a.textContent = "Lihat entri yang sudah ada";
+      p.appendChild(a);
+    }
+    b.type = "button"; b.className = "btn btn-small"; b.textContent = "Ya, ini kegiatan lain: simpan juga";
+    b.addEventListener("click", function () {
+      confirmed = true;
+      box.remove();
+      form.requestSubmit(clicked || undefined);
+    });
+    box.appendChild(p); box.appendChild(b);
+    status.insertAdjacentElement("beforebegin", box);
+    b.focus();
+  }
 
   /* Photos: about 1600 px on the long side, JPEG 0.8, upright; EXIF time and place kept for the server. */
   async function shrink(file) {
@@ -227,6 +266,7 @@
     list.textContent = "";
     inputs.forEach(function (i) { i.value = ""; });
     if (!rec.entry_id) {
+      S.markUsed(rec.client_uuid);
       form.reset();
       form.elements.client_uuid.value = S.uuid();
       render();
@@ -255,6 +295,9 @@
                entry_id: form.dataset.entryId ? Number(form.dataset.entryId) : null, user: S.meta("silabu-user"),
                action: btn && btn.value === "submit" ? "submit" : "draft", data: data, files: [],
                created_at: new Date().toISOString()};
+    var box = form.elements.confirm_duplicate;
+    if (confirmed || (box && box.checked)) rec.confirm_duplicate = true;
+    confirmed = false;
     setStatus("Menyiapkan berkas\u2026");
     for (var i = 0; i < inputs.length; i++) {
       var files = Array.prototype.slice.call(inputs[i].files || []);
@@ -264,10 +307,22 @@
     setStatus("Menyimpan\u2026");
     var res;
     try {
-      res = await S.sendEntry(rec, {fileRow: fileRow, saved: function (r, entry) { form.dataset.entryId = entry.id; }});
+      res = await S.sendEntry(rec, {fileRow: fileRow, saved: function (r, entry) {
+        if (!form.dataset.entryId && form.elements.client_uuid) {
+          S.markUsed(rec.client_uuid);
+          /* Back to this page (from the history, re-fetched or not) finds the mark and starts a new form. */
+          history.replaceState(Object.assign({}, history.state, {silabuSaved: true}), "");
+        }
+        form.dataset.entryId = entry.id;
+      }});
     } catch (e) {
       if (e.network) return saveOffline(rec);
       busy(false);
+      if (e.code === "possible_duplicate") {
+        setStatus("Entri belum tersimpan.", "is-error");
+        askDuplicate(e);
+        return;
+      }
       var other = e.fields ? showErrors(e.fields) : [e.message];
       setStatus((rec.entry_id ? "Entri tersimpan sebagai draf. " : "Entri belum tersimpan. ") +
                 (other.length ? other.join(" ") : "Periksa isian yang ditandai merah."), "is-error");
