@@ -258,6 +258,8 @@ def _save(entry: Entry | None):
     raw = forms.entry_values(request.form)
     uploads = forms.uploaded_files(request.files)
     action = forms.submitted_action(request.form)
+    removals = forms.evidence_to_remove(request.form) if entry is not None else []
+    removed: list[str] = []
     try:
         if entry is None:
             entry, created = services.create_entry(current_user, raw,
@@ -269,6 +271,7 @@ def _save(entry: Entry | None):
                 return redirect(url_for(".detail", entry_id=entry.id))
         else:
             services.update_entry(entry, current_user, raw)
+            removed = evidence_services.remove_chosen_evidence(entry, current_user, removals)
     except services.PossibleDuplicate as exc:
         db.session.rollback()
         errors = {"duplicate": exc.message}
@@ -280,7 +283,7 @@ def _save(entry: Entry | None):
         errors = dict(exc.fields)
         if uploads:
             errors.setdefault("evidence", "Berkas yang tadi dipilih belum terunggah: pilih lagi setelah memperbaiki isian.")
-        return _render_form(entry, raw, errors, status=422)
+        return _render_form(entry, raw, errors, status=422, removing=removals)
 
     file_errors = []
     for upload in uploads:
@@ -304,6 +307,8 @@ def _save(entry: Entry | None):
               "warning")
         errors = {"evidence": " ".join(file_errors) if file_errors else submit_error}
         return _render_form(entry, raw, errors, status=422, warnings=warnings)
+    for name in removed:
+        flash(f"Bukti '{name}' dihapus.", "success")
     if action == "submit":
         flash(f"Entri tanggal {_tanggal(entry.entry_date)} diajukan ke verifikator.", "success")
     else:
@@ -316,7 +321,8 @@ def _save(entry: Entry | None):
 
 
 def _render_form(entry: Entry | None, values: dict[str, str], errors: dict[str, str], *, status: int = 200,
-                 source: Entry | None = None, warnings: list[str] | None = None, duplicate: Entry | None = None):
+                 source: Entry | None = None, warnings: list[str] | None = None, duplicate: Entry | None = None,
+                 removing: list[int] | None = None):
     favourites, recent, all_codes = codes_for_user(current_user.id)
     today = today_for(current_user)
     groups = [("fav", "Favorit", favourites), ("recent", "Terakhir dipakai", recent), ("all", "Semua kode", all_codes)]
@@ -326,6 +332,7 @@ def _render_form(entry: Entry | None, values: dict[str, str], errors: dict[str, 
         "entries/form.html", entry=entry, values=values, errors=errors, general_errors=general, groups=groups,
         favourite_ids={c.id for c in favourites}, today=today, oldest=today - timedelta(days=services.OLDEST_DAYS),
         source=source, warnings=warnings or [], client_uuid=client_uuid or _new_uuid(), duplicate=duplicate,
+        removing=set(removing or []),
         limits={"activity": ACTIVITY_MAX, "output": OUTPUT_MAX, "unit": UNIT_MAX},
     ), status, NO_STORE
 

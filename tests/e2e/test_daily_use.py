@@ -79,3 +79,77 @@ def test_back_after_save_and_submit_does_not_save_again_and_a_duplicate_asks(pho
         page.get_by_role("button", name="Simpan draf").click()
     page.wait_for_url(re.compile(r"/entri/\d+$"))
     assert len(entries_like(asn_api, period, activity)) == 2
+
+
+def test_evidence_area_previews_removable_files_and_warns_of_the_photo_date_before_submitting(phone, api):
+    from .conftest import UPLOADS_GOOD, assert_fits_phone
+
+    period, days = previous_month()
+    exif_day = "2026-11-05"  # phone_orient3_nogps.jpg was taken then
+    other_day = next(d for d in days if d.isoformat() != exif_day)
+    activity = "Dokumentasi kegiatan dengan foto bertanggal"
+    p = phone()
+    p.login(ASN_TPH)
+    page = p.page
+    p.goto("/entri/baru")
+    fill(page, other_day, CODE_TPH, activity)
+    page.locator("#f-camera").set_input_files(str(UPLOADS_GOOD / "phone_orient3_nogps.jpg"))
+    page.locator("#f-files").set_input_files(str(UPLOADS_GOOD / "nota_dinas.pdf"))
+    chosen = page.locator("#chosen-list li")
+    expect(chosen).to_have_count(2)
+    expect(chosen.first.locator("img")).to_be_visible()
+    expect(page.get_by_role("button", name="Batal unggah nota_dinas.pdf")).to_be_visible()
+    assert_fits_phone(page)
+    page.get_by_role("button", name="Batal unggah nota_dinas.pdf").click()
+    expect(chosen).to_have_count(1)
+    warning = page.locator("#photo-date-warning")
+    if exif_day[:7] == period:
+        expect(warning).to_contain_text("05/11/2026")
+    expect(warning).to_contain_text("bukan pada tanggal entri")
+    page.locator("#evidence").scroll_into_view_if_needed()
+    screenshot(page, "14-evidence-previews-date-warning")
+    page.get_by_role("button", name="Simpan & ajukan").click()
+    expect(page.locator("#form-status")).to_contain_text("Tanggal foto berbeda")
+    assert page.url.endswith("/entri/baru") and not entries_like(api(ASN_TPH), period, activity)
+    page.get_by_role("button", name="Simpan & ajukan").click()  # a second tap submits anyway
+    expect(page.locator("#form-status")).to_contain_text("Entri diajukan ke verifikator.")
+    assert_fits_phone(page)  # the upload rows stay inside the screen
+    expect(page.get_by_role("button", name="Simpan & ajukan")).to_be_disabled()  # no second, contradictory save
+    page.get_by_role("link", name="Lanjutkan").click()
+    page.wait_for_url("**/beranda")
+    saved = entries_like(api(ASN_TPH), period, activity)
+    assert len(saved) == 1 and saved[0]["status"] == "submitted" and len(saved[0]["evidence"]) == 1
+
+
+def test_edit_page_keeps_typed_changes_while_a_photo_is_replaced(phone, api):
+    from .conftest import UPLOADS_GOOD, assert_fits_phone
+
+    period, days = previous_month()
+    asn_api = api(ASN_HSD)
+    created = asn_api.post("/api/v1/entries", data={
+        "entry_date": days[6].isoformat(), "output_code": CODE_HSD, "activity": "Foto yang akan diganti",
+        "output": "Rekap", "quantity": 1, "unit": "Dokumen"})
+    assert created.status == 201, created.text()
+    entry_id = created.json()["id"]
+    up = asn_api.post(f"/api/v1/entries/{entry_id}/evidence", multipart={"file": {
+        "name": "foto_lama.jpg", "mimeType": "image/jpeg",
+        "buffer": (UPLOADS_GOOD / "browser_compressed_1600.jpg").read_bytes()}})
+    assert up.status == 201, up.text()
+    p = phone()
+    p.login(ASN_HSD)
+    page = p.page
+    p.goto(f"/entri/{entry_id}/ubah")
+    page.get_by_label("Uraian kegiatan").fill("Foto sudah diganti, uraian diperbaiki")
+    page.get_by_label("Hapus bukti foto_lama.jpg saat disimpan").check()
+    expect(page.locator(".saved-evidence li.removing")).to_have_count(1)
+    page.locator("#f-camera").set_input_files(str(UPLOADS_GOOD / "phone_portrait_orient6.jpg"))
+    assert_fits_phone(page)
+    screenshot(page, "14-edit-replace-photo")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("#form-status")).to_contain_text("Entri tersimpan sebagai draf.")  # with the photo's date
+    assert_fits_phone(page)
+    page.get_by_role("link", name="Lanjutkan").click()
+    page.wait_for_url(f"**/entri/{entry_id}")
+    entry = asn_api.get(f"/api/v1/entries/{entry_id}").json()
+    assert entry["activity"] == "Foto sudah diganti, uraian diperbaiki"
+    assert [ev["original_name"] for ev in entry["evidence"]] == ["phone_portrait_orient6.jpg"]

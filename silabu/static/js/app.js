@@ -84,6 +84,16 @@
     rec.entry_id = entry.id;
     (entry.warnings || []).forEach(function (w) { if (warnings.indexOf(w) < 0) warnings.push(w); });
     if (ui.saved) await ui.saved(rec, entry);
+    /* Saved evidence marked "Hapus" on the edit form goes after the typed changes are safe, before new files. */
+    while (rec.remove && rec.remove.length) {
+      try {
+        await S.api("DELETE", "/api/v1/evidence/" + rec.remove[0]);
+      } catch (e) {
+        if (e.status !== 404) throw e; /* already gone */
+      }
+      rec.remove.shift();
+      if (ui.saved) await ui.saved(rec, entry);
+    }
     while (rec.files && rec.files.length) {
       var f = rec.files[0], row = ui.fileRow ? ui.fileRow(f) : null;
       try {
