@@ -11,12 +11,12 @@ from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, commit_or_current_state, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import entry_json, evidence_json
-from silabu.catalog.services import search_codes
 from silabu.core.clock import period_of
 from silabu.core.errors import NotFound, ValidationFailed
 from silabu.core.parsing import int_or_none, parse_month
 from silabu.entries import evidence as evidence_services
 from silabu.entries import services
+from silabu.entries.codes import find_codes
 from silabu.entries.models import Entry, EntryStatus
 from silabu.extensions import db
 
@@ -30,7 +30,7 @@ def output_codes():
     limit = int_or_none(raw, minimum=1, maximum=1000) if raw not in (None, "") else 500
     if limit is None:
         raise ValidationFailed({"limit": "limit harus bilangan bulat 1 sampai 1000."})
-    codes = search_codes(request.args.get("q"), limit=limit)
+    codes = find_codes(request.args.get("q"), limit=limit)
     return ok({"items": [{"code": c.code, "name": c.name, "default_unit": c.default_unit, "level": c.level}
                          for c in codes]})
 
@@ -164,7 +164,8 @@ NEW_ENTRY_SCHEMA = {**ENTRY_SCHEMA, "properties": {
     "confirm_duplicate": {"type": "boolean", "description": "simpan walau sudah ada entri dengan tanggal, kode "
                                                             "output dan uraian kegiatan yang sama"}}}
 spec("/api/v1/output-codes", "get", "Kode output aktif yang dapat dipakai", tags=["entries"],
-     params=[query_param("q", description="cari kode atau nama")])
+     params=[query_param("q", description="kata-kata (urutan bebas, tanpa beda huruf besar/kecil dan tanda baca) "
+                                          "pada kode, nama, atau kegiatan yang pernah dicatat di bawah kode itu")])
 spec("/api/v1/entries", "post", "Buat entri harian (draf); client_uuid membuatnya idempoten", tags=["entries"],
      body=NEW_ENTRY_SCHEMA,
      responses={"201": "Entri dibuat", "200": "client_uuid sudah pernah dikirim: entri yang sama",

@@ -422,6 +422,14 @@ def latest_before(user: User, day: date) -> Entry | None:
                              .order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(1))
 
 
+def latest_day_before(user: User, day: date) -> list[Entry]:
+    """Every entry of the user's latest day with entries before ``day`` ("copy yesterday" offers a choice)."""
+    latest = select(func.max(Entry.entry_date)).where(Entry.user_id == user.id, Entry.entry_date < day)
+    return list(db.session.scalars(select(Entry).where(Entry.user_id == user.id,
+                                                       Entry.entry_date == latest.scalar_subquery())
+                                   .options(selectinload(Entry.output_code)).order_by(Entry.id)))
+
+
 def month_bounds(period: str) -> tuple[date, date]:
     year, month = parse_period(period)
     cal = MonthCalendar(year, month)

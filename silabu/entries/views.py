@@ -23,13 +23,12 @@ from flask_wtf.csrf import generate_csrf
 
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
-from silabu.catalog.services import search_codes
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of
 from silabu.core.errors import NotFound, ServiceError, ValidationFailed
 from silabu.entries import evidence as evidence_services
 from silabu.entries import forms, services
-from silabu.entries.codes import codes_for_user
+from silabu.entries.codes import codes_for_user, find_codes
 from silabu.entries.models import (
     ACTIVITY_MAX,
     OUTPUT_MAX,
@@ -75,12 +74,15 @@ def new():
 @bp.route("/entri/salin-kemarin")
 @login_required
 def copy_yesterday():
-    """A new form filled from the latest earlier entry, dated today."""
+    """A new form filled from the latest earlier entry, dated today; a choice when that day has several."""
     today = today_for(current_user)
-    source = services.latest_before(current_user, today)
-    if source is None:
+    sources = services.latest_day_before(current_user, today)
+    if not sources:
         flash("Belum ada entri sebelumnya untuk disalin.", "info")
         return redirect(url_for(".new"))
+    if len(sources) > 1:
+        return render_template("entries/copy_choose.html", sources=sources, day=sources[0].entry_date)
+    source = sources[0]
     return _render_form(None, forms.form_values(services.prefill_from(source, today)), {}, source=source)
 
 
@@ -219,7 +221,7 @@ def code_search():
     """The code finder without JavaScript: search, star, and start an entry with the chosen code."""
     q = (request.args.get("q") or "").strip()[:100]
     favourites, recent, _ = codes_for_user(current_user.id)
-    codes = search_codes(q, limit=CODE_SEARCH_LIMIT)
+    codes = find_codes(q, limit=CODE_SEARCH_LIMIT)
     return render_template("entries/code_search.html", q=q, codes=codes, favourites=favourites, recent=recent,
                            favourite_ids={c.id for c in favourites}, limit=CODE_SEARCH_LIMIT)
 

@@ -35,14 +35,43 @@
   var recent = read("recent"), all = read("all"), placeholder = sel.options[0], favs = {};
   sel.querySelectorAll("option[data-fav]").forEach(function (o) { favs[o.dataset.id] = true; });
 
-  function render() {
-    var q = filter.value.trim().toLowerCase(), cur = sel.value, kept = false, first = null, n = 0;
+  /* Words in any order, case and punctuation ignored ("laporan bmn"); codes found through colleagues'
+     activities come from the server ("rapat", "SPM") under their own group. */
+  function words(text) { return (text.toLowerCase().match(/[0-9a-z]+/g) || []).slice(0, 8); }
+  var viaActivity = [], asked = "", timer = null;
+  function matches(c, ws) {
+    var t = " " + words(c.text).join(" ");
+    return ws.every(function (w) { return t.indexOf(w) >= 0; });
+  }
+  function askServer() {
+    var q = words(filter.value).join(" ");
+    if (!q || q === asked || !navigator.onLine) return;
+    asked = q;
+    S.api("GET", "/api/v1/output-codes?limit=50&q=" + encodeURIComponent(q)).then(function (r) {
+      if (words(filter.value).join(" ") !== q) return;
+      var byValue = {};
+      all.forEach(function (c) { byValue[c.value] = c; });
+      var ws = words(q);
+      viaActivity = r.items.map(function (it) { return byValue[it.code]; })
+        .filter(function (c) { return c && !matches(c, ws); });
+      render(true);
+    }).catch(function () { /* offline or refused: the local list stands */ });
+  }
+
+  function render(fromServer) {
+    var ws = words(filter.value), q = ws.length > 0, cur = sel.value, kept = false, first = null, n = 0;
+    if (fromServer !== true) {
+      viaActivity = [];
+      clearTimeout(timer);
+      if (q) timer = setTimeout(askServer, 250);
+    }
     var groups = [["Favorit", all.filter(function (c) { return favs[c.id]; })], ["Terakhir dipakai", recent],
-                  ["Semua kode", all]];
+                  ["Semua kode", all], ["Dari kegiatan yang pernah dicatat", viaActivity]];
     var frag = document.createDocumentFragment();
     frag.appendChild(placeholder);
     groups.forEach(function (g) {
-      var items = g[1].filter(function (c) { return !q || c.text.toLowerCase().indexOf(q) >= 0; });
+      var items = g[0] === "Dari kegiatan yang pernah dicatat" ? g[1] :
+                  g[1].filter(function (c) { return !q || matches(c, ws); });
       if (!items.length) return;
       var og = document.createElement("optgroup");
       og.label = g[0];
@@ -53,13 +82,14 @@
         og.appendChild(o);
         first = first || o;
       });
-      if (g[0] === "Semua kode") n = items.length;
+      if (g[0] === "Semua kode" || g[0] === "Dari kegiatan yang pernah dicatat") n += items.length;
       frag.appendChild(og);
     });
-    if (q && !first) { count.textContent = "Tidak ada kode yang cocok dengan \u201c" + filter.value + "\u201d."; return; }
     sel.textContent = "";
     sel.appendChild(frag);
-    count.textContent = q ? n + " kode cocok." : "";
+    count.textContent = !q ? "" : first ? n + " kode cocok." :
+      "Tidak ada kode yang cocok dengan \u201c" + filter.value.trim() + "\u201d. Coba kata lain atau hapus pencarian.";
+    count.classList.toggle("error", q && !first);
     if (!kept) {
       if (first && q) first.selected = true; else placeholder.selected = true;
       changed();
@@ -72,8 +102,14 @@
   if (unit && !unit.value) unit.value = autoUnit;
 
   /* The unit follows the code's default unless the ASN typed their own. */
+  var chosenCode = document.getElementById("code-chosen");
+  function showChosen() {
+    var o = current();
+    chosenCode.textContent = o && o.value ? "Terpilih: " + o.textContent : "";
+  }
   function changed() {
     var o = current(), u = (o && o.dataset.unit) || "";
+    showChosen();
     if (unit && (!unit.value || unit.value === autoUnit)) unit.value = u;
     autoUnit = u;
     updateStar();
@@ -103,6 +139,20 @@
     }
   });
   updateStar();
+  showChosen();
+
+  /* Long text: a running count against the limit instead of a silent cut (the server refuses what is over). */
+  form.querySelectorAll("[data-counter-for]").forEach(function (out) {
+    var area = document.getElementById(out.dataset.counterFor), max = Number(area.dataset.max);
+    function count() {
+      var n = area.value.trim().length, over = n - max;
+      out.textContent = over > 0 ? n + "/" + max + " karakter \u2014 kelebihan " + over + ", persingkat dulu."
+                                 : n + "/" + max + " karakter";
+      out.classList.toggle("error", over > 0);
+    }
+    area.addEventListener("input", count);
+    count();
+  });
 
   /* A form whose client_uuid this device already sent is a copy of a saved form (Back after saving, a page
      shell kept for offline use): it starts again empty, with a fresh client_uuid, instead of saving twice. */
