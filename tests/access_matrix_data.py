@@ -197,9 +197,10 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.home": {"GET": E(logged_in(200))},
     "entries.month": {"GET": E(logged_in(200), variants=({"?m": "2026-10"},))},
     "entries.list_entries": {"GET": E(logged_in(200), variants=({"?m": "2026-10"},))},
-    "entries.new": {"GET": E(logged_in(200)), "POST": E(logged_in())},
+    # the daily-log form is for those who log (issue 14): an account without the asn role is told so with a 403
+    "entries.new": {"GET": E(allow(holding("asn"), ok=200)), "POST": E(allow(holding("asn")))},
     # a form filled from the latest earlier entry; without one, a redirect to the empty form
-    "entries.copy_yesterday": {"GET": E(logged_in(frozenset({200, 302})))},
+    "entries.copy_yesterday": {"GET": E(allow(holding("asn"), ok=frozenset({200, 302})))},
     "entries.submit_many": {"POST": E(logged_in(), body={"entry_id": "@entry_id:draft"},
                                       note="someone else's entry_id in the list is skipped, never submitted")},
     # a draft is its owner's alone until submitted (issue 11 item 9): its verifiers get 404 like anyone else

@@ -27,7 +27,7 @@ from silabu.catalog.models import OutputCode
 from silabu.catalog.services import get_usable_code
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
-from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.parsing import date_or_none, decimal_or_none, visible_text
 from silabu.entries.compliance import DayTally, tally
 from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus
@@ -278,6 +278,15 @@ def assert_editable(entry: Entry) -> None:
         raise Conflict("Entri sudah diverifikasi dan tidak dapat diubah.", code="entry_verified")
     if entry.status == EntryStatus.SUBMITTED:
         raise Conflict("Entri sedang menunggu verifikasi dan tidak dapat diubah.", code="entry_submitted")
+
+
+def assert_logs_entries(user: User) -> None:
+    """The daily-log form is for those who log: an account without the ASN role is told so (403), not shown it."""
+    from silabu.accounts.models import Role
+
+    if not user.has_role(Role.ASN):
+        raise Forbidden("Akun ini tidak mencatat kegiatan harian (tidak memiliki peran ASN), jadi tidak dapat "
+                        "membuat entri. Buka Beranda untuk tugas Anda.")
 
 
 def assert_owner(entry: Entry, actor: User) -> None:

@@ -38,6 +38,7 @@ from silabu.entries.models import (
 )
 from silabu.evidence.processing import sanitize_filename
 from silabu.extensions import db
+from silabu.navigation import logs_entries, role_home
 from silabu.web import page_action
 
 bp = Blueprint("entries", __name__)
@@ -58,13 +59,17 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.route("/beranda")
 @login_required
 def home():
+    if not logs_entries(current_user):
+        return render_template("entries/role_home.html", cards=role_home(current_user),
+                               today=today_for(current_user))
     owed = services.owed_for(current_user)
-    return render_template("entries/home.html", owed=owed, period=period_of(owed.today))
+    return render_template("entries/home.html", owed=owed, period=period_of(owed.today), cards=role_home(current_user))
 
 
 @bp.route("/entri/baru", methods=["GET", "POST"])
 @login_required
 def new():
+    services.assert_logs_entries(current_user)
     if request.method == "POST":
         return _save(None)
     values = forms.blank_values(today_for(current_user), request.args)
@@ -75,6 +80,7 @@ def new():
 @login_required
 def copy_yesterday():
     """A new form filled from the latest earlier entry, dated today; a choice when that day has several."""
+    services.assert_logs_entries(current_user)
     today = today_for(current_user)
     sources = services.latest_day_before(current_user, today)
     if not sources:
