@@ -73,10 +73,10 @@ def role_home(user: User) -> list[HomeCard]:
     if scope_for(user).opens_queue:
         waiting = verification_services.waiting_by_period(user, today)
         closes = verification_services.verification_window(last)[1]
-        lines = [f"{n} entri {bulan(p)} menunggu verifikasi Anda." for p, n in sorted(waiting.items())]
+        lines = ([f"{n} entri {bulan(p)} menunggu verifikasi Anda." for p, n in sorted(waiting.items())]
+                 or ["Tidak ada entri yang menunggu verifikasi Anda."])
         lines.append(f"Batas verifikasi {bulan(last)}: {tanggal(closes)}.")
-        cards.append(HomeCard("Verifikasi", lines or ["Tidak ada entri yang menunggu."], "Buka antrean",
-                              "verification.index", urgent=bool(waiting)))
+        cards.append(HomeCard("Verifikasi", lines, "Buka antrean", "verification.index", urgent=bool(waiting)))
     if verification_services.may_oversee(user):
         overdue = verification_services.overdue_unit_months(today)
         lines = [f"{o.unit.name} — {bulan(o.period)}: lewat batas {tanggal(o.closes)}, {o.waiting} entri menunggu."

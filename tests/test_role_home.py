@@ -52,6 +52,7 @@ def test_the_sekretaris_reaches_pleno_and_lkj_from_the_bar_and_sees_overdue_unit
     text = doc.text_content()
     assert "Unit terlambat" in text and "November 2026" in text and "1 entri menunggu" in text
     assert "Paket pleno November 2026" in text
+    assert "Tidak ada entri yang menunggu verifikasi Anda." in text  # the Kasubag verifies ordinary staff
 
 
 def test_a_kasubag_home_shows_what_waits_and_the_window_deadline(make_kasubag, make_asn, make_entry, login_as):

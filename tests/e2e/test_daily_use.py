@@ -153,3 +153,40 @@ def test_edit_page_keeps_typed_changes_while_a_photo_is_replaced(phone, api):
     entry = asn_api.get(f"/api/v1/entries/{entry_id}").json()
     assert entry["activity"] == "Foto sudah diganti, uraian diperbaiki"
     assert [ev["original_name"] for ev in entry["evidence"]] == ["phone_portrait_orient6.jpg"]
+
+
+MAIN_PAGES = {
+    "asn": (ASN_HSD, ["/beranda", "/entri/baru", "/bulan", "/kode"]),
+    "kasubag": (None, ["/beranda", "/verifikasi/"]),
+    "sekretaris": (None, ["/beranda", "/verifikasi/pantauan", "/pleno/", "/lkj/"]),
+    "rendatin": (None, ["/beranda", "/pleno/"]),
+    "admin": (None, ["/beranda", "/admin/"]),
+}
+
+
+@pytest.mark.parametrize("role", list(MAIN_PAGES))
+def test_main_pages_of_every_role_have_no_serious_accessibility_violation(phone, role):
+    """axe-core (from the axe-playwright-python package) on every main page of each role at the phone viewport."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from .conftest import KASUBAG_KUL, RENDATIN, Account, assert_fits_phone
+
+    accounts = {"asn": ASN_HSD, "kasubag": KASUBAG_KUL, "rendatin": RENDATIN,
+                "sekretaris": Account("199411232021012001", "Sri Lestari", "SEK"),
+                "admin": Account("admin", "Administrator Sistem", "SEK")}
+    p = phone()
+    p.login(accounts[role])
+    axe = Axe()
+    problems = []
+    for path in MAIN_PAGES[role][1]:
+        resp = p.goto(path)
+        assert resp.status == 200, (role, path, resp.status)
+        name = f"14-{role}-{path.strip('/').replace('/', '-') or 'root'}"
+        screenshot(p.page, name)
+        assert_fits_phone(p.page)
+        result = axe.run(p.page)
+        for v in result.response["violations"]:
+            if v["impact"] in ("serious", "critical"):
+                problems.append(f"{path}: {v['id']} ({v['impact']}) {v['help']} — "
+                                f"{[n['target'] for n in v['nodes']][:3]}")
+    assert not problems, "\n".join(problems)
