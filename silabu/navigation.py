@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from silabu.accounts.access import scope_for
 from silabu.accounts.models import Role, User
+from silabu.accounts.org import today_for
+from silabu.core.clock import period_of, previous_period
 from silabu.extensions import db
 from silabu.lkj import services as lkj_services
 from silabu.pleno import services as pleno_services
@@ -21,8 +23,9 @@ class NavItem:
 
 
 def nav_items(user: User) -> list[NavItem]:
-    items = [NavItem("Beranda", "entries.home", "home"), NavItem("Catat", "entries.new", "plus"),
-             NavItem("Bulan ini", "entries.month", "calendar")]
+    items = [NavItem("Beranda", "entries.home", "home")]
+    if logs_entries(user):  # the daily log is for those who log (the admin or a Ketua who logs nothing never see it)
+        items += [NavItem("Catat", "entries.new", "plus"), NavItem("Bulan ini", "entries.month", "calendar")]
     # Each item asks the rule its pages ask: the menu never has its own idea of who may open what.
     if scope_for(user).opens_queue:
         items.append(NavItem("Verifikasi", "verification.index", "check"))
@@ -42,3 +45,57 @@ def unread_count(user: User) -> int:
 
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def logs_entries(user: User) -> bool:
+    """Whether the person keeps a daily log (holds the ASN role): the daily-log home and form are theirs."""
+    return user.has_role(Role.ASN)
+
+
+@dataclass
+class HomeCard:
+    """One thing a person owes today, on the home page of someone who does not (only) log entries."""
+
+    title: str
+    lines: list[str]
+    link_label: str
+    endpoint: str
+    urgent: bool = False
+
+
+def role_home(user: User) -> list[HomeCard]:
+    """What each role owes today, from the same services its pages use."""
+    from silabu.core.formatting import bulan, tanggal
+
+    today = today_for(user)
+    last = previous_period(period_of(today))
+    cards: list[HomeCard] = []
+    if scope_for(user).opens_queue:
+        waiting = verification_services.waiting_by_period(user, today)
+        closes = verification_services.verification_window(last)[1]
+        lines = ([f"{n} entri {bulan(p)} menunggu verifikasi Anda." for p, n in sorted(waiting.items())]
+                 or ["Tidak ada entri yang menunggu verifikasi Anda."])
+        lines.append(f"Batas verifikasi {bulan(last)}: {tanggal(closes)}.")
+        cards.append(HomeCard("Verifikasi", lines, "Buka antrean", "verification.index", urgent=bool(waiting)))
+    if verification_services.may_oversee(user):
+        overdue = verification_services.overdue_unit_months(today)
+        lines = [f"{o.unit.name} — {bulan(o.period)}: lewat batas {tanggal(o.closes)}, {o.waiting} entri menunggu."
+                 for o in overdue[:5]] or ["Tidak ada unit yang terlambat menutup bulan."]
+        cards.append(HomeCard("Unit terlambat", lines, "Buka pantauan", "verification.oversight",
+                              urgent=bool(overdue)))
+    if pleno_services.can_view(user):
+        packet = pleno_services.latest_packet(last)
+        lines = [f"Paket pleno {bulan(last)}: {pleno_services.status_label(packet)}."]
+        if pleno_services.can_manage(user):
+            open_units = [u.unit.name for u in verification_services.oversight(last, today)
+                          if not u.is_closed and u.counts["total"]]
+            lines.append(f"Unit yang belum menutup {bulan(last)}: {', '.join(open_units)}." if open_units
+                         else f"Semua unit dengan entri sudah menutup {bulan(last)}.")
+        cards.append(HomeCard("Rapat pleno", lines, "Buka pleno", "pleno.index"))
+    if lkj_services.can_view(user):
+        cards.append(HomeCard("Laporan Kinerja", [f"LKj tahun {today.year}: tinjau tahap yang menunggu Anda."],
+                              "Buka LKj", "lkj.index"))
+    if user.has_role(Role.ADMIN):
+        cards.append(HomeCard("Administrasi", ["Pengguna, unit, kode output, kalender, dan keamanan."],
+                              "Buka admin", "admin.index"))
+    return cards

@@ -198,9 +198,10 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.home": {"GET": E(logged_in(200))},
     "entries.month": {"GET": E(logged_in(200), variants=({"?m": "2026-10"},))},
     "entries.list_entries": {"GET": E(logged_in(200), variants=({"?m": "2026-10"},))},
-    "entries.new": {"GET": E(logged_in(200)), "POST": E(logged_in())},
+    # the daily-log form is for those who log (issue 14): an account without the asn role is told so with a 403
+    "entries.new": {"GET": E(allow(holding("asn"), ok=200)), "POST": E(allow(holding("asn")))},
     # a form filled from the latest earlier entry; without one, a redirect to the empty form
-    "entries.copy_yesterday": {"GET": E(logged_in(frozenset({200, 302})))},
+    "entries.copy_yesterday": {"GET": E(allow(holding("asn"), ok=frozenset({200, 302})))},
     "entries.submit_many": {"POST": E(logged_in(), body={"entry_id": "@entry_id:draft"},
                                       note="someone else's entry_id in the list is skipped, never submitted")},
     # a draft is its owner's alone until submitted (issue 11 item 9): its verifiers get 404 like anyone else
@@ -210,6 +211,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "entries.edit": {"GET": E(allow(OWNER, deny=404), args=DRAFT), "POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "entries.delete": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "entries.submit": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
+    "entries.withdraw": {"POST": E(allow(OWNER, deny=404), args=SUBMITTED)},
     "entries.delete_evidence": {"POST": E(allow(OWNER, deny=404), args={"entry_id": "draft",
                                                                          "evidence_id": "draft_photo"})},
     # JSON for the offline outbox; anonymous gets a JSON 401 although the path is not under /api/
@@ -308,6 +310,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.patch_entry": {"PATCH": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.delete_entry": {"DELETE": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.submit_entry": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
+    "api.withdraw_entry": {"POST": E(allow(OWNER, deny=404), args=SUBMITTED)},
     "api.upload_evidence": {"POST": E(allow(OWNER, deny=404), args=DRAFT)},
     "api.get_evidence": {"GET": E(allow(ENTRY_READERS, deny=404), args={"evidence_id": "photo"},
                                   others=(({"evidence_id": "draft_photo"}, allow(OWNER, deny=404)),))},

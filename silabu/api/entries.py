@@ -11,12 +11,12 @@ from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, commit_or_current_state, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import entry_json, evidence_json
-from silabu.catalog.services import search_codes
 from silabu.core.clock import period_of
 from silabu.core.errors import NotFound, ValidationFailed
 from silabu.core.parsing import int_or_none, parse_month
 from silabu.entries import evidence as evidence_services
 from silabu.entries import services
+from silabu.entries.codes import find_codes
 from silabu.entries.models import Entry, EntryStatus
 from silabu.extensions import db
 
@@ -30,7 +30,7 @@ def output_codes():
     limit = int_or_none(raw, minimum=1, maximum=1000) if raw not in (None, "") else 500
     if limit is None:
         raise ValidationFailed({"limit": "limit harus bilangan bulat 1 sampai 1000."})
-    codes = search_codes(request.args.get("q"), limit=limit)
+    codes = find_codes(request.args.get("q"), limit=limit)
     return ok({"items": [{"code": c.code, "name": c.name, "default_unit": c.default_unit, "level": c.level}
                          for c in codes]})
 
@@ -39,8 +39,13 @@ def output_codes():
 @login_required
 def create_entry():
     data = json_body()
-    entry, created = services.create_entry(current_user, {k: data[k] for k in ENTRY_FIELDS if k in data},
-                                           client_uuid=data.get("client_uuid") or None)
+    try:
+        entry, created = services.create_entry(current_user, {k: data[k] for k in ENTRY_FIELDS if k in data},
+                                               client_uuid=data.get("client_uuid") or None,
+                                               confirm_duplicate=data.get("confirm_duplicate") is True)
+    except services.PossibleDuplicate as exc:
+        exc.details = {**exc.details, "existing": entry_json(exc.existing)}
+        raise
     body = entry_json(entry)  # before the commit, which would expire what was just written and read it back
     db.session.commit()
     return ok(body, 201 if created else 200)
@@ -108,6 +113,14 @@ def submit_entry(entry_id: int):
     return ok(entry_json(entry))
 
 
+@api_bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_entry(entry_id: int):
+    entry = services.get_entry_for(current_user, entry_id)
+    commit_or_current_state(entry, lambda: services.withdraw_entry(entry, current_user), entry_json)
+    return ok(entry_json(entry))
+
+
 @api_bp.route("/entries/<int:entry_id>/evidence", methods=["POST"])
 @login_required
 def upload_evidence(entry_id: int):
@@ -147,11 +160,19 @@ ENTRY_SCHEMA = {"type": "object", "required": ["entry_date", "output_code", "act
                                "start_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "end_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "client_uuid": {"type": "string", "format": "uuid"}}}
+NEW_ENTRY_SCHEMA = {**ENTRY_SCHEMA, "properties": {
+    **ENTRY_SCHEMA["properties"],
+    "confirm_duplicate": {"type": "boolean", "description": "simpan walau sudah ada entri dengan tanggal, kode "
+                                                            "output dan uraian kegiatan yang sama"}}}
 spec("/api/v1/output-codes", "get", "Kode output aktif yang dapat dipakai", tags=["entries"],
-     params=[query_param("q", description="cari kode atau nama")])
+     params=[query_param("q", description="kata-kata (urutan bebas, tanpa beda huruf besar/kecil dan tanda baca) "
+                                          "pada kode, nama, atau kegiatan yang pernah dicatat di bawah kode itu")])
 spec("/api/v1/entries", "post", "Buat entri harian (draf); client_uuid membuatnya idempoten", tags=["entries"],
-     body=ENTRY_SCHEMA, responses={"201": "Entri dibuat", "200": "client_uuid sudah pernah dikirim: entri yang sama",
-                                   "422": "Data tidak valid", "409": "Bulan sudah ditutup"})
+     body=NEW_ENTRY_SCHEMA,
+     responses={"201": "Entri dibuat", "200": "client_uuid sudah pernah dikirim: entri yang sama",
+                "422": "Data tidak valid",
+                "409": "Bulan sudah ditutup, atau possible_duplicate: entri serupa sudah ada (di bawah 'existing'); "
+                       "kirim ulang dengan confirm_duplicate: true untuk tetap menyimpan"})
 spec("/api/v1/entries", "get", "Entri sebulan yang boleh dilihat pemanggil", tags=["entries"],
      params=[query_param("month", description="TTTT-BB"), query_param("user_id", "integer"), query_param("status")])
 spec("/api/v1/entries/{entry_id}", "get", "Satu entri dengan bukti dan riwayatnya", tags=["entries"],
@@ -163,6 +184,11 @@ spec("/api/v1/entries/{entry_id}", "delete", "Hapus entri draf/dikembalikan", ta
      params=[path_param("entry_id")], responses={"204": "Dihapus", "409": "Entri tidak dapat dihapus"})
 spec("/api/v1/entries/{entry_id}/submit", "post", "Ajukan entri ke verifikator", tags=["entries"],
      params=[path_param("entry_id")], responses={"200": "Entri diajukan", "409": "Status tidak mengizinkan"})
+spec("/api/v1/entries/{entry_id}/withdraw", "post",
+     "Tarik kembali entri yang diajukan (belum diverifikasi/dikembalikan) menjadi draf; hanya pemiliknya",
+     tags=["entries"], params=[path_param("entry_id")],
+     responses={"200": "Entri kembali menjadi draf",
+                "409": "not_submitted: entri tidak sedang menunggu verifikasi; atau bulan sudah ditutup"})
 spec("/api/v1/entries/{entry_id}/evidence", "post", "Unggah bukti dukung (field multipart 'file')", tags=["evidence"],
      params=[path_param("entry_id")], multipart=True,
      body={"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},

@@ -86,7 +86,11 @@ def search_codes(q: str | None = None, limit: int = 50) -> list[OutputCode]:
 
 
 def get_usable_code(code: str) -> OutputCode:
-    oc = db.session.scalar(select(OutputCode).where(OutputCode.code == (code or "").strip()))
+    return check_usable(db.session.scalar(select(OutputCode).where(OutputCode.code == (code or "").strip())))
+
+
+def check_usable(oc: OutputCode | None) -> OutputCode:
+    """An output code an entry may be logged under: known, active, at RO level."""
     if oc is None:
         raise ValidationFailed({"output_code": "Kode output tidak dikenal."})
     if not oc.is_active:

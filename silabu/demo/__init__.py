@@ -101,7 +101,8 @@ def _demo_entries(today: date) -> int:
                     entry, _ = entry_services.create_entry(user, {
                         "entry_date": day.isoformat(), "output_code": code, "activity": activity,
                         "output": output, "quantity": rng.choice([1, 1, 1, 2, 3]), "unit": unit,
-                        "start_time": "08:00", "end_time": rng.choice(["11:30", "15:00", "16:00"])})
+                        "start_time": "08:00", "end_time": rng.choice(["11:30", "15:00", "16:00"])},
+                        confirm_duplicate=True)  # two of the same kind on one day happen in real months too
                     if rng.random() < 0.25:
                         _attach_photo(entry, user, day, rng)
                     count += 1

@@ -90,6 +90,18 @@ def delete_evidence(ev: Evidence, actor: User) -> None:
     blobs.delete_after_commit(keys)
 
 
+def remove_chosen_evidence(entry: Entry, actor: User, evidence_ids: list[int]) -> list[str]:
+    """Remove the evidence the owner marked on the edit form (ids of other entries are ignored); their names."""
+    chosen = set(evidence_ids)
+    removed = []
+    for ev in [ev for ev in entry.evidence if ev.id in chosen]:
+        removed.append(ev.original_name)
+        delete_evidence(ev, actor)
+    if removed:
+        db.session.expire(entry, ["evidence"])
+    return removed
+
+
 def delete_all_evidence(entry: Entry, actor: User) -> None:
     """Remove every piece of evidence of an entry that is being deleted."""
     for ev in list(entry.evidence):
@@ -118,7 +130,7 @@ def taken_at_warnings(entry: Entry) -> list[str]:
     """Photos whose EXIF time is not on the entry's date: shown as a warning, never blocking."""
     out = []
     for ev in entry.evidence:
-        if ev.taken_at is not None and ev.taken_at.date() != entry.entry_date:
+        if ev.taken_on_other_day:
             out.append(f"Foto '{ev.original_name}' diambil pada {ev.taken_at:%d/%m/%Y}, bukan pada tanggal entri.")
     return out
 

@@ -31,6 +31,11 @@ def uploaded_files(files: MultiDict) -> list[FileStorage]:
     return [f for name in FILE_FIELDS for f in files.getlist(name) if f is not None and f.filename]
 
 
+def evidence_to_remove(form: MultiDict) -> list[int]:
+    """Saved evidence the owner marked "Hapus" on the edit form; anything but a positive number is ignored."""
+    return [int(v) for v in form.getlist("remove_evidence") if str(v).isdigit() and int(v) > 0]
+
+
 def form_values(data: Mapping[str, Any]) -> dict[str, str]:
     """Service values (dates, times, Decimals) as the strings the form's inputs take."""
     out = {}

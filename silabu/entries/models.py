@@ -173,6 +173,11 @@ class Evidence(db.Model):
 
     entry: Mapped[Entry] = relationship(back_populates="evidence")
 
+    @property
+    def taken_on_other_day(self) -> bool:
+        """The photo's EXIF time is not on its entry's date: a warning to the ASN and the verifier, never a refusal."""
+        return self.taken_at is not None and self.taken_at.date() != self.entry.entry_date
+
     def __repr__(self) -> str:
         return f"<Evidence {self.id} {self.kind.value} {self.sha256[:10]}>"
 

@@ -14,7 +14,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
@@ -25,13 +25,13 @@ from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
 from silabu.catalog.models import OutputCode
-from silabu.catalog.services import get_usable_code
+from silabu.catalog.services import check_usable
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of, utcnow
-from silabu.core.errors import Conflict, NotFound, ValidationFailed
+from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.core.parsing import date_or_none, decimal_or_none, visible_text
 from silabu.entries.compliance import DayTally, tally
-from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus
+from silabu.entries.models import ACTIVITY_MAX, OUTPUT_MAX, STATUS_LABELS, UNIT_MAX, Entry, EntryStatus, UnitMonth
 from silabu.entries.months import assert_unlocked, month_is_closed, read_unit_month
 from silabu.extensions import db
 
@@ -86,24 +86,31 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
         errors["entry_date"] = "Tanggal tidak boleh di masa depan."
     elif entry_date < today - timedelta(days=OLDEST_DAYS):
         errors["entry_date"] = "Tanggal terlalu jauh ke belakang."
-    elif month_is_closed(user.unit_id if current is None else current.unit_id, period_of(entry_date)):
-        if current is not None and current.period == period_of(entry_date):
-            # The entry's own month closed while this edit was on its way: the lock's 409, not a field error.
-            assert_unlocked(current)
-        errors["entry_date"] = "Bulan pada tanggal ini sudah ditutup oleh verifikator."
+    lock_unit = user.unit_id if current is None else current.unit_id
+    period = period_of(entry_date) if entry_date is not None and "entry_date" not in errors else None
 
     output_code_id = None
+    oc = None
+    month: tuple[UnitMonth | None] | None = None  # the unit-month row, when the code's statement read it
     code_value = value("output_code")
     if isinstance(code_value, str) or code_value is None:
+        found, month = _code_and_month(code_value or "", lock_unit, period)
         try:
-            oc = get_usable_code(code_value or "")
+            oc = check_usable(found)
             output_code_id = oc.id
         except ValidationFailed as exc:
             errors.update(exc.fields if code_value else {"output_code": "Kode output wajib dipilih."})
             oc = None
     else:
-        oc = None
         errors["output_code"] = "Kode output tidak dikenal."
+
+    if period is not None:
+        closed = bool(month[0] and month[0].is_closed) if month is not None else month_is_closed(lock_unit, period)
+        if closed:
+            if current is not None and current.period == period:
+                # The entry's own month closed while this edit was on its way: the lock's 409, not a field error.
+                assert_unlocked(current)
+            errors["entry_date"] = "Bulan pada tanggal ini sudah ditutup oleh verifikator."
 
     activity = visible_text(value("activity"))
     if not activity:
@@ -150,6 +157,23 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     return result
 
 
+def _code_and_month(code: str, unit_id: int, period: str | None) -> tuple[OutputCode | None,
+                                                                       tuple[UnitMonth | None] | None]:
+    """The output code and the unit-month row the new date falls in, read in one statement (a create's hot path)
+    and from the database now, as ``month_is_closed`` reads it. The month comes back as a 1-tuple, or None when
+    it was not read (no period yet, or no such code: the caller asks ``month_is_closed``)."""
+    code = (code or "").strip()
+    if period is None:
+        return db.session.scalar(select(OutputCode).where(OutputCode.code == code)), None
+    row = db.session.execute(
+        select(OutputCode, UnitMonth).select_from(OutputCode)
+        .outerjoin(UnitMonth, and_(UnitMonth.unit_id == unit_id, UnitMonth.period == period))
+        .where(OutputCode.code == code).execution_options(populate_existing=True)).first()
+    if row is None:
+        return None, None
+    return row[0], (row[1],)
+
+
 def _current_value(entry: Entry, key: str) -> Any:
     return {"entry_date": entry.entry_date, "output_code": entry.output_code.code, "activity": entry.activity,
             "output": entry.output, "quantity": entry.quantity, "unit": entry.unit_of_measure,
@@ -162,14 +186,29 @@ def _snapshot(entry: Entry) -> dict[str, Any]:
             "start_time": entry.start_time, "end_time": entry.end_time, "status": entry.status}
 
 
-def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None = None) -> tuple[Entry, bool]:
-    """Create a draft entry for ``user``; returns (entry, created). A repeated ``client_uuid`` returns the first."""
+class PossibleDuplicate(Conflict):
+    """The same date, output code and activity as an entry the user already has: saved only when confirmed."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, existing: Entry) -> None:
+        super().__init__(f"Sudah ada entri tanggal {existing.entry_date:%d/%m/%Y} dengan kode output dan uraian "
+                         f"kegiatan yang sama (status '{STATUS_LABELS[existing.status]}'). Simpan juga entri ini?")
+        self.existing = existing
+
+
+def create_entry(user: User, raw: Mapping[str, Any], *, client_uuid: str | None = None,
+                 confirm_duplicate: bool = False) -> tuple[Entry, bool]:
+    """Create a draft entry for ``user``; returns (entry, created). A repeated ``client_uuid`` returns the first;
+    the same date, output code and activity as an existing entry raises PossibleDuplicate unless confirmed."""
     if client_uuid is not None:
         client_uuid = _normalise_uuid(client_uuid)
-        existing = _by_client_uuid(user, client_uuid)
-        if existing is not None:
-            return existing, False
+    resent, duplicate = _prior_entry(user, raw, client_uuid, with_duplicates=not confirm_duplicate)
+    if resent is not None:
+        return resent, False
     data = validate_input(user, raw)
+    if duplicate is not None:
+        raise PossibleDuplicate(duplicate)
     entry = Entry(user_id=user.id, unit_id=user.unit_id, entry_date=data.entry_date, period=period_of(data.entry_date),
                   output_code_id=data.output_code_id, activity=data.activity, output=data.output,
                   quantity=data.quantity, unit_of_measure=data.unit_of_measure, start_time=data.start_time,
@@ -199,6 +238,31 @@ def _normalise_uuid(value: str) -> str:
         return str(uuidlib.UUID(str(value)))
     except (TypeError, ValueError):
         raise ValidationFailed({"client_uuid": "client_uuid harus UUID yang sah."}) from None
+
+
+def _prior_entry(user: User, raw: Mapping[str, Any], client_uuid: str | None, *,
+                 with_duplicates: bool) -> tuple[Entry | None, Entry | None]:
+    """One query for both earlier entries that matter to a new one: the one this ``client_uuid`` already created
+    (a resend) and one with the same date, output code and activity (a possible duplicate)."""
+    conditions = []
+    if client_uuid is not None:
+        conditions.append(Entry.client_uuid == client_uuid)
+    day = date_or_none(raw.get("entry_date"))
+    code = raw.get("output_code")
+    activity = visible_text(raw.get("activity"))
+    if with_duplicates and day is not None and isinstance(code, str) and code.strip() and activity:
+        conditions.append(and_(Entry.period == period_of(day), Entry.entry_date == day,
+                               OutputCode.code == code.strip(),
+                               func.lower(Entry.activity) == activity.lower()))
+    if not conditions:
+        return None, None
+    order = [case((Entry.client_uuid == client_uuid, 0), else_=1)] if client_uuid is not None else []
+    rows = list(db.session.scalars(
+        select(Entry).join(OutputCode, Entry.output_code_id == OutputCode.id)
+        .where(Entry.user_id == user.id, or_(*conditions)).order_by(*order, Entry.id).limit(2)))
+    resent = next((e for e in rows if client_uuid is not None and e.client_uuid == client_uuid), None)
+    duplicate = next((e for e in rows if e is not resent), None) if with_duplicates else None
+    return resent, duplicate
 
 
 def _by_client_uuid(user: User, client_uuid: str) -> Entry | None:
@@ -247,6 +311,15 @@ def assert_editable(entry: Entry) -> None:
         raise Conflict("Entri sedang menunggu verifikasi dan tidak dapat diubah.", code="entry_submitted")
 
 
+def assert_logs_entries(user: User) -> None:
+    """The daily-log form is for those who log: an account without the ASN role is told so (403), not shown it."""
+    from silabu.accounts.models import Role
+
+    if not user.has_role(Role.ASN):
+        raise Forbidden("Akun ini tidak mencatat kegiatan harian (tidak memiliki peran ASN), jadi tidak dapat "
+                        "membuat entri. Buka Beranda untuk tugas Anda.")
+
+
 def assert_owner(entry: Entry, actor: User) -> None:
     if entry.user_id != actor.id:
         raise NotFound("Entri tidak ditemukan.")
@@ -291,6 +364,19 @@ def submit_entry(entry: Entry, actor: User) -> Entry:
     write(entry, status=EntryStatus.SUBMITTED, submitted_at=utcnow())
     audit.record("entry.resubmit" if before == EntryStatus.RETURNED else "entry.submit", entry, actor=actor,
                  before={"status": before}, after={"status": entry.status})
+    return entry
+
+
+def withdraw_entry(entry: Entry, actor: User) -> Entry:
+    """The owner takes a submitted entry, not yet verified or returned, back to draft."""
+    assert_owner(entry, actor)
+    assert_unlocked(entry)
+    if entry.status != EntryStatus.SUBMITTED:
+        raise Conflict(f"Hanya entri yang sedang menunggu verifikasi yang dapat ditarik kembali; entri ini berstatus "
+                       f"'{STATUS_LABELS[entry.status]}'.", code="not_submitted")
+    write(entry, status=EntryStatus.DRAFT, submitted_at=None)
+    audit.record("entry.withdraw", entry, actor=actor, before={"status": EntryStatus.SUBMITTED},
+                 after={"status": entry.status})
     return entry
 
 
@@ -374,6 +460,14 @@ def prefill_from(entry: Entry, today: date) -> dict[str, Any]:
 def latest_before(user: User, day: date) -> Entry | None:
     return db.session.scalar(select(Entry).where(Entry.user_id == user.id, Entry.entry_date < day)
                              .order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(1))
+
+
+def latest_day_before(user: User, day: date) -> list[Entry]:
+    """Every entry of the user's latest day with entries before ``day`` ("copy yesterday" offers a choice)."""
+    latest = select(func.max(Entry.entry_date)).where(Entry.user_id == user.id, Entry.entry_date < day)
+    return list(db.session.scalars(select(Entry).where(Entry.user_id == user.id,
+                                                       Entry.entry_date == latest.scalar_subquery())
+                                   .options(selectinload(Entry.output_code)).order_by(Entry.id)))
 
 
 def month_bounds(period: str) -> tuple[date, date]:

@@ -23,13 +23,12 @@ from flask_wtf.csrf import generate_csrf
 
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
-from silabu.catalog.services import search_codes
 from silabu.core import audit
 from silabu.core.clock import parse_period, period_of
 from silabu.core.errors import NotFound, ServiceError, ValidationFailed
 from silabu.entries import evidence as evidence_services
 from silabu.entries import forms, services
-from silabu.entries.codes import codes_for_user
+from silabu.entries.codes import codes_for_user, find_codes
 from silabu.entries.models import (
     ACTIVITY_MAX,
     OUTPUT_MAX,
@@ -39,6 +38,7 @@ from silabu.entries.models import (
 )
 from silabu.evidence.processing import sanitize_filename
 from silabu.extensions import db
+from silabu.navigation import logs_entries, role_home
 from silabu.web import page_action
 
 bp = Blueprint("entries", __name__)
@@ -52,18 +52,24 @@ SW_ASSETS = ("css/app.css", "css/entries.css", "js/app.js", "js/entry-form.js", 
              "img/icon.svg", "img/home.svg", "img/plus.svg", "img/calendar.svg", "img/check.svg", "img/doc.svg",
              "img/eye.svg", "img/gear.svg")
 SW_SHELLS = ("entries.home", "entries.new")
+# The form carries a client_uuid issued for this render: Back must not bring a stored copy of a saved form.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.route("/beranda")
 @login_required
 def home():
+    if not logs_entries(current_user):
+        return render_template("entries/role_home.html", cards=role_home(current_user),
+                               today=today_for(current_user))
     owed = services.owed_for(current_user)
-    return render_template("entries/home.html", owed=owed, period=period_of(owed.today))
+    return render_template("entries/home.html", owed=owed, period=period_of(owed.today), cards=role_home(current_user))
 
 
 @bp.route("/entri/baru", methods=["GET", "POST"])
 @login_required
 def new():
+    services.assert_logs_entries(current_user)
     if request.method == "POST":
         return _save(None)
     values = forms.blank_values(today_for(current_user), request.args)
@@ -73,12 +79,16 @@ def new():
 @bp.route("/entri/salin-kemarin")
 @login_required
 def copy_yesterday():
-    """A new form filled from the latest earlier entry, dated today."""
+    """A new form filled from the latest earlier entry, dated today; a choice when that day has several."""
+    services.assert_logs_entries(current_user)
     today = today_for(current_user)
-    source = services.latest_before(current_user, today)
-    if source is None:
+    sources = services.latest_day_before(current_user, today)
+    if not sources:
         flash("Belum ada entri sebelumnya untuk disalin.", "info")
         return redirect(url_for(".new"))
+    if len(sources) > 1:
+        return render_template("entries/copy_choose.html", sources=sources, day=sources[0].entry_date)
+    source = sources[0]
     return _render_form(None, forms.form_values(services.prefill_from(source, today)), {}, source=source)
 
 
@@ -137,6 +147,16 @@ def submit(entry_id: int):
     entry = services.get_entry_for(current_user, entry_id)
     services.submit_entry(entry, current_user)
     flash("Entri diajukan ke verifikator.", "success")
+    return redirect(url_for(".detail", entry_id=entry_id))
+
+
+@bp.route("/entri/<int:entry_id>/tarik", methods=["POST"])
+@login_required
+@page_action(back=_back_to_entry)
+def withdraw(entry_id: int):
+    entry = services.get_entry_for(current_user, entry_id)
+    services.withdraw_entry(entry, current_user)
+    flash("Entri ditarik kembali menjadi draf. Ubah seperlunya lalu ajukan lagi.", "success")
     return redirect(url_for(".detail", entry_id=entry_id))
 
 
@@ -207,7 +227,7 @@ def code_search():
     """The code finder without JavaScript: search, star, and start an entry with the chosen code."""
     q = (request.args.get("q") or "").strip()[:100]
     favourites, recent, _ = codes_for_user(current_user.id)
-    codes = search_codes(q, limit=CODE_SEARCH_LIMIT)
+    codes = find_codes(q, limit=CODE_SEARCH_LIMIT)
     return render_template("entries/code_search.html", q=q, codes=codes, favourites=favourites, recent=recent,
                            favourite_ids={c.id for c in favourites}, limit=CODE_SEARCH_LIMIT)
 
@@ -246,22 +266,32 @@ def _save(entry: Entry | None):
     raw = forms.entry_values(request.form)
     uploads = forms.uploaded_files(request.files)
     action = forms.submitted_action(request.form)
+    removals = forms.evidence_to_remove(request.form) if entry is not None else []
+    removed: list[str] = []
     try:
         if entry is None:
             entry, created = services.create_entry(current_user, raw,
-                                                   client_uuid=request.form.get("client_uuid") or None)
+                                                   client_uuid=request.form.get("client_uuid") or None,
+                                                   confirm_duplicate=request.form.get("confirm_duplicate") == "1")
             if not created:
-                # The same form sent twice (a double tap, a reload): the first one already saved it.
+                # The same form sent twice (a double tap, a reload, Back then send): the first one saved it.
                 flash("Entri ini sudah tersimpan sebelumnya.", "info")
                 return redirect(url_for(".detail", entry_id=entry.id))
         else:
             services.update_entry(entry, current_user, raw)
+            removed = evidence_services.remove_chosen_evidence(entry, current_user, removals)
+    except services.PossibleDuplicate as exc:
+        db.session.rollback()
+        errors = {"duplicate": exc.message}
+        if uploads:
+            errors["evidence"] = "Berkas yang tadi dipilih belum terunggah: pilih lagi sebelum menyimpan."
+        return _render_form(None, raw, errors, status=409, duplicate=exc.existing)
     except ValidationFailed as exc:
         db.session.rollback()
         errors = dict(exc.fields)
         if uploads:
             errors.setdefault("evidence", "Berkas yang tadi dipilih belum terunggah: pilih lagi setelah memperbaiki isian.")
-        return _render_form(entry, raw, errors, status=422)
+        return _render_form(entry, raw, errors, status=422, removing=removals)
 
     file_errors = []
     for upload in uploads:
@@ -285,6 +315,8 @@ def _save(entry: Entry | None):
               "warning")
         errors = {"evidence": " ".join(file_errors) if file_errors else submit_error}
         return _render_form(entry, raw, errors, status=422, warnings=warnings)
+    for name in removed:
+        flash(f"Bukti '{name}' dihapus.", "success")
     if action == "submit":
         flash(f"Entri tanggal {_tanggal(entry.entry_date)} diajukan ke verifikator.", "success")
     else:
@@ -297,18 +329,20 @@ def _save(entry: Entry | None):
 
 
 def _render_form(entry: Entry | None, values: dict[str, str], errors: dict[str, str], *, status: int = 200,
-                 source: Entry | None = None, warnings: list[str] | None = None):
+                 source: Entry | None = None, warnings: list[str] | None = None, duplicate: Entry | None = None,
+                 removing: list[int] | None = None):
     favourites, recent, all_codes = codes_for_user(current_user.id)
     today = today_for(current_user)
     groups = [("fav", "Favorit", favourites), ("recent", "Terakhir dipakai", recent), ("all", "Semua kode", all_codes)]
-    general = {k: v for k, v in errors.items() if k not in FORM_FIELDS}
+    general = {k: v for k, v in errors.items() if k not in FORM_FIELDS and k != "duplicate"}
     client_uuid = request.form.get("client_uuid") if request.method == "POST" else None
     return render_template(
         "entries/form.html", entry=entry, values=values, errors=errors, general_errors=general, groups=groups,
         favourite_ids={c.id for c in favourites}, today=today, oldest=today - timedelta(days=services.OLDEST_DAYS),
-        source=source, warnings=warnings or [], client_uuid=client_uuid or _new_uuid(),
+        source=source, warnings=warnings or [], client_uuid=client_uuid or _new_uuid(), duplicate=duplicate,
+        removing=set(removing or []),
         limits={"activity": ACTIVITY_MAX, "output": OUTPUT_MAX, "unit": UNIT_MAX},
-    ), status
+    ), status, NO_STORE
 
 
 def _new_uuid() -> str:

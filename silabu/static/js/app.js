@@ -18,16 +18,16 @@
     return token;
   };
 
-  S.err = function (status, message, fields, code) {
+  S.err = function (status, message, fields, code, details) {
     var e = new Error(message);
-    e.status = status; e.fields = fields || null; e.code = code || "";
+    e.status = status; e.fields = fields || null; e.code = code || ""; e.details = details || null;
     e.network = !status;
     return e;
   };
 
   function errorOf(status, data) {
     var body = (data && data.error) || {};
-    return S.err(status, body.message || "Permintaan gagal (" + status + ").", body.fields, body.code);
+    return S.err(status, body.message || "Permintaan gagal (" + status + ").", body.fields, body.code, body);
   }
 
   /* JSON call to /api/v1; a stale CSRF token (a page cached in an earlier session) is renewed once. */
@@ -79,10 +79,21 @@
     ui = ui || {};
     var entry, failed = [], warnings = [];
     if (rec.entry_id) entry = await S.api("PATCH", "/api/v1/entries/" + rec.entry_id, rec.data);
-    else entry = await S.api("POST", "/api/v1/entries", Object.assign({client_uuid: rec.client_uuid}, rec.data));
+    else entry = await S.api("POST", "/api/v1/entries", Object.assign({client_uuid: rec.client_uuid}, rec.data,
+                                                                       rec.confirm_duplicate ? {confirm_duplicate: true} : {}));
     rec.entry_id = entry.id;
     (entry.warnings || []).forEach(function (w) { if (warnings.indexOf(w) < 0) warnings.push(w); });
     if (ui.saved) await ui.saved(rec, entry);
+    /* Saved evidence marked "Hapus" on the edit form goes after the typed changes are safe, before new files. */
+    while (rec.remove && rec.remove.length) {
+      try {
+        await S.api("DELETE", "/api/v1/evidence/" + rec.remove[0]);
+      } catch (e) {
+        if (e.status !== 404) throw e; /* already gone */
+      }
+      rec.remove.shift();
+      if (ui.saved) await ui.saved(rec, entry);
+    }
     while (rec.files && rec.files.length) {
       var f = rec.files[0], row = ui.fileRow ? ui.fileRow(f) : null;
       try {
@@ -103,6 +114,20 @@
       entry = await S.api("POST", "/api/v1/entries/" + entry.id + "/submit");
     }
     return {entry: entry, failed: failed, warnings: warnings};
+  };
+
+  /* client_uuids this device has sent or queued: a form page that still carries one (Back after saving, a page
+     shell the service worker kept) is a copy of a form already saved and must not send it again. */
+  var USED = "silabu-used-uuids";
+  S.markUsed = function (cu) {
+    try {
+      var list = JSON.parse(localStorage.getItem(USED) || "[]");
+      if (list.indexOf(cu) < 0) list.push(cu);
+      localStorage.setItem(USED, JSON.stringify(list.slice(-100)));
+    } catch (e) { /* storage unavailable: the server's client_uuid rule still holds */ }
+  };
+  S.isUsed = function (cu) {
+    try { return JSON.parse(localStorage.getItem(USED) || "[]").indexOf(cu) >= 0; } catch (e) { return false; }
   };
 
   S.dmy = function (iso) { return iso.slice(8, 10) + "/" + iso.slice(5, 7) + "/" + iso.slice(0, 4); };
@@ -167,6 +192,7 @@
         } catch (e) {
           if (e.network || e.status === 401 || e.status >= 500) break;
           rec.error = e.message + (e.fields ? " " + Object.values(e.fields).join(" ") : "");
+          rec.duplicate = e.code === "possible_duplicate";
           await S.outbox.put(rec);
         }
       }
@@ -210,6 +236,16 @@
         ") tidak terkirim: " + r.error + " ";
       b.type = "button"; b.className = "linklike"; b.textContent = "Buang dari perangkat";
       b.addEventListener("click", function () { S.outbox.remove(r.client_uuid).then(S.showOutbox); });
+      if (r.duplicate) {
+        var again = document.createElement("button");
+        again.type = "button"; again.className = "linklike"; again.textContent = "Kirim juga";
+        again.addEventListener("click", function () {
+          r.confirm_duplicate = true; delete r.error; delete r.duplicate;
+          S.outbox.put(r).then(S.flush);
+        });
+        line.appendChild(again);
+        line.appendChild(document.createTextNode(" \u00b7 "));
+      }
       line.appendChild(b);
       box.appendChild(line);
     });
