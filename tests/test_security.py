@@ -204,12 +204,12 @@ def test_a_forwarded_for_header_is_ignored_without_a_trusted_proxy(client, make_
     assert resp.status_code == 429  # a made-up address does not give a fresh count
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(make_asn, _app_root):
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(app, make_asn):
     from silabu import create_app
-    from tests.conftest import _database_url
 
-    proxied = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": _database_url(_app_root),
-                          "UPLOAD_DIR": str(_app_root / "uploads"), "SERVER_NAME": "silabu.test",
+    proxied = create_app({"TESTING": True, "SECRET_KEY": "t",
+                          "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],  # this worker's database
+                          "UPLOAD_DIR": app.config["UPLOAD_DIR"], "SERVER_NAME": "silabu.test",
                           "LOGIN_MAX_ATTEMPTS": 5, "TRUSTED_PROXIES": 1, "WTF_CSRF_ENABLED": False,
                           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     asn = make_asn()
