@@ -14,9 +14,13 @@ def test_demo_data_fills_every_page_and_can_run_twice(app, db):
     runner = app.test_cli_runner()
     r = runner.invoke(args=["demo-data"])
     assert r.exit_code == 0, r.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == 28
+    assert db.session.scalar(select(func.count()).select_from(User)) == 30
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     assert admin is not None and admin.has_role("admin") and not admin.must_change_password
+    # the LKj KPU has its own reviewers in the demo: the Komisioner initials, the Ketua signs
+    for login, role in (("ketua", "ketua"), ("komisioner", "komisioner")):
+        user = db.session.scalar(select(User).where(User.username == login))
+        assert user is not None and user.has_role(role) and not user.has_role("asn"), login
     by_period = dict(db.session.execute(select(Entry.period, func.count()).group_by(Entry.period)).all())
     assert set(by_period) == {"2026-09", "2026-10", "2026-11"}
     statuses = {s for (s,) in db.session.execute(select(Entry.status).where(Entry.period == "2026-11").distinct())}
@@ -31,5 +35,5 @@ def test_demo_data_fills_every_page_and_can_run_twice(app, db):
 
     r = runner.invoke(args=["demo-data"])
     assert r.exit_code == 0, r.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == 28
+    assert db.session.scalar(select(func.count()).select_from(User)) == 30
     assert db.session.scalar(select(func.count()).select_from(Entry)) == total

@@ -70,7 +70,7 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
         made = _demo_entries(today)
     return (f"Demo dimuat: satker {satker.code}, {len(report.created)} pengguna baru, {made} entri contoh. "
-            f"Kata sandi akun demo: {password} (admin: nama pengguna 'admin').")
+            f"Kata sandi akun demo: {password} (nama pengguna 'admin', 'ketua', 'komisioner'; pegawai: NIP).")
 
 
 def _demo_entries(today: date) -> int:
