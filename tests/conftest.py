@@ -124,7 +124,7 @@ def db(app):
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            _empty_postgresql(conn, tables)
         else:
             conn.execute(text("PRAGMA foreign_keys=OFF"))
             for t in tables:
@@ -136,6 +136,24 @@ def db(app):
     shutil.rmtree(upload_dir, ignore_errors=True)
     upload_dir.mkdir(exist_ok=True)
     ctx.pop()
+
+
+def _empty_postgresql(conn, tables: list[str]) -> None:
+    """Empty every table and restart its ids. DELETE with the foreign-key triggers off (session_replication_role,
+    for this transaction) takes ~6 ms for the few rows a test leaves; TRUNCATE of 29 tables took ~100 ms each time
+    (it rewrites every table's files), ~1 minute of a PostgreSQL run. Without the right to switch the triggers
+    off, TRUNCATE it is."""
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+    except Exception:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        return
+    for t in tables:
+        conn.execute(text(f'DELETE FROM "{t}"'))
+    with_ids = [t for t in tables if "id" in _db.metadata.tables[t].c]
+    conn.execute(text("SELECT " + ", ".join(f"setval(pg_get_serial_sequence('\"{t}\"', 'id'), 1, false)"
+                                            for t in with_ids)))
 
 
 class IsolatedClient(FlaskClient):
