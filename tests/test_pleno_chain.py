@@ -318,3 +318,25 @@ def test_the_correction_pleno_from_the_pages(db, client, closed_month, rendatin,
         assert "Koreksi v2: draf (v1 tetap final)" in html and "mengoreksi versi final 1: Jumlah KUL salah." in html
         overview = client.get("/pleno/?year=2026").get_data(as_text=True)
     assert "Koreksi v2: draf (v1 tetap final)" in overview
+
+
+def test_a_month_that_has_not_begun_is_not_built_on_any_path(client, rendatin, login_as, api_token):
+    """The pleno index never offered a month ahead, but the month page, the API and the service did: an empty
+    packet of a month nobody has worked in yet. Refused everywhere, nothing written."""
+    import time_machine
+
+    from silabu.extensions import db
+    from silabu.pleno import services
+    from silabu.pleno.models import Packet
+
+    with time_machine.travel("2026-11-18 09:00 +07:00", tick=False):
+        with pytest.raises(Conflict) as refused:
+            services.build_packet("2026-12", rendatin)
+        assert refused.value.code == "month_not_started"
+        db.session.rollback()
+        resp = client.post("/api/v1/packets/2026-12/build", headers=api_token(rendatin))
+        assert resp.status_code == 409 and resp.json["error"]["code"] == "month_not_started"
+        login_as(rendatin)
+        page = client.get("/pleno/2026-12").get_data(as_text=True)
+        assert "belum dimulai" in page and "Susun sekarang" not in page
+        assert db.session.query(Packet).count() == 0

@@ -28,7 +28,7 @@ from silabu.accounts.services import first_holder
 from silabu.core import audit
 from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from silabu.core.formatting import tanggal
+from silabu.core.formatting import bulan, tanggal
 from silabu.core.parsing import date_or_none, parse_month
 from silabu.core.pdf import letterhead_of
 from silabu.entries.models import UnitMonth
@@ -184,6 +184,18 @@ def status_label(packet: Packet | None) -> str:
     return f"{PACKET_STATUS_LABELS[packet.status]} (v{packet.version})"
 
 
+def month_started(period: str, now: datetime | None = None) -> bool:
+    """Whether the month has begun in the satker's timezone: a month still ahead has no work to compile."""
+    today = as_utc(now).astimezone(ZoneInfo(satker_timezone())).date() if now is not None else today_for()
+    return period <= f"{today:%Y-%m}"
+
+
+def assert_month_started(period: str, now: datetime | None = None) -> None:
+    if not month_started(period, now):
+        raise Conflict(f"Bulan {bulan(period)} belum dimulai: paketnya dapat disusun setelah bulan itu berjalan.",
+                       code="month_not_started")
+
+
 def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None,
                  correction_reason: str | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
@@ -193,6 +205,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     (403) before the month is looked at."""
     _require_manager(actor)
     parse_month(period)
+    assert_month_started(period, now)
     latest = latest_packet(period)
     why = " ".join(str(correction_reason or "").split())
     supersedes = latest.supersedes_version if latest is not None and latest.status != PacketStatus.FINAL else None

@@ -60,7 +60,7 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
     gaps = services.completeness(period, open_packet) if latest is None or open_packet is not None else None
     ahead = services.completeness(period) if latest is None or open_packet is not None else None
     return render_template("pleno/month.html", period=period, label=bulan(period), versions=versions, latest=latest,
-                           gaps=gaps, ahead=ahead,
+                           gaps=gaps, ahead=ahead, started=services.month_started(period),
                            summary=(latest.summary or {}) if latest else {}, errors=errors or {}, form=form or {},
                            can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
                            status_label=services.status_label(latest)), status
