@@ -2,37 +2,9 @@
 a choice, and the output-code search (words in any order, case and punctuation ignored, through logged activities)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import lxml.html
-import pytest
-import time_machine
-
-WIB = timezone(timedelta(hours=7))
-NOW = datetime(2026, 8, 20, 10, 0, tzinfo=WIB)
-TODAY = NOW.date()
-OTHER_CODE = "076.01.WA.4499.EBD.955"  # Layanan Manajemen Keuangan
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture()
-def asn(make_asn):
-    return make_asn(name="Siti Rahmawati")
-
-
-@pytest.fixture()
-def web(client, asn, login_as):
-    login_as(asn)
-    return client
-
-
-def page(resp):
-    return lxml.html.fromstring(resp.get_data(as_text=True))
+from tests.daily_log import NOW, OTHER_CODE, TODAY, WIB, asn, frozen, page, web  # noqa: F401 - fixtures pytest finds by name
 
 
 def test_returned_entries_come_first_on_the_home_page(web, asn, make_kasubag, make_entry, db):

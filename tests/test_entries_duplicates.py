@@ -9,30 +9,14 @@ from __future__ import annotations
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import lxml.html
 import pytest
-import time_machine
 from sqlalchemy import event, func, select
 
 from tests.conftest import CODE
-
-WIB = timezone(timedelta(hours=7))
-NOW = datetime(2026, 8, 20, 10, 0, tzinfo=WIB)
-TODAY = NOW.date()
-OTHER_CODE = "076.01.WA.4499.EBD.955"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture()
-def asn(make_asn):
-    return make_asn(name="Siti Rahmawati")
+from tests.daily_log import NOW, OTHER_CODE, TODAY, WIB, asn, frozen, web  # noqa: F401 - fixtures pytest finds by name
 
 
 def raw(**over):
@@ -166,12 +150,6 @@ def test_openapi_describes_confirm_duplicate(client, asn, api_token):
 
 
 # --- the page, without JavaScript ------------------------------------------------------------------------------------
-
-@pytest.fixture()
-def web(client, asn, login_as):
-    login_as(asn)
-    return client
-
 
 def page_form(web, url="/entri/baru") -> dict:
     resp = web.get(url)

@@ -4,36 +4,16 @@ Kasubag on the queue card and in the photo viewer's caption."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-import lxml.html
 import pytest
 import time_machine
 
 from tests.conftest import UPLOADS
+from tests.daily_log import NOW, TODAY, WIB, asn, frozen, page, web  # noqa: F401 - fixtures pytest finds by name
 
-WIB = timezone(timedelta(hours=7))
-NOW = datetime(2026, 8, 20, 10, 0, tzinfo=WIB)
-TODAY = NOW.date()
 PDF = (UPLOADS / "good/nota_dinas.pdf").read_bytes()
 PHOTO = (UPLOADS / "good/phone_orient3_nogps.jpg").read_bytes()  # EXIF date on another day than TODAY
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture()
-def asn(make_asn):
-    return make_asn(name="Siti Rahmawati")
-
-
-@pytest.fixture()
-def web(client, asn, login_as):
-    login_as(asn)
-    return client
 
 
 @pytest.fixture()
@@ -52,10 +32,6 @@ def edit_form(entry, **over):
             "action": "draft"}
     data.update(over)
     return data
-
-
-def page(resp):
-    return lxml.html.fromstring(resp.get_data(as_text=True))
 
 
 def test_saved_evidence_is_marked_for_removal_inside_the_edit_form(web, draft):

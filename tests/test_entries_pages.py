@@ -6,42 +6,15 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import lxml.html
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from tests.conftest import CODE, UPLOADS
-
-WIB = timezone(timedelta(hours=7))
-NOW = datetime(2026, 8, 20, 10, 0, tzinfo=WIB)
-TODAY = NOW.date()
-OTHER_CODE = "076.01.WA.4499.EBD.955"  # Layanan Manajemen Keuangan, default unit Dokumen
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture()
-def asn(make_asn):
-    return make_asn(name="Siti Rahmawati")
-
-
-@pytest.fixture()
-def web(client, asn, login_as):
-    login_as(asn)
-    return client
-
-
-def doc(resp):
-    return lxml.html.fromstring(resp.get_data(as_text=True))
-
+from tests.daily_log import NOW, OTHER_CODE, TODAY, WIB, asn, frozen, web  # noqa: F401 - fixtures pytest finds by name
+from tests.daily_log import page as doc
 
 _SIMPLE = re.compile(r"""(?P<tag>^[\w*-]+)|\#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)|\[(?P<attr>[\w-]+)(?:(?P<op>\*?=)(?P<q>["']?)(?P<val>.*?)(?P=q))?\]""")
 

@@ -2,26 +2,10 @@
 every transition, through the same service on the page and the API."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import lxml.html
 import pytest
-import time_machine
 
-WIB = timezone(timedelta(hours=7))
-NOW = datetime(2026, 8, 20, 10, 0, tzinfo=WIB)
-TODAY = NOW.date()
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture()
-def asn(make_asn):
-    return make_asn(name="Siti Rahmawati")
+from tests.daily_log import NOW, TODAY, WIB, asn, frozen  # noqa: F401 - fixtures pytest finds by name
 
 
 @pytest.fixture()
