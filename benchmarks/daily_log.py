@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.client
-import json
 import os
 import re
 import shutil
@@ -20,14 +18,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.create_entry import free_port, load  # noqa: E402 - after the path is set
 
 
 def photo_times(runs: int) -> None:
@@ -81,14 +79,6 @@ def entry_page_bytes(tmp: Path) -> None:
     print(f"{'TOTAL':40s} {total_raw:7d} B raw {total_gz:7d} B gzip")
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def api_load(tmp: Path, clients: int, requests: int, database_url: str | None) -> None:
     env = dict(os.environ, DATABASE_URL=database_url or f"sqlite:///{tmp / 'load.db'}", SECRET_KEY="bench",
                SILABU_UPLOAD_DIR=str(tmp / "up2"), SILABU_LOGIN_MAX_ATTEMPTS="1000")
@@ -109,62 +99,12 @@ def api_load(tmp: Path, clients: int, requests: int, database_url: str | None) -
                 break
             except OSError:
                 time.sleep(0.2)
-        nips = ["198603242014031003", "196807301998022004", "197501161999022005", "199003032015032006",
-                "199006072018022007", "198012172005041008", "197603161999041010", "197502141999041011"]
-        tokens = []
-        for nip in nips:
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("POST", "/api/v1/auth/token", json.dumps({"username": nip, "password": "bench-pass"}),
-                         {"Content-Type": "application/json"})
-            tokens.append(json.loads(conn.getresponse().read())["token"])
-        per_client = requests // clients
-        latencies: list[float] = []
-        errors = []
-        lock = threading.Lock()
-        today = date.today()
-        day = today if today.weekday() < 5 else today - timedelta(days=today.weekday() - 4)
-        start_evt = threading.Event()
-
-        def worker(i: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            token = tokens[i % len(tokens)]
-            mine = []
-            start_evt.wait()
-            for n in range(per_client):
-                body = json.dumps({"entry_date": day.isoformat(), "output_code": "076.01.WA.4499.EBA.962",
-                                   "activity": f"Kegiatan beban {i}-{n}", "output": "Laporan", "quantity": 1,
-                                   "unit": "Dokumen"})
-                t0 = time.perf_counter()
-                conn.request("POST", "/api/v1/entries", body, {"Content-Type": "application/json",
-                                                               "Authorization": f"Bearer {token}"})
-                resp = conn.getresponse()
-                resp.read()
-                mine.append(time.perf_counter() - t0)
-                if resp.status != 201:
-                    with lock:
-                        errors.append(resp.status)
-            with lock:
-                latencies.extend(mine)
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        t0 = time.perf_counter()
-        start_evt.set()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
-        latencies.sort()
-
-        def pct(p: float) -> float:
-            return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
-
+        result = load(port, clients, requests)  # the same load as benchmarks/create_entry.py
         db_kind = "PostgreSQL" if database_url and database_url.startswith("postgres") else "SQLite"
         print(f"== POST /api/v1/entries under gunicorn ({workers * 2} workers x 2 threads, {db_kind}), "
               f"{clients} concurrent clients")
-        print(f"requests {len(latencies)}  errors {len(errors)}  throughput {len(latencies) / elapsed:.0f} req/s")
-        print(f"latency p50 {pct(0.50):.1f} ms  p95 {pct(0.95):.1f} ms  p99 {pct(0.99):.1f} ms  "
-              f"max {latencies[-1] * 1000:.1f} ms")
+        print(f"requests {result['n']}  errors {result['errors']}  throughput {result['rps']:.0f} req/s")
+        print(f"latency p50 {result['p50']:.1f} ms  p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms")
     finally:
         proc.terminate()
         proc.wait(10)
