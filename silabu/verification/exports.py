@@ -120,7 +120,9 @@ def month_xlsx(report: MonthReport) -> bytes:
         book.set_properties({"title": f"{TITLE.title()} {report.unit.name} {bulan(report.period)}",
                              "subject": "Softfile dokumen data kinerja ASN hasil verifikasi",
                              "author": report.signer_name or (satker.name if satker else "SILABU"),
-                             "company": satker.name if satker else "", "comments": _status_line(report)})
+                             "company": satker.name if satker else "", "comments": _status_line(report),
+                             # the month, not the clock: the same data gives the same bytes
+                             "created": datetime(*(int(x) for x in report.period.split("-")), 1)})
         bold = book.add_format({"bold": True})
         title = book.add_format({"bold": True, "font_size": 13})
         head = book.add_format({"bold": True, "bg_color": "#EFEFEF", "border": 1, "text_wrap": True, "valign": "top"})
@@ -274,6 +276,9 @@ def month_pdf(report: MonthReport) -> bytes:
 
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                             bottomMargin=14 * mm, title=f"{TITLE} {report.unit.code} {report.period}",
-                            author=satker.name if satker else "SILABU")
+                            author=satker.name if satker else "SILABU", creator="SILABU", lang="id-ID",
+                            # No creation time or random ID inside: the same month gives the same bytes (the
+                            # packet's copy and its sha256 stay the same when nothing changed).
+                            invariant=1)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
