@@ -131,7 +131,9 @@ def month_xlsx(report: MonthReport) -> bytes:
         def kop(ws, row: int = 0) -> int:
             ws.write(row, 0, "KOMISI PEMILIHAN UMUM", bold)
             ws.write(row + 1, 0, (satker.name if satker else "").upper(), title)
-            ws.write(row + 2, 0, satker.address if satker else "")
+            # the same kop surat lines as the PDF (address; telephone, e-mail, website)
+            for i, line in enumerate(pdf.letterhead_of(satker).lines[:2]):
+                ws.write(row + 2 + i, 0, line)
             ws.write(row + 4, 0, TITLE, title)
             ws.write(row + 5, 0, f"Unit: {report.unit.name}")
             ws.write(row + 6, 0, f"Bulan: {bulan(report.period)}")
