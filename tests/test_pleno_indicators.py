@@ -85,6 +85,7 @@ def test_the_packet_pdf_and_the_month_page_show_the_same_figures(pk_case, client
     reader = PdfReader(io.BytesIO(blob(pk_case, f"bahan-pleno-{PERIOD}-v1.pdf")))
     text = _norm(" ".join(page.extract_text() or "" for page in reader.pages))
     assert "E. Indikator Perjanjian Kinerja: Target dan Realisasi" in text
+    assert "Realisasi bulan ini" in text and "Realisasi s.d. bulan ini" in text  # headings not broken mid-word
     # IK1's row: target 2, realisasi 9, to date 20 and 12, capaian 60%
     assert re.search(r"IK1 Dokumen layanan umum.*?Dokumen 2 9 20 12 60%", text), text
     assert re.search(r"IK3 Persentase dokumen tepat waktu.*?% 100 – 100 90 90%", text)
