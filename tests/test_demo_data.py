@@ -32,8 +32,32 @@ def test_demo_data_fills_every_page_and_can_run_twice(app, db):
     assert db.session.scalar(select(Packet.status).where(Packet.period == "2026-09")) == PacketStatus.FINAL
     assert db.session.scalar(select(func.count()).select_from(Evidence)) > 0
     total = sum(by_period.values())
+    _the_final_month_reads_as_a_real_one(db)
 
     r = runner.invoke(args=["demo-data"])
     assert r.exit_code == 0, r.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 30
     assert db.session.scalar(select(func.count()).select_from(Entry)) == total
+
+
+def _the_final_month_reads_as_a_real_one(db):
+    """September, the demo's final packet: what a pleno sees is plausible for a kabupaten secretariat."""
+    from silabu.catalog.calendar import MonthCalendar
+    from silabu.entries.models import Entry
+    from silabu.pleno.models import Packet
+
+    s = db.session.scalar(select(Packet.summary).where(Packet.period == "2026-09"))
+    per_day = s["activities"] / s["asn_count"] / len(MonthCalendar(2026, 9).working_days)
+    assert 1.2 <= per_day <= 2.0, per_day  # one or two pieces of work a day (799 entries, 26 ASN, 22 days)
+    assert 90 <= s["compliance_avg"] < 100  # a few days of leave
+    # A report is one Laporan: the month's reports (kinerja, realisasi anggaran, SKP), not hundreds
+    assert s["quantity_by_unit"]["Laporan"] == 3
+    assert db.session.scalar(select(func.max(Entry.quantity)).where(Entry.unit_of_measure == "Laporan")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Entry).where(
+        Entry.period == "2026-09", Entry.activity.like("Menyusun laporan kinerja bulan%"))) == 1
+    # The PK view: the month's realisasi beside the Rencana Aksi target, in each indicator's own unit
+    pk = {i["code"]: i for i in s["pk_indicators"]}
+    for code, target, realisasi in (("IK1.1", 1, 1), ("IK4.1", 2, 2), ("IK4.2", 4, 4), ("IK5.1", 1, 1),
+                                    ("IK3.1", 3, 4)):
+        assert (pk[code]["target_month"], pk[code]["realisasi_month"]) == (target, realisasi), code
+    assert pk["IK4.1"]["target_to_date"] == 18 and pk["IK4.1"]["realisasi_to_date"] == 2  # only September is final

@@ -77,3 +77,29 @@ def test_a_bad_logo_or_email_is_refused_and_nothing_changes(db, client, org, adm
     db.session.expire_all()
     satker = default_satker()
     assert satker.address == "Jl. Ganesha No. 4, Kudus" and satker.logo_key is None
+
+
+def test_without_a_logo_every_pdf_still_prints_the_settings_lines_and_no_image(db, closed_month, rendatin):
+    import openpyxl
+
+    from silabu.accounts.models import Role
+    from silabu.accounts.org import default_satker
+    from silabu.accounts.services import first_holder
+    from silabu.verification import exports
+    from silabu.verification.services import month_report
+
+    satker = default_satker()
+    satker.phone, satker.email, satker.website = "(0291) 111222", "info@kpu-kudus.go.id", "kudus.kpu.go.id"
+    db.session.commit()
+    p = build(PERIOD, rendatin)
+    report = month_report(closed_month["ani"].unit, PERIOD, first_holder(Role.SEKRETARIS))
+    for data in (blob(p, f"bahan-pleno-{PERIOD}-v1.pdf"), blob(p, f"softfile-KUL-{PERIOD}-v1.pdf"),
+                 exports.month_pdf(report)):
+        text, images = _read(data)
+        assert "KOMISI PEMILIHAN UMUM KPU KABUPATEN KUDUS Jl. Ganesha No. 4, Kudus" in text, text[:160]
+        assert "Telepon (0291) 111222 Email: info@kpu-kudus.go.id Laman: kudus.kpu.go.id" in text
+        assert images == 0
+    ws = openpyxl.load_workbook(io.BytesIO(exports.month_xlsx(report)))["Rekap"]
+    assert [ws.cell(r, 1).value for r in (1, 2, 3, 4)] == [
+        "KOMISI PEMILIHAN UMUM", "KPU KABUPATEN KUDUS", "Jl. Ganesha No. 4, Kudus",
+        "Telepon (0291) 111222  Email: info@kpu-kudus.go.id  Laman: kudus.kpu.go.id"]

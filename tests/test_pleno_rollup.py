@@ -210,7 +210,7 @@ def test_comparison_with_the_previous_month(db, make_asn):
     assert r.previous_period == "2026-09"
 
 
-def test_indicators_fed_by_the_months_output_codes_of_that_year(db, make_asn):
+def test_every_indicator_of_that_year_with_the_months_realisasi_in_its_own_unit(db, make_asn):
     from silabu.catalog.models import Consolidation, Indicator, OutputCode, Polarity
     from silabu.pleno.services import rollup
 
@@ -226,10 +226,14 @@ def test_indicators_fed_by_the_months_output_codes_of_that_year(db, make_asn):
     add_entry(db, a, date(2026, 10, 5), qty=2)
     add_entry(db, a, date(2026, 10, 6), qty=3)
     close(db, "KUL")
+    add_entry(db, a, date(2026, 10, 7), qty=4, uom="Kegiatan")
+    close(db, "KUL")
     r = rollup(PERIOD)
-    assert list(r.indicators["indicator_code"]) == ["IK1"]
+    # The whole PK of the year (not last year's), an indicator without output this month included with 0.
+    assert list(r.indicators["indicator_code"]) == ["IK1", "IK2"]
     row = r.indicators.iloc[0]
-    assert row["indicator"] == "Dokumen disusun" and row["quantity"] == 5 and row["activities"] == 2
+    assert row["indicator"] == "Dokumen disusun" and row["realisasi_month"] == 5  # the Kegiatan is not added
+    assert "1 entri" in row["note"] and r.indicators.iloc[1]["realisasi_month"] == 0
 
 
 def test_asn_without_entries_gets_a_zero_row(db, make_asn):

@@ -128,7 +128,8 @@ spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai v
                 "409": "Paket sudah final (tanpa correction_reason), atau sedang disusun proses lain",
                 "422": "Format bulan atau alasan koreksi salah"})
 spec("/api/v1/packets/{month}", "get",
-     "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}",
+     "Paket bulan ini: {month, version, status, built_at, summary, files[{name, content_type, size, sha256, url}]}; "
+     "summary.pk_indicators: tiap indikator PK dengan target dan realisasi bulan ini dan s.d. bulan ini",
      tags=["pleno"], params=[MONTH, query_param("version", "integer", "bawaan: versi terbaru")],
      responses={"200": "Paket", "404": "Belum ada paket, atau tidak berwenang"})
 spec("/api/v1/packets/{month}/versions", "get", "Semua versi paket bulan ini, terbaru dahulu", tags=["pleno"],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,34 +15,107 @@ from silabu.accounts.services import hash_password, import_users
 from silabu.catalog.calendar import MonthCalendar
 from silabu.catalog.services import import_output_codes
 from silabu.core.clock import local_today, period_of, previous_period
+from silabu.core.formatting import bulan
 from silabu.core.tables import read_table
 from silabu.entries.models import Entry
 from silabu.extensions import db
 from silabu.lkj.services import import_indicators
 
-UNIT_CODES = {
-    "KUL": ["076.01.WA.4499.EBA.956", "076.01.WA.4499.EBA.962", "076.01.WA.4499.EBA.994", "076.01.WA.4499.EBD.955"],
-    "TPH": ["076.01.DL.3363.BCA.001", "076.01.DL.3363.QMA.002", "076.01.WA.4499.EBA.958", "076.01.DL.3363.PBG.001"],
-    "RDI": ["076.01.WA.4499.EBD.952", "076.01.WA.4499.EBD.953", "076.01.WA.4499.EBA.963", "076.01.DL.3363.QMA.001"],
-    "HSD": ["076.01.WA.4499.EBA.957", "076.01.WA.4499.EBC.954"],
-    "SEK": ["076.01.WA.4499.EBA.962"],
+
+@dataclass(frozen=True)
+class Work:
+    """One kind of work a unit logs: its output code, what is done and produced, in which unit and how much.
+
+    ``kind`` says how often it happens, as in a real office: ``routine`` (the day-to-day work an ASN picks from),
+    ``monthly`` (once a month, on the ``day``-th working day; negative counts from the month's end), ``quarterly``
+    (the same, in January, April, July and October: the report on the quarter just ended) or ``events`` (``per_month``
+    times a month, each logged once, by the ASN in charge: a sosialisasi attended by three is one Kegiatan).
+    """
+
+    code: str
+    activity: str
+    output: str
+    uom: str
+    quantity: tuple[int, int] = (1, 1)
+    kind: str = "routine"
+    day: int = 0
+    per_month: int = 0
+    variants: tuple[str, ...] = ()
+
+    def text(self, rng: random.Random, period: str) -> str:
+        text = self.activity.replace("{bulan_lalu}", bulan(previous_period(period)))
+        return f"{text} {rng.choice(self.variants)}".strip() if self.variants else text
+
+
+COORDINATE = Work("076.01.WA.4499.EBA.962", "Mengoordinasikan pekerjaan sub bagian dan mendisposisi surat",
+                  "Disposisi dan arahan", "Kegiatan")
+# Output codes that measure a PK indicator (silabu/demo/data/indicators.csv) carry only the work that produces the
+# indicator's output, in its unit and at its pace: 1 Laporan a month, 4 publications, 2 sosialisasi, ~3 produk hukum.
+WORK: dict[str, list[Work]] = {
+    "KUL": [
+        Work("076.01.WA.4499.EBA.962", "Mengagendakan surat masuk dan keluar", "Agenda surat", "Surat", (3, 12)),
+        Work("076.01.WA.4499.EBD.955", "Menyusun SPM dan dokumen pencairan", "Berkas SPM", "Berkas", (1, 4)),
+        Work("076.01.WA.4499.EBD.955", "Memverifikasi SPJ kegiatan", "SPJ terverifikasi", "Berkas", (1, 5)),
+        Work("076.01.WA.4499.EBA.994", "Pemeliharaan sarana dan prasarana kantor", "Berita acara pemeliharaan",
+             "Kegiatan"),
+        Work("076.01.WA.4499.EBA.994", "Mencatat persediaan barang habis pakai", "Kartu persediaan", "Dokumen"),
+        Work("076.01.WA.4499.EBD.955", "Menyusun laporan realisasi anggaran bulan {bulan_lalu}",
+             "Laporan realisasi anggaran", "Laporan", kind="monthly", day=3),
+        Work("076.01.WA.4499.EBA.956", "Menyusun laporan BMN triwulanan", "Laporan BMN triwulan", "Laporan",
+             kind="quarterly", day=6),
+    ],
+    "TPH": [
+        Work("076.01.WA.4499.EBA.958", "Meliput dan menulis berita kegiatan kantor", "Berita kegiatan", "Berita",
+             (1, 2)),
+        Work("076.01.WA.4499.EBA.958", "Mengelola media sosial dan laman KPU Kabupaten", "Unggahan media sosial",
+             "Unggahan", (1, 4)),
+        Work("076.01.DL.3363.PBG.001", "Menyiapkan administrasi badan adhoc", "Berkas administrasi PPK/PPS",
+             "Berkas", (1, 3)),
+        Work("076.01.WA.4499.EBA.958", "Menyiapkan materi sosialisasi dan bahan tayang", "Materi sosialisasi",
+             "Dokumen"),
+        Work("076.01.DL.3363.BCA.001", "Sosialisasi pendidikan pemilih", "Laporan pelaksanaan sosialisasi",
+             "Kegiatan", kind="events", per_month=2,
+             variants=("di SMA N 1 Kudus", "di MA NU Banat", "bagi pemilih pemula SMK N 2 Kudus",
+                       "di Desa Jati Kulon", "bagi komunitas penyandang disabilitas", "di Kelurahan Wergu Wetan")),
+        Work("076.01.DL.3363.QMA.002", "Menerbitkan publikasi informasi kepemiluan", "Publikasi terbit", "Dokumen",
+             kind="events", per_month=4,
+             variants=("(infografis data pemilih)", "(rilis pers)", "(video edukasi pemilih)",
+                       "(buletin kepemiluan)")),
+        Work("076.01.DL.3363.PBG.001", "Rapat koordinasi dengan badan adhoc", "Notula rapat", "Kegiatan",
+             kind="events", per_month=1),
+    ],
+    "RDI": [
+        Work("076.01.WA.4499.EBA.963", "Memutakhirkan data dan informasi satker", "Rekap data", "Dokumen"),
+        Work("076.01.WA.4499.EBA.963", "Melayani permohonan data dan informasi", "Tanggapan permohonan",
+             "Permohonan", (1, 3)),
+        Work("076.01.WA.4499.EBA.963", "Menghimpun tanggapan masyarakat atas data pemilih", "Formulir tanggapan",
+             "Berkas", (1, 5)),
+        Work("076.01.WA.4499.EBD.952", "Menyusun dan merevisi RKA-K/L dan POK", "Draf RKA-K/L", "Dokumen"),
+        Work("076.01.WA.4499.EBD.953", "Memantau realisasi kinerja dan anggaran", "Catatan pemantauan", "Dokumen"),
+        Work("076.01.DL.3363.QMA.001", "Rekapitulasi data pemilih berkelanjutan bulan {bulan_lalu}",
+             "Berita acara rekapitulasi DPB", "Dokumen", kind="monthly", day=3),
+        Work("076.01.WA.4499.EBD.953", "Menyusun laporan kinerja bulan {bulan_lalu}", "Laporan kinerja bulanan",
+             "Laporan", kind="monthly", day=5),
+        Work("076.01.WA.4499.EBD.953", "Menyusun bahan rapat pleno laporan bulanan", "Bahan rapat pleno", "Dokumen",
+             kind="monthly", day=7),
+    ],
+    "HSD": [
+        Work("076.01.WA.4499.EBC.954", "Mengelola administrasi kepegawaian (cuti, kenaikan pangkat, KGB)",
+             "Usulan kepegawaian", "Berkas", (1, 4)),
+        Work("076.01.WA.4499.EBC.954", "Merekap presensi pegawai", "Rekap presensi", "Dokumen"),
+        Work("076.01.WA.4499.EBC.954", "Memutakhirkan data pegawai di SIASN", "Data pegawai mutakhir", "Data",
+             (1, 5)),
+        Work("076.01.WA.4499.EBA.962", "Menelaah dan menyusun rancangan keputusan", "Rancangan keputusan",
+             "Dokumen"),
+        Work("076.01.WA.4499.EBA.957", "Mengunggah produk hukum ke JDIH", "Produk hukum terunggah", "Dokumen",
+             (1, 2), kind="events", per_month=3),
+        Work("076.01.WA.4499.EBC.954", "Menyusun rekap capaian SKP pegawai bulan {bulan_lalu}", "Rekap SKP",
+             "Laporan", kind="monthly", day=4),
+    ],
 }
-ACTIVITIES = {
-    "076.01.WA.4499.EBA.956": ("Inventarisasi dan pelabelan BMN", "Daftar BMN terlabel", "Dokumen"),
-    "076.01.WA.4499.EBA.962": ("Mengelola surat masuk dan keluar", "Agenda surat", "Dokumen"),
-    "076.01.WA.4499.EBA.994": ("Pemeliharaan sarana kantor", "Laporan pemeliharaan", "Laporan"),
-    "076.01.WA.4499.EBD.955": ("Menyusun SPM dan pertanggungjawaban keuangan", "Berkas SPM", "Dokumen"),
-    "076.01.DL.3363.BCA.001": ("Sosialisasi pendidikan pemilih di sekolah", "Laporan sosialisasi", "Kegiatan"),
-    "076.01.DL.3363.QMA.002": ("Menyusun konten publikasi media sosial", "Konten terbit", "Dokumen"),
-    "076.01.WA.4499.EBA.958": ("Peliputan kegiatan kantor", "Berita kegiatan", "Dokumen"),
-    "076.01.DL.3363.PBG.001": ("Fasilitasi rapat koordinasi badan adhoc", "Notula rapat", "Kegiatan"),
-    "076.01.WA.4499.EBD.952": ("Menyusun rencana kerja dan anggaran", "Draf RKA", "Dokumen"),
-    "076.01.WA.4499.EBD.953": ("Menyusun laporan kinerja bulanan", "Laporan kinerja", "Dokumen"),
-    "076.01.WA.4499.EBA.963": ("Pemutakhiran data dan informasi satker", "Rekap data", "Dokumen"),
-    "076.01.DL.3363.QMA.001": ("Rekapitulasi data pemilih berkelanjutan", "Berita acara rekap", "Dokumen"),
-    "076.01.WA.4499.EBA.957": ("Mengunggah produk hukum ke JDIH", "Produk hukum terunggah", "Dokumen"),
-    "076.01.WA.4499.EBC.954": ("Mengelola administrasi kepegawaian", "Usulan/rekap kepegawaian", "Dokumen"),
-}
+ROUTINE_PER_ASN = 2  # each ASN's jabatan covers two of the unit's routine kinds of work
+LEAVE_RATE = 0.03  # a closed month's day without an entry (leave, sick, training)
+SECOND_ENTRY_RATE = 0.4  # a day with a second piece of routine work
 
 
 def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: date | None = None) -> str:
@@ -66,6 +140,7 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     today = today or local_today(satker.timezone)
     import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()).rows, today.year)
     db.session.flush()
+    _demo_targets(today.year)
     made = 0
     if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
         made = _demo_entries(today)
@@ -73,8 +148,31 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
             f"Kata sandi akun demo: {password} (nama pengguna 'admin', 'ketua', 'komisioner'; pegawai: NIP).")
 
 
+def _demo_targets(year: int) -> None:
+    """Rencana Aksi: each counted (``sum``) indicator's yearly target split over the months, where none is set yet.
+
+    Whole numbers, the remainder on the months a quarterly report falls in (4 a year: January, April, July,
+    October), so the pleno's PK view has a target for the month and to date."""
+    from silabu.catalog.models import Consolidation, Indicator
+    from silabu.lkj.services import set_targets, targets_of
+
+    for ind in db.session.scalars(select(Indicator).where(Indicator.year == year).order_by(Indicator.id)):
+        if ind.consolidation is not Consolidation.SUM or targets_of(ind):
+            continue
+        total = int(ind.target_year)
+        if total != ind.target_year:
+            continue
+        base, rest = divmod(total, 12)
+        extra = {(k * 12) // rest + 1 for k in range(rest)} if rest else set()
+        set_targets(ind, "month", {m: base + (1 if m in extra else 0) for m in range(1, 13)}, None)
+
+
 def _demo_entries(today: date) -> int:
-    """Three months of work: two months back verified and closed, last month verified, this month in progress."""
+    """Three months of work: two months back verified and closed, last month verified, this month in progress.
+
+    Each ASN logs one or two pieces of routine work a working day (a few days of leave), plus the unit's monthly,
+    quarterly and event work by the ASN in charge; quantities fit their unit of measure (3-12 Surat a day,
+    1 Laporan a month)."""
     from silabu.entries import services as entry_services
     from silabu.entries.models import EntryStatus
     from silabu.verification import services as verification
@@ -83,32 +181,62 @@ def _demo_entries(today: date) -> int:
     staff = [u for u in db.session.scalars(select(User).order_by(User.id)) if u.has_role(Role.ASN)]
     heads = {u.unit_id: u for u in db.session.scalars(select(User).order_by(User.id)) if u.has_role(Role.KASUBAG)}
     sekretaris = next((u for u in db.session.scalars(select(User)) if u.has_role(Role.SEKRETARIS)), None)
+    people = staff + [h for h in heads.values() if h not in staff]
+    by_unit: dict[str, list[User]] = {}
+    for user in people:
+        by_unit.setdefault(user.unit.code, []).append(user)
+    routine_of: dict[int, list[Work]] = {}
+    for user in people:
+        routine = [w for w in WORK.get(user.unit.code, []) if w.kind == "routine"] or [COORDINATE]
+        mine = rng.sample(routine, min(ROUTINE_PER_ASN, len(routine)))
+        routine_of[user.id] = [COORDINATE, *mine[:1]] if heads.get(user.unit_id) is user else mine
     current = period_of(today)
     last = previous_period(current)
     before_last = previous_period(last)
     count = 0
     for period in (before_last, last, current):
         year, month = (int(x) for x in period.split("-"))
-        days = [d for d in MonthCalendar(year, month).working_days if d < today]
-        for user in staff + list(heads.values()):
-            codes = UNIT_CODES.get(user.unit.code, UNIT_CODES["SEK"])
+        all_days = MonthCalendar(year, month).working_days
+        days = [d for d in all_days if d < today]
+        planned: list[tuple[User, date, Work]] = []
+        for user in people:
             for day in days:
-                if period == current and rng.random() < 0.12:
-                    continue  # a few days left empty: the home page shows them as owed
-                for _ in range(1 if rng.random() < 0.7 else 2):
-                    code = rng.choice(codes)
-                    activity, output, unit = ACTIVITIES[code]
-                    entry, _ = entry_services.create_entry(user, {
-                        "entry_date": day.isoformat(), "output_code": code, "activity": activity,
-                        "output": output, "quantity": rng.choice([1, 1, 1, 2, 3]), "unit": unit,
-                        "start_time": "08:00", "end_time": rng.choice(["11:30", "15:00", "16:00"])},
-                        confirm_duplicate=True)  # two of the same kind on one day happen in real months too
-                    if rng.random() < 0.25:
-                        _attach_photo(entry, user, day, rng)
-                    count += 1
-                    if period == current and (day >= today - timedelta(days=2) or rng.random() < 0.1):
-                        continue  # recent days still drafts
-                    entry_services.submit_entry(entry, user)
+                if rng.random() < (0.12 if period == current else LEAVE_RATE):
+                    continue  # leave; in the current month also days not yet filled (the home page shows them)
+                work = routine_of[user.id]
+                planned.append((user, day, rng.choice(work)))
+                if rng.random() < SECOND_ENTRY_RATE and len(work) > 1:
+                    planned.append((user, day, rng.choice(work)))
+        for unit_code, works in WORK.items():
+            crew = [u for u in by_unit.get(unit_code, []) if heads.get(u.unit_id) is not u] or by_unit.get(unit_code)
+            if not crew:
+                continue
+            for n, work in enumerate(w for w in works if w.kind != "routine"):
+                if work.kind == "quarterly" and month not in (1, 4, 7, 10):
+                    continue
+                if work.kind == "events":
+                    when = sorted(rng.sample(all_days, min(work.per_month, len(all_days))))
+                else:
+                    when = [all_days[work.day - 1 if work.day > 0 else work.day]]
+                for day in when:
+                    if day < today:
+                        planned.append((crew[(n + len(planned)) % len(crew)] if work.kind == "events"
+                                        else crew[n % len(crew)], day, work))
+        planned.sort(key=lambda t: (t[1], t[0].id))
+        for user, day, work in planned:
+            morning = rng.random() < 0.5
+            entry, _ = entry_services.create_entry(user, {
+                "entry_date": day.isoformat(), "output_code": work.code, "activity": work.text(rng, period),
+                "output": work.output, "quantity": rng.randint(*work.quantity), "unit": work.uom,
+                "start_time": "08:00" if morning else "13:00", "end_time": rng.choice(
+                    ["10:30", "11:30", "12:00"] if morning else ["14:30", "15:30", "16:00"])},
+                confirm_duplicate=True)  # two of the same kind on one day happen in real months too
+            if rng.random() < (0.8 if work.kind != "routine" else 0.2):
+                _attach_photo(entry, user, day, rng)
+            count += 1
+            if period == current and (day >= today - timedelta(days=2) or rng.random() < 0.1):
+                continue  # recent days still drafts
+            entry_services.submit_entry(entry, user)
         db.session.flush()
         if period == current:
             _return_a_few(current, heads, rng)

@@ -23,13 +23,14 @@ from sqlalchemy.orm import aliased
 from silabu.accounts.models import Unit, User
 from silabu.accounts.services import role_holder_ids
 from silabu.catalog.calendar import MonthCalendar
-from silabu.catalog.models import Indicator, OutputCode
+from silabu.catalog.models import OutputCode
 from silabu.core.clock import parse_period, previous_period
 from silabu.entries import months
 from silabu.entries.compliance import filled_day_sql
 from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
 from silabu.extensions import db
 from silabu.pleno.completeness import LOGGING_ROLES, counted_unit_ids  # who gets a row even without entries
+from silabu.pleno.indicators import pk_view
 
 # Frames that make up the data of a packet, in the order they are hashed and written.
 FRAME_NAMES = ("units", "asn", "outputs", "unit_outputs", "quantities", "comparison", "quantity_comparison",
@@ -108,6 +109,14 @@ class Rollup:
             "missing_entries": missing_total,
             "output_codes": int(self.outputs["code"].nunique()) if not self.outputs.empty else 0,
             "indicators": int(len(self.indicators)),
+            "pk_indicators": [{"report_code": str(i.report_code), "code": str(i.indicator_code),
+                               "name": str(i.indicator), "unit": str(i.indicator_unit),
+                               "target_month": _num_or_none(i.target_month),
+                               "realisasi_month": _num_or_none(i.realisasi_month),
+                               "target_to_date": _num_or_none(i.target_to_date),
+                               "realisasi_to_date": _num_or_none(i.realisasi_to_date),
+                               "capaian_to_date": _num_or_none(i.capaian_to_date), "note": str(i.note)}
+                              for i in self.indicators.itertuples(index=False)],
             "previous_month": self.previous_period,
             "is_empty": self.is_empty,
             "units": [{"code": str(r.unit_code), "name": str(r.unit_name), "is_closed": bool(r.is_closed),
@@ -140,7 +149,7 @@ def rollup(period: str) -> Rollup:
     prev_units = _unit_totals(prev_period, MonthCalendar(py, pm), base.people, base.units_df)
     comparison = _comparison(base.units, prev_units)
     quantity_comparison = _quantity_comparison(base.quantities, _uom_totals(prev_period, base.units_df))
-    indicators = _indicators(year, base.outputs)
+    indicators = pk_view(period)
     return Rollup(period=period, working_days=len(cal.working_days), units=base.units, asn=base.asn,
                   outputs=base.outputs, unit_outputs=base.unit_outputs, quantities=base.quantities,
                   comparison=comparison, indicators=indicators, missing=base.missing,
@@ -500,43 +509,16 @@ def _comparison(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
                "compliance", "compliance_change"]]
 
 
-def _indicators(year: int, outputs: pd.DataFrame) -> pd.DataFrame:
-    """Indicators of the year's Perjanjian Kinerja that the month's verified outputs feed."""
-    cols = ["report_code", "sasaran_code", "sasaran", "indicator_code", "indicator", "indicator_unit",
-            "target_year", "code", "activities", "quantity", "quantity_detail"]
-    codes = sorted(set(outputs["code"])) if not outputs.empty else []
-    if not codes:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    rows = db.session.execute(
-        select(Indicator.report_code, Indicator.sasaran_code, Indicator.sasaran, Indicator.code, Indicator.name,
-               Indicator.unit, Indicator.target_year, OutputCode.code)
-        .join(OutputCode, Indicator.output_code_id == OutputCode.id)
-        .where(Indicator.year == year, OutputCode.code.in_(codes))
-        .order_by(Indicator.report_code, Indicator.position, Indicator.code)).all()
-    ind = pd.DataFrame.from_records(rows, columns=cols[:8])
-    if ind.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    ind["target_year"] = ind["target_year"].astype("float64")
-    per_code = outputs.groupby("code").agg(activities=("activities", "sum")).reset_index()
-    detail = outputs.assign(txt=_angka_series(outputs["quantity"]) + " " + outputs["uom"].astype(str))
-    detail = detail.groupby("code")["txt"].agg("; ".join).reset_index().rename(columns={"txt": "quantity_detail"})
-    ind = ind.merge(per_code, on="code", how="left").merge(detail, on="code", how="left")
-    ind["activities"] = ind["activities"].fillna(0).astype("int32")
-    # The indicator's realisasi counts only output in its own unit of measure (DOMAIN.md); others stay in the detail.
-    own = {(str(c), str(u).strip().casefold()): float(q)
-           for c, u, q in zip(outputs["code"], outputs["uom"], outputs["quantity"])}
-    ind["quantity"] = [own.get((str(c), str(u or "").strip().casefold()), 0.0)
-                       for c, u in zip(ind["code"], ind["indicator_unit"])]
-    ind["quantity"] = ind["quantity"].astype("float64").round(2)
-    return ind.sort_values(["report_code", "indicator_code"], kind="stable").reset_index(drop=True)[cols]
-
-
 def _angka_series(values: pd.Series) -> pd.Series:
     """Indonesian number text for a column; formats each distinct value once (there are few of them)."""
     from silabu.core.formatting import angka
 
     texts = {v: angka(v) for v in pd.unique(values)}
     return values.map(texts).astype(str)
+
+
+def _num_or_none(value: float | None) -> int | float | None:
+    return None if value is None or pd.isna(value) else _num(float(value))
 
 
 def _num(value: float) -> int | float:

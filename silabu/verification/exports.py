@@ -120,7 +120,9 @@ def month_xlsx(report: MonthReport) -> bytes:
         book.set_properties({"title": f"{TITLE.title()} {report.unit.name} {bulan(report.period)}",
                              "subject": "Softfile dokumen data kinerja ASN hasil verifikasi",
                              "author": report.signer_name or (satker.name if satker else "SILABU"),
-                             "company": satker.name if satker else "", "comments": _status_line(report)})
+                             "company": satker.name if satker else "", "comments": _status_line(report),
+                             # the month, not the clock: the same data gives the same bytes
+                             "created": datetime(*(int(x) for x in report.period.split("-")), 1)})
         bold = book.add_format({"bold": True})
         title = book.add_format({"bold": True, "font_size": 13})
         head = book.add_format({"bold": True, "bg_color": "#EFEFEF", "border": 1, "text_wrap": True, "valign": "top"})
@@ -129,7 +131,9 @@ def month_xlsx(report: MonthReport) -> bytes:
         def kop(ws, row: int = 0) -> int:
             ws.write(row, 0, "KOMISI PEMILIHAN UMUM", bold)
             ws.write(row + 1, 0, (satker.name if satker else "").upper(), title)
-            ws.write(row + 2, 0, satker.address if satker else "")
+            # the same kop surat lines as the PDF (address; telephone, e-mail, website)
+            for i, line in enumerate(pdf.letterhead_of(satker).lines[:2]):
+                ws.write(row + 2 + i, 0, line)
             ws.write(row + 4, 0, TITLE, title)
             ws.write(row + 5, 0, f"Unit: {report.unit.name}")
             ws.write(row + 6, 0, f"Bulan: {bulan(report.period)}")
@@ -274,6 +278,9 @@ def month_pdf(report: MonthReport) -> bytes:
 
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                             bottomMargin=14 * mm, title=f"{TITLE} {report.unit.code} {report.period}",
-                            author=satker.name if satker else "SILABU")
+                            author=satker.name if satker else "SILABU", creator="SILABU", lang="id-ID",
+                            # No creation time or random ID inside: the same month gives the same bytes (the
+                            # packet's copy and its sha256 stay the same when nothing changed).
+                            invariant=1)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

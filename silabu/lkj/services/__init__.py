@@ -69,6 +69,7 @@ from silabu.lkj.services.realisasi import (
     period_target,
     save_manual_realisasi,
     store_upload,
+    target_to_date,
 )
 from silabu.lkj.services.reports import (
     LKJ_MANAGE_ROLES,
@@ -213,6 +214,7 @@ __all__ = [
     "store_upload",
     "subject_name",
     "tabel_capaian",
+    "target_to_date",
     "targets_of",
     "trace",
     "users_for",

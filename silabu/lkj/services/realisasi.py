@@ -1,7 +1,7 @@
 """Realisasi of each indicator: from the counted entries of final months, or entered by Rendatin."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,7 +24,7 @@ from silabu.evidence.storage import get_storage
 from silabu.extensions import db
 from silabu.lkj import capaian as calc
 from silabu.lkj.models import IndicatorOutputCode, IndicatorTarget, ManualRealisasi
-from silabu.lkj.services.periods import PeriodSpec, final_periods, month_periods
+from silabu.lkj.services.periods import PeriodSpec, final_periods, month_periods, period_spec
 from silabu.lkj.services.reports import NOTE_MAX, assert_open
 
 
@@ -84,12 +84,16 @@ class IndicatorData:
     mismatched_units: list[str] = field(default_factory=list)
 
 
-def indicator_data(indicators: Sequence[Indicator], year: int) -> dict[int, IndicatorData]:
-    """Monthly realisasi of every indicator (12 values) as its ``measure`` says, read in a few queries."""
+def indicator_data(indicators: Sequence[Indicator], year: int, *,
+                   provisional: Collection[str] = ()) -> dict[int, IndicatorData]:
+    """Monthly realisasi of every indicator (12 values) as its ``measure`` says, read in a few queries.
+
+    ``provisional``: months counted as if their packet were final (the pleno packet being built shows what
+    finalizing it would give the LKj)."""
     if not indicators:
         return {}
     ids = [i.id for i in indicators]
-    final = set(final_periods(year))
+    final = set(final_periods(year)) | {p for p in provisional if p.startswith(f"{int(year):04d}-")}
     periods = month_periods(year)
     extra: dict[int, list[int]] = {}
     for row in db.session.scalars(select(IndicatorOutputCode).where(IndicatorOutputCode.indicator_id.in_(ids))):
@@ -198,6 +202,33 @@ def period_target(indicator: Indicator, spec: PeriodSpec,
     if level_like:
         return year_target, None
     return None, "Target semester belum dapat dihitung: target triwulan (Rencana Aksi) belum lengkap."
+
+
+def target_to_date(indicator: Indicator, month: int,
+                   targets: Mapping[tuple[str, int], Decimal]) -> tuple[Decimal | None, str | None]:
+    """The target from January through ``month`` (the Rencana Aksi's, folded as the indicator consolidates).
+
+    A count (``sum``) adds the complete quarters' targets and the months after them; a level (``last``) is the
+    month's own target; a mean (``avg``) averages the months' targets. December is the year's target."""
+    year = indicator.year
+    rule = indicator.consolidation.value
+    if month >= 12:
+        return period_target(indicator, period_spec(year, "tahun"), targets)
+    if rule == "last":
+        return period_target(indicator, period_spec(year, f"{year:04d}-{month:02d}"), targets)
+    if rule == "avg":
+        values = [period_target(indicator, period_spec(year, f"{year:04d}-{m:02d}"), targets) for m in
+                  range(1, month + 1)]
+        missing = next((why for value, why in values if value is None), None)
+        return (None, missing) if missing else (calc.consolidate([v for v, _ in values], rule), None)
+    parts: list[tuple[Decimal | None, str | None]] = [
+        period_target(indicator, period_spec(year, f"tw{q}"), targets) for q in range(1, month // 3 + 1)]
+    parts += [period_target(indicator, period_spec(year, f"{year:04d}-{m:02d}"), targets)
+              for m in range(3 * (month // 3) + 1, month + 1)]
+    missing = next((why for value, why in parts if value is None), None)
+    if missing:
+        return None, missing
+    return calc.consolidate([v for v, _ in parts], rule), None
 
 
 def manual_rows(indicator: Indicator) -> list[ManualRealisasi]:

@@ -46,8 +46,9 @@ def build_pdf(r: Rollup, meta: PacketMeta) -> bytes:
     def p(text: Any, style: ParagraphStyle = cell) -> Paragraph:
         return Paragraph(escape(str(text)), style)
 
-    def table(header: list[str], rows: list[list[Any]], widths: list[float], numeric_from: int = 1) -> Table:
-        data = [[Paragraph(f"<b>{escape(h)}</b>", cell) for h in header]]
+    def table(header: list[str], rows: list[list[Any]], widths: list[float], numeric_from: int = 1,
+              head_style: ParagraphStyle = cell) -> Table:
+        data = [[Paragraph(f"<b>{escape(h)}</b>", head_style) for h in header]]
         # Paragraphs (wrapping) only where text may be long: plain strings are an order of magnitude faster.
         limits = [int(w / cm * 6) for w in widths]  # characters of 8 pt text that fit without wrapping
         data += [[v if isinstance(v, Paragraph) else (str(v) if len(str(v)) <= limits[j] else p(v))
@@ -118,16 +119,24 @@ def build_pdf(r: Rollup, meta: PacketMeta) -> bytes:
         story.append(table(["Unit", "Satuan", "Output lalu", "Output ini", "Selisih"], qrows,
                            [2.2 * cm, 4 * cm, 3 * cm, 3 * cm, 2.6 * cm], numeric_from=2))
 
-    story.append(p("E. Indikator Perjanjian Kinerja yang Didukung Output Bulan Ini", h2))
+    story.append(p("E. Indikator Perjanjian Kinerja: Target dan Realisasi", h2))
     if r.indicators.empty:
-        story.append(p("Tidak ada output bulan ini yang terhubung dengan indikator Perjanjian Kinerja.", base))
+        story.append(p("Belum ada indikator Perjanjian Kinerja untuk tahun ini.", base))
     else:
-        irows = [[i.report_code, f"{i.indicator_code} {i.indicator}", i.code, num(i.activities, 0),
-                  f"{num(i.quantity)} {i.indicator_unit}".strip() + (f" ({i.quantity_detail})" if i.quantity_detail
-                                                                      else "")]
+        story.append(p(f"Realisasi dihitung dengan aturan LKj (cara mengukur dan satuan tiap indikator); "
+                       f"{bulan(r.period)} dihitung seakan paket ini final, bulan sebelumnya hanya yang paketnya "
+                       f"final. Kumulatif: Januari s.d. {bulan(r.period)}.", base))
+        story.append(Spacer(1, 3))
+        small_head = ParagraphStyle("small_head", parent=cell, fontSize=7, leading=8.5)
+        irows = [[Paragraph(f"{escape(str(i.indicator_code))} {escape(str(i.indicator))}<br/>"
+                            f"<font size=6.5 color='#555555'>{escape(str(i.report_code))}</font>", cell),
+                  i.indicator_unit, num(i.target_month), num(i.realisasi_month), num(i.target_to_date),
+                  num(i.realisasi_to_date), pct(i.capaian_to_date), p(i.note or "–")]
                  for i in r.indicators.itertuples(index=False)]
-        story.append(table(["Laporan", "Indikator", "Kode output", "Kegiatan", "Output (satuan indikator)"], irows,
-                           [1.8 * cm, 7 * cm, 4 * cm, 1.6 * cm, 2.6 * cm], numeric_from=3))
+        story.append(table(["Indikator", "Satuan", "Target bulan ini", "Realisasi bulan ini", "Target s.d. bulan ini",
+                            "Realisasi s.d. bulan ini", "Capaian s.d. bulan ini", "Keterangan"], irows,
+                           [4.6 * cm, 1.4 * cm] + [1.7 * cm] * 5 + [2.9 * cm], numeric_from=2, head_style=small_head))
+        story.append(Spacer(1, 2))
 
     if not r.missing.empty:
         story.append(p("F. Entri yang Belum Masuk Rekapitulasi", h2))

@@ -54,10 +54,12 @@ COMPARISON_COLS: list[Col] = [
 ]
 INDICATOR_COLS: list[Col] = [
     ("report_code", "Laporan", "text"), ("sasaran", "Sasaran", "wide"), ("indicator_code", "Kode Indikator", "text"),
-    ("indicator", "Indikator Kinerja", "wide"), ("indicator_unit", "Satuan Indikator", "text"),
-    ("target_year", "Target Tahunan", "dec"), ("code", "Kode Output", "text"),
-    ("activities", "Kegiatan Bulan Ini", "int"), ("quantity", "Output dalam Satuan Indikator", "dec"),
-    ("quantity_detail", "Rincian Output per Satuan", "wide"),
+    ("indicator", "Indikator Kinerja", "wide"), ("indicator_unit", "Satuan", "text"),
+    ("measure", "Cara Mengukur Realisasi", "wide"), ("output_codes", "Kode Output", "text"),
+    ("target_year", "Target Tahunan", "dec"), ("target_month", "Target Bulan Ini", "dec"),
+    ("realisasi_month", "Realisasi Bulan Ini", "dec"), ("target_to_date", "Target s.d. Bulan Ini", "dec"),
+    ("realisasi_to_date", "Realisasi s.d. Bulan Ini", "dec"), ("capaian_to_date", "Capaian s.d. Bulan Ini (%)", "dec"),
+    ("note", "Keterangan", "wide"),
 ]
 QUANTITY_COMPARISON_COLS: list[Col] = [
     ("unit_code", "Unit", "text"), ("uom", "Satuan", "text"), ("quantity_prev", "Output Bulan Lalu", "dec"),
@@ -77,7 +79,7 @@ SHEETS: list[tuple[str, str, str, list[Col]]] = [
     ("comparison", "Perbandingan", "Perbandingan dengan Bulan Lalu", COMPARISON_COLS),
     ("quantity_comparison", "Perbandingan Output", "Output per Satuan: Bulan Ini dan Bulan Lalu",
      QUANTITY_COMPARISON_COLS),
-    ("indicators", "Indikator PK", "Indikator Perjanjian Kinerja yang Didukung", INDICATOR_COLS),
+    ("indicators", "Indikator PK", "Indikator Perjanjian Kinerja: Target dan Realisasi", INDICATOR_COLS),
     ("missing", "Belum Masuk Rekap", "Entri yang Belum Masuk Rekapitulasi", MISSING_COLS),
 ]
 
@@ -166,7 +168,7 @@ def _summary_sheet(wb, fmt: dict, r: Rollup, meta: PacketMeta) -> None:
         ("Rata-rata kepatuhan pengisian (%)", s["compliance_avg"], "dec"),
         ("Dikembalikan lalu diperbaiki", s["returned_fixed"], "int"),
         ("Entri belum masuk rekapitulasi", s["missing_entries"], "int"),
-        ("Indikator Perjanjian Kinerja yang didukung", s["indicators"], "int"),
+        ("Indikator Perjanjian Kinerja (lembar Indikator PK)", s["indicators"], "int"),
     ]
     for uom, qty in s["quantity_by_unit"].items():
         rows.append((f"Output dalam satuan {uom}", qty, "dec"))
