@@ -397,3 +397,40 @@ def test_budget_cannot_change_once_the_year_is_signed(db, org):
     db.session.flush()
     with pytest.raises(Conflict):
         budget.import_budget_file("baru.csv", b"kode,pagu,realisasi\n" + GOOD, YEAR)
+
+
+# ---- the page and the command line ----------------------------------------------------------------------------
+
+def test_rendatin_uploads_the_budget_on_its_page_and_a_bad_file_says_why(db, org, make_user, client, login_as):
+    rendatin = make_user("RDI", "asn,rendatin", name="Eko Rendatin")
+    login_as(rendatin)
+    page = client.get(f"/lkj/anggaran/{YEAR}")
+    assert page.status_code == 200 and "Belum ada data anggaran tahun 2026" in page.text
+    bad = client.post(f"/lkj/anggaran/{YEAR}", data={"file": (io.BytesIO(
+        b"kode,pagu,realisasi\n076.01.WA.4499.EBA.956,100,150\n"), "anggaran.csv")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert "Baris 2: realisasi Rp150 melebihi pagu Rp100." in bad.text and "Tidak ada data anggaran" in bad.text
+    assert db.session.scalars(select(BudgetLine)).all() == []
+    ok = client.post(f"/lkj/anggaran/{YEAR}", data={"file": (io.BytesIO(BUDGET_2026), "realisasi.csv")},
+                     content_type="multipart/form-data", follow_redirects=True)
+    assert ok.status_code == 200
+    assert "4 kode output, pagu Rp200.000.000, realisasi Rp170.500.000" in ok.text
+    assert "91,5%" in ok.text.replace("91,50", "91,5")
+
+
+def test_cli_imports_the_budget_and_refuses_a_bad_file(db, org, app, tmp_path):
+    good = tmp_path / "realisasi.csv"
+    good.write_bytes(BUDGET_2026)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["lkj", "import-budget", str(good), "--year", str(YEAR)])
+    assert result.exit_code == 0, result.output
+    assert "Anggaran 2026: 4 kode output, pagu Rp200.000.000, realisasi Rp170.500.000, penyerapan 85,25%" in \
+        result.output
+    bad = tmp_path / "salah.csv"
+    bad.write_bytes(b"kode,pagu,realisasi\n076.01.WA.4499.EBA.956,abc,1\n")
+    result = runner.invoke(args=["lkj", "import-budget", str(bad), "--year", str(YEAR)])
+    assert result.exit_code == 1
+    assert "Baris 2: pagu 'abc' bukan angka." in result.output
+    db.session.expire_all()
+    assert len(db.session.scalars(select(BudgetLine)).all()) == 4
