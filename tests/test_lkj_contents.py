@@ -434,3 +434,35 @@ def test_cli_imports_the_budget_and_refuses_a_bad_file(db, org, app, tmp_path):
     assert "Baris 2: pagu 'abc' bukan angka." in result.output
     db.session.expire_all()
     assert len(db.session.scalars(select(BudgetLine)).all()) == 4
+
+
+# ---- the demo ---------------------------------------------------------------------------------------------------
+
+def test_the_demo_lkj_has_manual_figures_rencana_aksi_budget_and_last_year(db, app):
+    from datetime import date
+    from pathlib import Path
+
+    from silabu.demo import load_demo
+    from silabu.lkj.models import IndicatorTarget
+
+    today = date(2026, 11, 18)
+    folder = Path(app.config["DEMO_DATA_DIR"])
+    message = load_demo(folder, password="silabu-demo", with_entries=False, today=today)
+    db.session.commit()
+    assert "LKj: 60 realisasi manual, Rencana Aksi bulanan, anggaran 2025 dan 2026." in message
+    table = {r.code: r for r in services.tabel_capaian(YEAR, "LKJ-SEK").rows}
+    # Rendatin's figures with evidence: IKPA 96,1 of 95; 90 of 100 %; one disciplinary case against a target of 0;
+    # PPID (4+6+5+5+7+6+5+4+6+5)/10 = 5,3 days against 5 (lower is better): (10 - 5,3) / 5 = 94,00
+    assert (table["IK2.1"].capaian, table["IK1.2"].capaian) == (Decimal("101.16"), Decimal("90.00"))
+    assert (table["IK3.2"].realisasi, table["IK3.2"].capaian) == (Decimal("1.00"), Decimal("0.00"))
+    assert (table["IK3.3"].realisasi, table["IK3.3"].capaian) == (Decimal("5.30"), Decimal("94.00"))
+    ik22 = next(i for i in services.indicators_for(YEAR, "LKJ-SEK") if i.code == "IK2.2")
+    monthly = db.session.scalars(select(IndicatorTarget.target).where(IndicatorTarget.indicator_id == ik22.id)).all()
+    assert monthly == [Decimal(75)] * 12
+    assert len(budget.budget_lines(YEAR)) == len(budget.budget_lines(YEAR - 1)) == 14
+    assert sum(b.pagu for b in budget.budget_lines(YEAR)) == Decimal("5665000000")
+    assert services.indicators_for(YEAR - 1, "LKJ-SEK"), "last year's PK, to compare with"
+    again = load_demo(folder, password="silabu-demo", with_entries=False, today=today)
+    db.session.commit()
+    assert "LKj: 60 realisasi manual" in again
+    assert db.session.scalar(select(text("count(*)")).select_from(ManualRealisasi)) == 60

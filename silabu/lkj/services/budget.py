@@ -185,6 +185,18 @@ def _program_of(code: OutputCode, by_id: Mapping[int, OutputCode]) -> OutputCode
     return current
 
 
+def _report_lines(lines: list[BudgetLine], sasaran_codes: Sequence[tuple[str, str, set[int]]],
+                  closure: Mapping[int, set[int]], by_id: Mapping[int, OutputCode]) -> list[BudgetLine]:
+    """The lines of the programmes the report's indicators are measured in (the Sekretariat's LKj: Dukungan
+    Manajemen; the KPU's: Penyelenggaraan Pemilu); every line when none of its codes is mapped."""
+    ro_ids = set().union(*(ids for _, _, ids in sasaran_codes)) if sasaran_codes else set()
+    programs = {_program_of(b.output_code, by_id).id for b in lines
+                if closure.get(b.output_code_id, {b.output_code_id}) & ro_ids}
+    if not programs:
+        return lines
+    return [b for b in lines if _program_of(b.output_code, by_id).id in programs]
+
+
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -195,8 +207,9 @@ def budget_snapshot(year: int, sasaran_codes: Iterable[tuple[str, str, set[int]]
 
     ``sasaran_codes``: (sasaran code, sasaran, RO code ids its indicators count). A line counts for a sasaran when
     an RO it stands for is one of them."""
-    lines = budget_lines(year)
+    sasaran_codes = list(sasaran_codes)
     by_id = {c.id: c for c in db.session.scalars(select(OutputCode))}
+    lines = _report_lines(budget_lines(year), sasaran_codes, closure, by_id)
     total_pagu = sum((b.pagu for b in lines), Decimal(0))
     total_real = sum((b.realisasi for b in lines), Decimal(0))
     programs: dict[str, dict[str, Any]] = {}
@@ -215,7 +228,7 @@ def budget_snapshot(year: int, sasaran_codes: Iterable[tuple[str, str, set[int]]
                         "pagu": _dec(pagu), "realisasi": _dec(real), "absorption": _dec(absorption(pagu, real))})
     history = []
     for earlier in range(year - HISTORY_YEARS, year):
-        rows = budget_lines(earlier)
+        rows = _report_lines(budget_lines(earlier), sasaran_codes, closure, by_id)
         if rows:
             pagu = sum((b.pagu for b in rows), Decimal(0))
             real = sum((b.realisasi for b in rows), Decimal(0))
