@@ -298,6 +298,9 @@ def test_docx_tables_have_fixed_widths_wide_enough_for_every_word(rendered):
                 need_twips = (stringWidth(word, "Helvetica-Bold", size) / 72 * 2.54 + 0.38) / 2.54 * 1440
                 assert grid[i] >= need_twips, (header, word, grid[i])
         assert sum(grid) <= int(16 / 2.54 * 1440) + 5
+        last = table.rows[-1]._tr.tc_lst
+        assert [int(tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for tc in last] == grid[:len(last)] or any(
+            tc.tcPr.find(qn("w:gridSpan")) is not None for tc in last)
         del el
 
 

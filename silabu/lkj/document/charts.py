@@ -183,7 +183,7 @@ def _pil_font(size: int, bold: bool):
     return ImageFont.load_default()
 
 
-def to_png(fig: Figure, width: float, height: float, scale: float = 3.0) -> bytes:
+def to_png(fig: Figure, width: float, height: float, scale: float = 2.5) -> bytes:
     """The same chart as a PNG (Pillow), ``scale`` pixels per point, for the DOCX."""
     from PIL import Image, ImageDraw
 
@@ -229,5 +229,5 @@ def to_png(fig: Figure, width: float, height: float, scale: float = 3.0) -> byte
             draw.text((cx, cy), text, fill=color, font=font,
                       anchor={"start": "ls", "middle": "ms", "end": "rs"}[anchor])
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()

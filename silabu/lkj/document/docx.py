@@ -241,7 +241,8 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
     style_id = CELL_SMALL_STYLE_ID if el.small else CELL_STYLE_ID
 
     def fill(cell, text: str, col: int, bold: bool = False) -> None:
-        cell.width = widths[col]
+        if bold:  # the header row existed before the grid widths; added rows take their widths from the grid
+            cell.width = widths[col]
         p = cell.paragraphs[0]
         p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
         p.alignment = align.get((el.align or "")[col:col + 1] or "l") if not bold else WD_ALIGN_PARAGRAPH.CENTER
@@ -266,7 +267,6 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
         cells = table.add_row().cells
         for i, text in enumerate(row):
             if el.group_column == i and r_index > 0 and row[i] == el.rows[r_index - 1][i]:
-                cells[i].width = widths[i]
                 continue  # merged below
             fill(cells[i], text, i)
         if el.group_column is not None:
