@@ -469,3 +469,16 @@ def test_the_demo_lkj_has_manual_figures_rencana_aksi_budget_and_last_year(db, a
     db.session.commit()
     assert "LKj: 60 realisasi manual" in again
     assert db.session.scalar(select(text("count(*)")).select_from(ManualRealisasi)) == 60
+
+
+def test_a_bar_above_the_scale_is_cut_and_says_so():
+    from silabu.lkj.document.charts import layout
+    from silabu.lkj.document.elements import capaian_figure
+
+    fig = capaian_figure([{"code": "IK1.1", "capaian": "1375.00"}, {"code": "IK2.1", "capaian": "83.30"},
+                          {"code": "IK3.1", "capaian": None}], 2026)
+    assert fig.value_labels == ["1.375,00", "83,30", "–"]
+    assert fig.note == "Batang IK1.1 dipotong pada 200%; angka di atasnya adalah capaian sebenarnya."
+    texts = [op[3] for op in layout(fig) if op[0] == "text"]
+    assert "1.375,00" in texts and "83,30" in texts and "target 100%" in texts
+    assert capaian_figure([{"code": "IK2.1", "capaian": "83.30"}], 2026).note == ""

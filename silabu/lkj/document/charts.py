@@ -58,7 +58,7 @@ def layout(fig: Figure, width: float = 430.0, height: float = 220.0) -> list[Op]
     plot_w, plot_h = width - left - right, height - bottom - top
     values = [v for _, vs in fig.series for v in vs if v is not None]
     shown_max = max(values + [fig.reference or 0, 10.0])
-    cap = 200.0
+    cap = 200.0  # elements.CHART_CAP: an implausible capaian does not flatten every other bar
     y_max, tick = _nice(min(shown_max, cap) * 1.08)
     y_min = min(0.0, min(values + [0.0]))
     if y_min < 0:

@@ -506,12 +506,17 @@ def _bab3(b: Builder) -> None:
     b.add(PageBreak())
 
 
+CHART_CAP = 200.0  # the bar chart's scale ends here; a bar above it is cut, its figure printed in bold
+
+
 def capaian_figure(rows: Sequence[Mapping[str, Any]], year: int) -> Figure:
     """Capaian per indicator as bars (a dash where it cannot be measured), the target line at 100%."""
     values = [None if r.get("capaian") is None else float(r["capaian"]) for r in rows]
+    clipped = [r["code"] for r, v in zip(rows, values) if v is not None and v > CHART_CAP]
     return Figure(f"Capaian indikator kinerja Tahun {year}", "bar", [r["code"] for r in rows],
                   [("Capaian", values)], value_labels=[fmt_capaian(r.get("capaian")) for r in rows],
-                  note="Batang di atas skala dipotong; angka di atasnya adalah capaian sebenarnya.")
+                  note=(f"Batang {', '.join(clipped)} dipotong pada {CHART_CAP:.0f}%; angka di atasnya adalah "
+                        "capaian sebenarnya.") if clipped else "")
 
 
 def trend_capaian(row: Mapping[str, Any]) -> list[float | None]:

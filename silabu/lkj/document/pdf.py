@@ -60,7 +60,7 @@ def _letterhead_of(snapshot: Mapping[str, Any]):
         current = default_satker()
         read_logo = getattr(current, "logo_bytes", None)
         logo = read_logo() if callable(read_logo) else None
-    except Exception:  # rendering outside an app context (a stored snapshot): no logo
+    except RuntimeError:  # rendering outside an app context (a stored snapshot): no logo
         logo = None
     return pdf.Letterhead(satker.get("name") or "Sekretariat KPU", satker.get("address") or "",
                           satker.get("city") or "", satker.get("phone") or "", satker.get("email") or "",
