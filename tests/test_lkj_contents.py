@@ -335,10 +335,13 @@ def test_front_matter_is_numbered_in_roman_and_bab_i_starts_at_one(rendered):
     assert [s._sectPr.find(qn("w:pgNumType")).get(qn("w:fmt")) for s in sections] == ["lowerRoman", "decimal"]
 
 
-def test_the_pdf_cover_carries_the_satker_letterhead(rendered):
+def test_the_cover_carries_the_satker_letterhead(rendered):
     cover = rendered["pages"][0]
     assert "KOMISI PEMILIHAN UMUM" in cover and "KPU KABUPATEN KUDUS" in cover
     assert "Jl. Ganesha No. 4, Kudus" in cover and "Telepon (0291) 431234" in cover
+    first = [p.text for p in rendered["docx"].paragraphs[:4]]
+    assert first == ["KOMISI PEMILIHAN UMUM", "KPU KABUPATEN KUDUS", "Jl. Ganesha No. 4, Kudus",
+                     "Telepon (0291) 431234"]
 
 
 # ---- the budget import ----------------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ def render_docx(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta:
     _page_numbers(section, "lowerRoman", OxmlElement, qn)
     for el in build_elements(snapshot, narrative, meta):
         if isinstance(el, Cover):
+            _docx_letterhead(doc, snapshot, Pt, OxmlElement, qn, WD_ALIGN_PARAGRAPH)
             _docx_cover(doc, el, meta, Pt, Cm, WD_ALIGN_PARAGRAPH)
         elif isinstance(el, PageBreak):
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -184,8 +185,35 @@ def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARA
         r.font.size = Pt(8)
 
 
+def _docx_letterhead(doc, snapshot: Mapping[str, Any], Pt, OxmlElement, qn, WD_ALIGN_PARAGRAPH) -> None:
+    """The kop surat as the PDFs print it (``core.pdf.letterhead``): institution, satker, address and contact,
+    over a double rule."""
+    from silabu.core import pdf
+
+    satker = snapshot.get("satker") or {}
+    head = pdf.Letterhead(satker.get("name") or "Sekretariat KPU", satker.get("address") or "",
+                          satker.get("city") or "", satker.get("phone") or "", satker.get("email") or "",
+                          satker.get("website") or "")
+    lines = [(pdf.INSTITUTION, 12, True), (head.satker_name.upper(), 15, True)] + [(line, 9, False)
+                                                                                  for line in head.lines]
+    for i, (text, size, bold) in enumerate(lines):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.space_after = Pt(0)
+        run = p.add_run(text)
+        run.bold, run.font.size = bold, Pt(size)
+        if i == len(lines) - 1:
+            borders = OxmlElement("w:pBdr")
+            bottom = OxmlElement("w:bottom")
+            for key, value in (("w:val", "thinThickSmallGap"), ("w:sz", "18"), ("w:space", "4"),
+                               ("w:color", "000000")):
+                bottom.set(qn(key), value)
+            borders.append(bottom)
+            p._p.get_or_add_pPr().append(borders)
+
+
 def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) -> None:
-    for _ in range(4):
+    for _ in range(3):
         doc.add_paragraph()
     for i, line in enumerate(["LAPORAN KINERJA"] + el.lines[1:] + [f"TAHUN {el.year}"]):
         p = doc.add_paragraph()
