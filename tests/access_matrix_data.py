@@ -286,6 +286,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "lkj.targets": {"POST": E(allow(LKJ_MANAGE))},
     "lkj.edit_indicator": {"GET": E(allow(LKJ_MANAGE)), "POST": E(allow(LKJ_MANAGE))},
     "lkj.bands": {"GET": E(allow(LKJ_BANDS)), "POST": E(allow(LKJ_BANDS))},
+    "lkj.budget": {"GET": E(allow(LKJ_BANDS)), "POST": E(allow(LKJ_BANDS))},
     "lkj.manual_evidence": {"GET": E(allow(LKJ_VIEW), download=True)},
     "lkj.delete_manual": {"POST": E(allow(LKJ_MANAGE))},
     # public: anyone holding a printed LKj checks its verification code

@@ -144,8 +144,12 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     made = 0
     if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
         made = _demo_entries(today)
+    from silabu.demo.lkj import load_lkj_demo  # the LKj's figures beside the entries (issue 13)
+
+    lkj_note = load_lkj_demo(folder, today)
     return (f"Demo dimuat: satker {satker.code}, {len(report.created)} pengguna baru, {made} entri contoh. "
-            f"Kata sandi akun demo: {password} (nama pengguna 'admin', 'ketua', 'komisioner'; pegawai: NIP).")
+            f"Kata sandi akun demo: {password} (nama pengguna 'admin', 'ketua', 'komisioner'; pegawai: NIP)."
+            + (f" {lkj_note}" if lkj_note else ""))
 
 
 def _demo_targets(year: int) -> None:

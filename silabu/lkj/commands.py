@@ -65,3 +65,31 @@ def first_draft_cmd(year: int | None) -> None:
         click.echo(f"Tahun {year}: semua LKj sudah memiliki draf; tidak ada yang dikompilasi.")
     for doc in created:
         click.echo(f"{doc.report.report_code} {year}: draf versi {doc.version} dikompilasi.")
+
+
+@lkj_cli.command("import-budget")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="Tahun anggaran, mis. 2026")
+def import_budget_cmd(path: str, year: int) -> None:
+    """Impor pagu dan realisasi anggaran per kode output (CSV/XLSX ekspor keuangan) untuk Bab III B LKj.
+
+    Data anggaran tahun tersebut diganti seluruhnya; satu baris salah menolak seluruh berkas."""
+    from pathlib import Path
+
+    from silabu.lkj.services import budget
+
+    file = Path(path)
+    try:
+        result = budget.import_budget_file(file.name, file.read_bytes(), year)
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"Gagal: {exc.message}", err=True)
+        for line in exc.details.get("rows") or [exc.fields.get("file", "")]:
+            if line:
+                click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Anggaran {year}: {result.lines} kode output, pagu Rp{budget.angka(result.pagu)}, realisasi "
+               f"Rp{budget.angka(result.realisasi)}, penyerapan "
+               f"{budget.calc.capaian_text(budget.absorption(result.pagu, result.realisasi))}%"
+               + (f" ({result.replaced} baris lama diganti)." if result.replaced else "."))

@@ -262,3 +262,24 @@ class LkjReviewStep(db.Model):
 
 
 names_blobs(ManualRealisasi.evidence_key, LkjDocument.docx_key, LkjDocument.pdf_key, LkjDocument.final_key)
+
+
+class BudgetLine(db.Model):
+    """Pagu and realisasi of one output code for one year, as the finance export gives them (Bab III B)."""
+
+    __tablename__ = "lkj_budget_lines"
+    __table_args__ = (UniqueConstraint("year", "output_code_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    output_code_id: Mapped[int] = mapped_column(ForeignKey("output_codes.id"))
+    pagu: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    realisasi: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    source_name: Mapped[str | None] = mapped_column(String(255))
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = created_at_column()
+
+    output_code: Mapped[OutputCode] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<BudgetLine {self.year} {self.output_code_id} {self.realisasi}/{self.pagu}>"

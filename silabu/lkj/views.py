@@ -19,13 +19,14 @@ from flask_login import current_user
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for
 from silabu.core.errors import FileRejected, NotFound, ValidationFailed
-from silabu.core.formatting import MONTHS, plain_number
+from silabu.core.formatting import MONTHS, angka, plain_number
 from silabu.core.links import base_url_problem
 from silabu.extensions import db
 from silabu.lkj import forms, services
 from silabu.lkj.capaian import describe_band
 from silabu.lkj.document import narrative_html
 from silabu.lkj.models import LKJ_STATUS_LABELS, LkjStatus
+from silabu.lkj.services import budget as budget_service
 from silabu.web import page_action
 
 bp = Blueprint("lkj", __name__, url_prefix="/lkj")
@@ -464,3 +465,27 @@ def verify(code: str):
     return render_template("lkj/verify.html", doc=doc, code=code, result=result, spec=spec,
                            subject=services.subject_name(spec),
                            signed=services.signed_document(doc.report) if doc.report.signed_version else None)
+
+
+@bp.route("/anggaran/<int:year>", methods=["GET", "POST"])
+@role_required(*budget_service.BUDGET_ROLES)
+@page_action(back=lambda year, **_: url_for("lkj.budget", year=year))
+def budget(year: int):
+    """Bab III B: the year's pagu and realisasi per output code, uploaded as finance exports them."""
+    errors: dict = {}
+    rows: list = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            result = budget_service.import_budget_file(upload.filename if upload else "",
+                                                        upload.read() if upload else b"", _year(year), current_user)
+        except ValidationFailed as exc:
+            errors, rows = exc.fields, exc.details.get("rows") or []
+        else:
+            flash(f"Anggaran {year} diimpor: {result.lines} kode output, pagu Rp{angka(result.pagu)}, "
+                  f"realisasi Rp{angka(result.realisasi)}"
+                  + (f"; {result.replaced} baris lama diganti." if result.replaced else "."), "success")
+            return redirect(url_for("lkj.budget", year=year))
+    lines = budget_service.budget_lines(_year(year))
+    return render_template("lkj/budget.html", year=year, lines=lines, errors=errors, rows=rows,
+                           absorption=budget_service.absorption), 422 if errors else 200

@@ -7,17 +7,22 @@ from functools import lru_cache
 from typing import Any
 
 from silabu.core.formatting import tanggal
+from silabu.lkj.document.charts import Figure, to_png
 from silabu.lkj.document.elements import (
     Contents,
     Cover,
     DocumentMeta,
     Heading,
     PageBreak,
+    SectionBreak,
     Signature,
+    Signatures,
     TableEl,
     Text,
+    Title,
     Verification,
     build_elements,
+    fit_widths,
 )
 from silabu.lkj.document.narrative import Block
 
@@ -67,11 +72,38 @@ def render_docx(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta:
         f"; {meta.code}" if meta.code else "")
 
     _docx_footer(section, meta, OxmlElement, qn, Pt, WD_ALIGN_PARAGRAPH)
+    _page_numbers(section, "lowerRoman", OxmlElement, qn)
     for el in build_elements(snapshot, narrative, meta):
         if isinstance(el, Cover):
+            _docx_letterhead(doc, snapshot, Pt, OxmlElement, qn, WD_ALIGN_PARAGRAPH)
             _docx_cover(doc, el, meta, Pt, Cm, WD_ALIGN_PARAGRAPH)
         elif isinstance(el, PageBreak):
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        elif isinstance(el, SectionBreak):
+            from docx.enum.section import WD_SECTION
+
+            body = doc.add_section(WD_SECTION.NEW_PAGE)
+            _page_numbers(body, "decimal", OxmlElement, qn)
+        elif isinstance(el, Title):
+            for line in el.lines:
+                p = doc.add_paragraph()
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                run = p.add_run(line)
+                run.bold = True
+                run.font.size = Pt(12)
+        elif isinstance(el, Figure):
+            caption = _styled(doc, "Caption")
+            caption.add_run("Gambar ")
+            _docx_field(caption, "SEQ Gambar \\* ARABIC", str(el.number), OxmlElement, qn)
+            caption.add_run(f". {el.caption}")
+            caption.paragraph_format.keep_with_next = True
+            doc.add_picture(io.BytesIO(_chart_png(el)), width=Cm(usable))
+            if el.note and el.kind == "bar":
+                note = doc.add_paragraph(el.note)
+                for run in note.runs:
+                    run.font.size = Pt(8)
+        elif isinstance(el, Signatures):
+            _docx_signatures(doc, el, Pt)
         elif isinstance(el, Heading):
             if el.toc:
                 _styled(doc, f"Heading{el.level}").add_run(el.text)
@@ -84,9 +116,10 @@ def render_docx(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta:
             _docx_blocks(doc, el.blocks, el.italic, WD_ALIGN_PARAGRAPH)
         elif isinstance(el, Contents):
             p = doc.add_paragraph()
-            instr = 'TOC \\o "1-3" \\h \\z \\u' if el.kind == "toc" else 'TOC \\h \\z \\c "Tabel"'
+            instr = {"toc": 'TOC \\o "1-3" \\h \\z \\u', "tables": 'TOC \\h \\z \\c "Tabel"',
+                     "figures": 'TOC \\h \\z \\c "Gambar"'}[el.kind]
             placeholder = ("Klik kanan di sini lalu pilih Perbarui Bidang (Update Field) untuk menampilkan "
-                           + ("daftar isi." if el.kind == "toc" else "daftar tabel."))
+                           + {"toc": "daftar isi.", "tables": "daftar tabel.", "figures": "daftar gambar."}[el.kind])
             _docx_field(p, instr, placeholder, OxmlElement, qn)
         elif isinstance(el, TableEl):
             _docx_table(doc, el, usable, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT, WD_ALIGN_PARAGRAPH)
@@ -152,8 +185,35 @@ def _docx_footer(section, meta: DocumentMeta, OxmlElement, qn, Pt, WD_ALIGN_PARA
         r.font.size = Pt(8)
 
 
+def _docx_letterhead(doc, snapshot: Mapping[str, Any], Pt, OxmlElement, qn, WD_ALIGN_PARAGRAPH) -> None:
+    """The kop surat as the PDFs print it (``core.pdf.letterhead``): institution, satker, address and contact,
+    over a double rule."""
+    from silabu.core import pdf
+
+    satker = snapshot.get("satker") or {}
+    head = pdf.Letterhead(satker.get("name") or "Sekretariat KPU", satker.get("address") or "",
+                          satker.get("city") or "", satker.get("phone") or "", satker.get("email") or "",
+                          satker.get("website") or "")
+    lines = [(pdf.INSTITUTION, 12, True), (head.satker_name.upper(), 15, True)] + [(line, 9, False)
+                                                                                  for line in head.lines]
+    for i, (text, size, bold) in enumerate(lines):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.space_after = Pt(0)
+        run = p.add_run(text)
+        run.bold, run.font.size = bold, Pt(size)
+        if i == len(lines) - 1:
+            borders = OxmlElement("w:pBdr")
+            bottom = OxmlElement("w:bottom")
+            for key, value in (("w:val", "thinThickSmallGap"), ("w:sz", "18"), ("w:space", "4"),
+                               ("w:color", "000000")):
+                bottom.set(qn(key), value)
+            borders.append(bottom)
+            p._p.get_or_add_pPr().append(borders)
+
+
 def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) -> None:
-    for _ in range(4):
+    for _ in range(3):
         doc.add_paragraph()
     for i, line in enumerate(["LAPORAN KINERJA"] + el.lines[1:] + [f"TAHUN {el.year}"]):
         p = doc.add_paragraph()
@@ -194,14 +254,23 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
     table = doc.add_table(rows=1, cols=len(el.header))
     _set_table_style(table, "TableGrid", OxmlElement, qn)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    total = sum(el.widths)
-    widths = [Cm(usable_cm * w / total) for w in el.widths]
+    table.autofit = False  # fixed layout: Word and LibreOffice keep these widths instead of re-flowing
+    widths = [Cm(w) for w in docx_widths(el, usable_cm)]
+    for i, column in enumerate(table.columns):
+        column.width = widths[i]
+    tbl_w = table._tbl.tblPr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        table._tbl.tblPr.append(tbl_w)
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(sum(int(w.twips) for w in widths)))
     align = {"l": WD_ALIGN_PARAGRAPH.LEFT, "r": WD_ALIGN_PARAGRAPH.RIGHT, "c": WD_ALIGN_PARAGRAPH.CENTER}
 
     style_id = CELL_SMALL_STYLE_ID if el.small else CELL_STYLE_ID
 
     def fill(cell, text: str, col: int, bold: bool = False) -> None:
-        cell.width = widths[col]
+        if bold:  # the header row existed before the grid widths; added rows take their widths from the grid
+            cell.width = widths[col]
         p = cell.paragraphs[0]
         p._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
         p.alignment = align.get((el.align or "")[col:col + 1] or "l") if not bold else WD_ALIGN_PARAGRAPH.CENTER
@@ -226,7 +295,6 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
         cells = table.add_row().cells
         for i, text in enumerate(row):
             if el.group_column == i and r_index > 0 and row[i] == el.rows[r_index - 1][i]:
-                cells[i].width = widths[i]
                 continue  # merged below
             fill(cells[i], text, i)
         if el.group_column is not None:
@@ -235,6 +303,52 @@ def _docx_table(doc, el: TableEl, usable_cm: float, Pt, Cm, OxmlElement, qn, WD_
                 group_start = r_index + 1
             elif group_start is not None:
                 table.cell(group_start, col).merge(table.cell(r_index + 1, col))
+    doc.add_paragraph()
+
+
+PT_CM = 2.54 / 72
+CELL_MARGINS_CM = 0.38 + 0.12  # Word's default left+right cell margins (0.19 cm each) and a little slack
+
+
+def docx_widths(el: TableEl, usable_cm: float) -> list[float]:
+    """Column widths in cm so that the longest word of every column fits (Arial measured as Helvetica)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    size = 8 if el.small else 10
+
+    def measure(word: str, bold: bool) -> float:
+        return stringWidth(word, "Helvetica-Bold" if bold else "Helvetica", size) * PT_CM
+
+    return fit_widths(el, usable_cm, measure, CELL_MARGINS_CM)
+
+
+def _page_numbers(section, fmt: str, OxmlElement, qn) -> None:
+    """Number this section's pages from 1 in ``fmt`` (lowerRoman for the front matter, decimal for the body)."""
+    sect_pr = section._sectPr
+    pg = sect_pr.find(qn("w:pgNumType"))
+    if pg is None:
+        pg = OxmlElement("w:pgNumType")
+        sect_pr.append(pg)
+    pg.set(qn("w:fmt"), fmt)
+    pg.set(qn("w:start"), "1")
+
+
+def _chart_png(fig: Figure) -> bytes:
+    return to_png(fig, 430, 230)
+
+
+def _docx_signatures(doc, el: Signatures, Pt) -> None:
+    table = doc.add_table(rows=1, cols=len(el.parties))
+    for i, party in enumerate(el.parties):
+        cell = table.rows[0].cells[i]
+        first = el.place_date if i == len(el.parties) - 1 else ""
+        cell.paragraphs[0].add_run(first)
+        for line in (party.lead, party.label, "", "", ""):
+            cell.add_paragraph(line)
+        run = cell.add_paragraph().add_run(party.name or "(.................................)")
+        run.bold = bool(party.name)
+        run.underline = bool(party.name)
+        cell.add_paragraph(f"NIP {party.nip}" if party.nip else "NIP")
     doc.add_paragraph()
 
 

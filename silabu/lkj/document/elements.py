@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from silabu.core.formatting import MONTHS, angka, bulan, tanggal
-from silabu.lkj.capaian import capaian_text
+from silabu.lkj.capaian import capaian, capaian_text, consolidate, round2
+from silabu.lkj.document.charts import Figure
 from silabu.lkj.document.narrative import Block, _runs, parse_narrative
 
 ROMAN = ["I", "II", "III", "IV"]
@@ -71,8 +72,36 @@ class PageBreak:
 
 
 @dataclass
+class SectionBreak:
+    """The end of the front matter (numbered i, ii, ...): the body from Bab I is numbered 1, 2, ..."""
+
+
+@dataclass
+class Party:
+    label: str  # the title, e.g. "Sekretaris KPU Kabupaten Kudus"
+    name: str
+    nip: str
+    lead: str = ""  # "Pihak Kedua,"
+
+
+@dataclass
+class Signatures:
+    """Signature blocks side by side (the Perjanjian Kinerja: Pihak Kedua left, Pihak Pertama right)."""
+
+    place_date: str
+    parties: list[Party]
+
+
+@dataclass
+class Title:
+    """A centred bold title line that is not a heading (not in the Daftar Isi)."""
+
+    lines: list[str]
+
+
+@dataclass
 class Contents:
-    kind: str  # "toc" | "tables"
+    kind: str  # "toc" | "tables" | "figures"
 
 
 @dataclass
@@ -93,7 +122,36 @@ class Verification:
     record: list[str] | None = None  # who initialled and signed, when (final document)
 
 
-Element = Cover | Heading | Text | TableEl | PageBreak | Contents | Signature | Verification
+Element = (Cover | Heading | Text | TableEl | PageBreak | SectionBreak | Contents | Signature | Signatures | Title
+           | Figure | Verification)
+
+
+def fit_widths(el: TableEl, usable: float, measure, padding: float) -> list[float]:
+    """Column widths (in the unit of ``usable``) in the table's proportions, widened where the longest word of a
+    column (header in bold) would not fit, so no word is broken inside a cell; the others give way.
+
+    ``measure(word, bold)`` is the printed width of a word in that unit; ``padding`` the cell's both margins."""
+    total = sum(el.widths) or 1
+    widths = [usable * w / total for w in el.widths]
+    need = []
+    for i in range(len(el.header)):
+        words = [(w, True) for w in el.header[i].split()]
+        words += [(w, False) for row in el.rows if i < len(row) for w in str(row[i]).split()]
+        need.append(max([measure(w, bold) for w, bold in words] + [0]) + padding)
+    if sum(need) >= usable:  # cannot fit every word: as close as the page allows
+        return [usable * n / sum(need) for n in need]
+    for _ in range(len(widths)):
+        short = [i for i, (w, n) in enumerate(zip(widths, need)) if w < n - 1e-6]
+        if not short:
+            break
+        deficit = sum(need[i] - widths[i] for i in short)
+        for i in short:
+            widths[i] = need[i]
+        spare = [i for i in range(len(widths)) if i not in short and widths[i] > need[i]]
+        room = sum(widths[i] - need[i] for i in spare)
+        for i in spare:
+            widths[i] -= deficit * (widths[i] - need[i]) / room
+    return widths
 
 
 def _d(value: Any) -> Decimal | None:
@@ -179,6 +237,20 @@ def average_sentence(summary: Mapping[str, Any]) -> str:
     return text
 
 
+def grouped_by_sasaran(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows with each sasaran's indicators together (in order of the sasaran's first indicator), so a
+    sasaran is printed once even when its indicators are not adjacent in the Perjanjian Kinerja."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row.get("sasaran_code") or "", row.get("sasaran") or ""), []).append(row)
+    return [row for group in groups.values() for row in group]
+
+
+def fmt_rupiah(value: Any) -> str:
+    number = _d(value)
+    return DASH if number is None else angka(number)
+
+
 def warnings_of(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(row.get("warnings") or [])
 
@@ -191,7 +263,7 @@ class Builder:
         self.year = int(snapshot["year"])
         self.subject = snapshot["subject"]
         self.title = f"Laporan Kinerja {self.subject}"
-        self.rows: list[Mapping[str, Any]] = snapshot["rows"]
+        self.rows: list[Mapping[str, Any]] = grouped_by_sasaran(snapshot["rows"])
         self.summary = snapshot["summary"]
         self.average = self.summary.get("average_capaian")
         self.place = place_of(snapshot)
@@ -209,6 +281,7 @@ class Builder:
                                           fmt_number(r["target_year"])] for i, r in enumerate(self.rows, start=1)]
         self.elements: list[Element] = []
         self.tables: list[TableEl] = []
+        self.figures: list[Figure] = []
 
     def add(self, element: Element) -> None:
         self.elements.append(element)
@@ -218,6 +291,11 @@ class Builder:
         el = TableEl(caption, header, body, widths, align, small, group_column, number=len(self.tables) + 1)
         self.tables.append(el)
         return el
+
+    def figure(self, fig: Figure) -> Figure:
+        fig.number = len(self.figures) + 1
+        self.figures.append(fig)
+        return fig
 
 
 def _cover(b: Builder) -> None:
@@ -246,6 +324,8 @@ def _contents(b: Builder) -> None:
     b.add(Contents("toc"))
     b.add(Heading(1, "DAFTAR TABEL", toc=False))
     b.add(Contents("tables"))
+    b.add(Heading(1, "DAFTAR GAMBAR", toc=False))
+    b.add(Contents("figures"))
     b.add(PageBreak())
 
 
@@ -271,7 +351,7 @@ def _ringkasan(b: Builder) -> None:
                           [[b["label"], b["range"], str(by_kategori.get(b["label"], 0))] for b in b.snapshot["bands"]]
                           + [["Tidak dapat diukur", DASH, str(b.summary["not_measurable"])]],
                           [3, 3, 2], "llr"))
-    b.add(PageBreak())
+    b.add(SectionBreak())
 
 
 def _bab1(b: Builder) -> None:
@@ -373,6 +453,7 @@ def _bab3(b: Builder) -> None:
     if notes:
         b.add(Text([_para("Catatan:")] + [Block("bullet", _runs(f"({n}) {text}"))
                                                     for n, text in enumerate(notes, start=1)]))
+    b.add(b.figure(capaian_figure(b.rows, b.year)))
     quarter_rows = []
     for r in b.rows:
         cells = [f"{r['code']} {r['name']}"]
@@ -389,19 +470,9 @@ def _bab3(b: Builder) -> None:
                           ["Indikator Kinerja", "TW I", "TW II", "TW III", "TW IV", "Smt I", "Smt II"],
                           quarter_rows, [3.8, 1.5, 1.5, 1.5, 1.5, 1.1, 1.1], "lrrrrrr", small=True))
     previous_year = b.snapshot.get("previous_year")
-    if previous_year:
-        prev_rows = []
-        for r in b.rows:
-            p = r.get("previous") or {}
-            delta = ""
-            if p.get("capaian") is not None and r.get("capaian") is not None:
-                delta = fmt_capaian(_d(r["capaian"]) - _d(p["capaian"]))
-            prev_rows.append([f"{r['code']} {r['name']}", fmt_number(p.get("realisasi")), fmt_capaian(p.get("capaian")),
-                              fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), delta or DASH])
-        b.add(b.table(f"Perbandingan capaian Tahun {b.year} dengan Tahun {previous_year}",
-                              ["Indikator Kinerja", f"Realisasi {previous_year}", f"Capaian {previous_year} (%)",
-                               f"Realisasi {b.year}", f"Capaian {b.year} (%)", "Selisih (poin)"],
-                              prev_rows, [4.2, 1.5, 1.5, 1.5, 1.5, 1.4], "lrrrrr", small=True))
+    _years_compared(b)
+    _renstra(b)
+    b.add(b.figure(trend_figure(b.rows, b.year)))
     b.add(Heading(3, "Analisis capaian per indikator", toc=False))
     for r in b.rows:
         b.add(Heading(3, f"Indikator {r['code']}: {r['name']}"))
@@ -431,11 +502,181 @@ def _bab3(b: Builder) -> None:
         explanation = (b.narrative.get(f"penjelasan:{r['code']}") or "").strip()
         if explanation and warnings_of(r):
             b.add(Text([_para("**Penjelasan catatan pemeriksaan:**")] + parse_narrative(explanation)))
-    b.add(Heading(2, "B. Realisasi Anggaran"))
-    b.add(_narrative(b.narrative, "bab3_anggaran",
-                               [_para("(Bagian ini belum diisi oleh tim penyusun: pagu dan realisasi anggaran per "
-                                      "program/kegiatan beserta penjelasannya.)")]))
+    _anggaran(b)
     b.add(PageBreak())
+
+
+CHART_CAP = 200.0  # the bar chart's scale ends here; a bar above it is cut, its figure printed in bold
+
+
+def capaian_figure(rows: Sequence[Mapping[str, Any]], year: int) -> Figure:
+    """Capaian per indicator as bars (a dash where it cannot be measured), the target line at 100%."""
+    values = [None if r.get("capaian") is None else float(r["capaian"]) for r in rows]
+    clipped = [r["code"] for r, v in zip(rows, values) if v is not None and v > CHART_CAP]
+    return Figure(f"Capaian indikator kinerja Tahun {year}", "bar", [r["code"] for r in rows],
+                  [("Capaian", values)], value_labels=[fmt_capaian(r.get("capaian")) for r in rows],
+                  note=(f"Batang {', '.join(clipped)} dipotong pada {CHART_CAP:.0f}%; angka di atasnya adalah "
+                        "capaian sebenarnya.") if clipped else "")
+
+
+def trend_capaian(row: Mapping[str, Any]) -> list[float | None]:
+    """Capaian s.d. each month against the year's target: the months so far consolidated as the indicator is."""
+    target = _d(row.get("target_year"))
+    months = [_d(v) for v in row.get("months") or []]
+    out: list[float | None] = []
+    for m in range(1, 13):
+        if m > len(months) or months[m - 1] is None or target is None:
+            out.append(None)
+            continue
+        value = consolidate(months[:m], row.get("consolidation") or "sum")
+        result = capaian(target, value, row.get("polarity") or "+")
+        out.append(None if result.value is None else float(result.value))
+    return out
+
+
+def trend_figure(rows: Sequence[Mapping[str, Any]], year: int) -> Figure:
+    """The monthly trend: capaian s.d. each month of every indicator with a figure."""
+    series = [(r["code"], trend_capaian(r)) for r in rows]
+    series = [(code, values) for code, values in series if any(v is not None for v in values)]
+    return Figure(f"Tren capaian kumulatif bulanan Tahun {year} (capaian s.d. bulan terhadap target tahunan)",
+                  "line", [m[:3] for m in MONTHS], series)
+
+
+def _years_compared(b: Builder) -> None:
+    """Realisasi and capaian against the earlier years (up to five) that have data in SILABU."""
+    years = list(b.snapshot.get("history_years") or [])
+    b.add(Heading(3, "Perbandingan dengan tahun-tahun sebelumnya", toc=False))
+    if not years:
+        b.add(_text(f"Belum ada Perjanjian Kinerja tahun-tahun sebelumnya di SILABU; perbandingan antartahun "
+                    f"dimulai Tahun {b.year}."))
+        return
+    all_years = years + [b.year]
+    b.add(_text(f"Realisasi dan capaian Tahun {b.year} dibandingkan dengan Tahun "
+                f"{', '.join(str(y) for y in years)} (tahun yang datanya ada di SILABU: paket pleno final, entri "
+                "terverifikasi dan realisasi yang diisi Rendatin). Tanda – berarti indikator tidak ada atau belum "
+                "dapat diukur pada tahun tersebut."))
+
+    def by_year(r: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
+        found = {h["year"]: h for h in r.get("history") or []}
+        found[b.year] = r
+        return found
+
+    real_rows, cap_rows = [], []
+    for r in b.rows:
+        found = by_year(r)
+        real_rows.append([f"{r['code']} {r['name']}", r["unit"]]
+                         + [fmt_number((found.get(y) or {}).get("realisasi")) for y in all_years])
+        prev = found.get(b.year - 1) or {}
+        delta = DASH
+        if prev.get("capaian") is not None and r.get("capaian") is not None:
+            delta = fmt_capaian(_d(r["capaian"]) - _d(prev["capaian"]))
+        cap_rows.append([f"{r['code']} {r['name']}"] + [fmt_capaian((found.get(y) or {}).get("capaian"))
+                                                         for y in all_years]
+                        + ([delta] if b.year - 1 in years else []))
+    n = len(all_years)
+    b.add(b.table(f"Perbandingan realisasi Tahun {all_years[0]}–{b.year}", ["Indikator Kinerja", "Satuan"]
+                  + [str(y) for y in all_years], real_rows, [4.0, 1.5] + [1.3] * n, "ll" + "r" * n, small=True))
+    b.add(b.table(f"Perbandingan capaian (%) Tahun {all_years[0]}–{b.year}", ["Indikator Kinerja"]
+                  + [str(y) for y in all_years] + ([f"Selisih {b.year} thd {b.year - 1} (poin)"]
+                                                   if b.year - 1 in years else []),
+                  cap_rows, [4.0] + [1.3] * n + ([1.7] if b.year - 1 in years else []),
+                  "l" + "r" * (n + (1 if b.year - 1 in years else 0)), small=True))
+
+
+def _renstra(b: Builder) -> None:
+    """Realisasi against the Renstra's end-of-period target."""
+    rows = [r for r in b.rows if (r.get("renstra") or {}).get("target") is not None]
+    b.add(Heading(3, "Perbandingan dengan target akhir periode Renstra", toc=False))
+    if not rows:
+        b.add(_text("Target akhir periode Renstra belum dicantumkan pada indikator Perjanjian Kinerja."))
+        return
+    body = []
+    first_years = set()
+    for r in rows:
+        rs = r["renstra"]
+        if rs.get("cumulative"):
+            first_years.add(rs.get("from_year"))
+            basis = (f"kumulatif {rs['from_year']}–{b.year}" if rs.get("from_year") != b.year
+                     else f"Tahun {b.year}")
+        else:
+            basis = f"nilai Tahun {b.year}"
+        body.append([f"{r['code']} {r['name']}", r["unit"], fmt_number(r["target"]), fmt_number(r["realisasi"]),
+                     fmt_capaian(r["capaian"]), fmt_number(rs["target"]), f"{fmt_number(rs['realisasi'])} ({basis})",
+                     fmt_capaian(rs.get("capaian"))])
+    b.add(_text("Indikator yang dijumlahkan dibandingkan dengan target Renstra berdasarkan realisasi kumulatif "
+                "tahun-tahun yang datanya ada di SILABU; indikator berupa nilai atau rata-rata dibandingkan "
+                f"berdasarkan nilai Tahun {b.year}."))
+    b.add(b.table(f"Capaian Tahun {b.year} terhadap target tahunan dan target akhir periode Renstra",
+                  ["Indikator Kinerja", "Satuan", f"Target {b.year}", f"Realisasi {b.year}", "Capaian (%)",
+                   "Target Renstra", "Realisasi terhadap Renstra", "Capaian Renstra (%)"], body,
+                  [3.4, 1.3, 1.2, 1.3, 1.2, 1.3, 2.0, 1.3], "llrrrrrr", small=True))
+
+
+def sasaran_capaian(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], Decimal | None]:
+    """The mean capaian of each sasaran's measurable indicators (two decimals)."""
+    values: dict[tuple[str, str], list[Decimal]] = {}
+    for r in rows:
+        key = (r.get("sasaran_code") or "", r.get("sasaran") or "")
+        values.setdefault(key, [])
+        if r.get("capaian") is not None:
+            values[key].append(_d(r["capaian"]))
+    return {k: round2(sum(v, Decimal(0)) / len(v)) if v else None for k, v in values.items()}
+
+
+def _anggaran(b: Builder) -> None:
+    """Bab III B: pagu and realisasi per output code, absorption per sasaran beside its capaian, earlier years."""
+    b.add(Heading(2, "B. Realisasi Anggaran"))
+    budget = b.snapshot.get("budget") or {}
+    lines = budget.get("lines") or []
+    if not lines:
+        b.add(_narrative(b.narrative, "bab3_anggaran",
+                         [_para("(Bagian ini belum diisi oleh tim penyusun: pagu dan realisasi anggaran per "
+                                "program/kegiatan beserta penjelasannya.)")]))
+        b.add(_text(f"Data pagu dan realisasi anggaran Tahun {b.year} belum diimpor ke SILABU."))
+        return
+    total = budget["total"]
+    b.add(_text(f"Pagu anggaran {b.subject} Tahun {b.year} sebesar Rp{fmt_rupiah(total['pagu'])} dengan realisasi "
+                f"Rp{fmt_rupiah(total['realisasi'])}, sehingga penyerapan anggaran "
+                f"{fmt_capaian(total['absorption'])}% (penyerapan = realisasi / pagu × 100%)."))
+    b.add(_narrative(b.narrative, "bab3_anggaran"))
+    body = [[line["code"], line["name"], fmt_rupiah(line["pagu"]), fmt_rupiah(line["realisasi"]),
+             fmt_capaian(line["absorption"])] for line in lines]
+    body.append(["Jumlah", "", fmt_rupiah(total["pagu"]), fmt_rupiah(total["realisasi"]),
+                 fmt_capaian(total["absorption"])])
+    b.add(b.table(f"Pagu dan realisasi anggaran per kode output Tahun {b.year}",
+                  ["Kode Output", "Uraian", "Pagu (Rp)", "Realisasi (Rp)", "Penyerapan (%)"], body,
+                  [3.3, 3.8, 2.1, 2.1, 1.6], "llrrr", small=True))
+    by_sasaran = sasaran_capaian(b.rows)
+    items = budget.get("sasaran") or []
+    sas_body, analysis = [], []
+    for item in items:
+        cap = by_sasaran.get((item["sasaran_code"] or "", item["sasaran"] or ""))
+        sas_body.append([item["sasaran"], fmt_capaian(cap), fmt_rupiah(item.get("pagu")),
+                         fmt_rupiah(item.get("realisasi")), fmt_capaian(item.get("absorption"))])
+        if item.get("absorption") is None:
+            analysis.append(f"{item['sasaran']}: indikatornya belum dipetakan ke kode output yang beranggaran, "
+                            "sehingga penyerapan anggarannya tidak dapat disandingkan.")
+        elif cap is not None:
+            gap = cap - _d(item["absorption"])
+            word = ("lebih tinggi daripada" if gap > 0 else "lebih rendah daripada" if gap < 0 else "sama dengan")
+            analysis.append(f"{item['sasaran']}: rata-rata capaian {fmt_capaian(cap)}% {word} penyerapan anggaran "
+                            f"{fmt_capaian(item['absorption'])}%"
+                            + (" (hasil dicapai dengan sumber daya yang lebih kecil dari rencana)." if gap > 0
+                               else "." if gap == 0 else " (perlu dianalisis penyebabnya)."))
+    b.add(b.table(f"Capaian kinerja dan penyerapan anggaran per sasaran Tahun {b.year}",
+                  ["Sasaran", "Rata-rata capaian (%)", "Pagu (Rp)", "Realisasi (Rp)", "Penyerapan (%)"], sas_body,
+                  [4.6, 1.8, 2.2, 2.2, 1.7], "lrrrr", small=True))
+    if analysis:
+        b.add(Text([_para("Efisiensi penggunaan sumber daya per sasaran:")]
+                   + [Block("bullet", _runs(text)) for text in analysis]))
+    history = budget.get("history") or []
+    if history:
+        b.add(b.table(f"Penyerapan anggaran Tahun {history[0]['year']}–{b.year}",
+                      ["Tahun", "Pagu (Rp)", "Realisasi (Rp)", "Penyerapan (%)"],
+                      [[str(h["year"]), fmt_rupiah(h["pagu"]), fmt_rupiah(h["realisasi"]),
+                        fmt_capaian(h["absorption"])] for h in history]
+                      + [[str(b.year), fmt_rupiah(total["pagu"]), fmt_rupiah(total["realisasi"]),
+                          fmt_capaian(total["absorption"])]], [1.5, 3, 3, 2], "lrrr", small=True))
 
 
 def _source_text(r: Mapping[str, Any]) -> str:
@@ -472,12 +713,8 @@ def _bab4(b: Builder) -> None:
 def _lampiran(b: Builder) -> None:
     """Lampiran: the PK, the data behind the figures, the monthly trend."""
     b.add(Heading(1, "LAMPIRAN"))
-    b.add(Heading(2, f"Lampiran 1. Perjanjian Kinerja Tahun {b.year}"))
-    b.add(b.table(f"Lampiran Perjanjian Kinerja Tahun {b.year}",
-                          ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target"],
-                          [list(r) for r in b.pk_rows], [0.6, 3.2, 4.2, 1.4, 1.4], "cllcr", group_column=1))
-    pk_date = f"{b.place}, {b.year}" if b.meta.signed else f"{b.place or '..........'}, .................... {b.year}"
-    b.add(Signature(pk_date, b.signer.get("label", ""), b.signer.get("name", ""), b.signer.get("nip", "")))
+    _perjanjian_kinerja(b)
+    b.add(PageBreak())
     b.add(Heading(2, "Lampiran 2. Data Dukung"))
     packets = b.snapshot.get("packets") or []
     if packets:
@@ -510,6 +747,45 @@ def _lampiran(b: Builder) -> None:
                       + (f" (NIP {signed['nip']})" if signed.get("nip") else "")
                       + f", {signed.get('title', '')}, pada {tanggal(date.fromisoformat(signed['date']))}.")
     b.add(Verification(b.meta.code, b.meta.url, b.meta.status_label, b.meta.compiled_at, record))
+
+
+def _perjanjian_kinerja(b: Builder) -> None:
+    """Lampiran 1: the Perjanjian Kinerja in its own format: the parties, the targets, programme and budget."""
+    b.add(Heading(2, f"Lampiran 1. Perjanjian Kinerja Tahun {b.year}"))
+    b.add(Title(["PERJANJIAN KINERJA TAHUN " + str(b.year), b.subject.upper()]))
+    first = b.signer
+    second = dict(b.snapshot.get("pk_party") or {})
+    b.add(_text("Dalam rangka mewujudkan manajemen pemerintahan yang efektif, transparan dan akuntabel serta "
+                "berorientasi pada hasil, kami yang bertanda tangan di bawah ini:"))
+    b.add(b.table(f"Para pihak Perjanjian Kinerja Tahun {b.year}", ["Pihak", "Nama", "NIP", "Jabatan"],
+                  [["Pihak Pertama", first.get("name") or "..........", first.get("nip") or DASH,
+                    first.get("label", "")],
+                   ["Pihak Kedua", second.get("name") or "..........", second.get("nip") or DASH,
+                    second.get("label", "")]], [2.2, 3.6, 3.0, 4.6], "llll", small=True))
+    b.add(_text("Pihak Pertama berjanji akan mewujudkan target kinerja yang seharusnya sesuai lampiran perjanjian "
+                "ini, dalam rangka mencapai target kinerja jangka menengah seperti yang telah ditetapkan dalam "
+                "dokumen perencanaan. Keberhasilan dan kegagalan pencapaian target kinerja tersebut menjadi "
+                "tanggung jawab Pihak Pertama.",
+                "Pihak Kedua akan melakukan supervisi yang diperlukan serta akan melakukan evaluasi terhadap "
+                "capaian kinerja dari perjanjian ini dan mengambil tindakan yang diperlukan dalam rangka "
+                "pemberian penghargaan dan sanksi."))
+    b.add(b.table(f"Lampiran Perjanjian Kinerja Tahun {b.year}: sasaran, indikator dan target",
+                  ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target"],
+                  [list(r) for r in b.pk_rows], [0.6, 3.2, 4.2, 1.4, 1.4], "cllcr", group_column=1))
+    programs = (b.snapshot.get("budget") or {}).get("programs") or []
+    if programs:
+        body = [[str(i), f"{p['code']} {p['name']}", fmt_rupiah(p["pagu"])] for i, p in enumerate(programs, start=1)]
+        total = sum((_d(p["pagu"]) for p in programs), Decimal(0))
+        body.append(["", "Jumlah", fmt_rupiah(total)])
+    else:
+        body = [["1", "Anggaran belum diimpor ke SILABU", DASH]]
+    b.add(b.table(f"Program dan anggaran Perjanjian Kinerja Tahun {b.year}", ["No", "Program", "Anggaran (Rp)"],
+                  body, [0.6, 8.4, 3], "clr", small=True))
+    pk_date = f"{b.place}, {b.year}" if b.meta.signed else f"{b.place or '..........'}, .................... {b.year}"
+    b.add(Signatures(pk_date, [Party(second.get("label", ""), second.get("name", ""), second.get("nip", ""),
+                                     "Pihak Kedua,"),
+                               Party(first.get("label", ""), first.get("name", ""), first.get("nip", ""),
+                                     "Pihak Pertama,")]))
 
 
 CHAPTERS = (_cover, _kata_pengantar, _contents, _ringkasan, _bab1, _bab2, _bab3, _bab4, _lampiran)

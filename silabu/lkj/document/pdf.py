@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from silabu.core import pdf
 from silabu.core.formatting import tanggal
+from silabu.lkj.document.charts import Figure, to_reportlab
 from silabu.lkj.document.docx import _qr_png
 from silabu.lkj.document.elements import (
     Contents,
@@ -16,11 +17,15 @@ from silabu.lkj.document.elements import (
     DocumentMeta,
     Heading,
     PageBreak,
+    SectionBreak,
     Signature,
+    Signatures,
     TableEl,
     Text,
+    Title,
     Verification,
     build_elements,
+    fit_widths,
 )
 from silabu.lkj.document.narrative import Block
 
@@ -29,6 +34,37 @@ def _fonts() -> tuple[str, str, str]:
     """(regular, bold, italic): the family every SILABU PDF embeds (``core.pdf``)."""
     f = pdf.fonts()
     return f.regular, f.bold, f.italic
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numerals for the front matter's page numbers (i, ii, iii, iv, ...)."""
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                           (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+CELL_PADDING = 6 + 6 + 1  # reportlab's default left and right cell padding, and a point of slack
+
+
+def _letterhead_of(snapshot: Mapping[str, Any]):
+    """The kop surat every SILABU PDF prints (``core.pdf``): the frozen satker fields, the current logo."""
+    from silabu.accounts.org import default_satker
+
+    satker = snapshot.get("satker") or {}
+    logo = None
+    try:
+        current = default_satker()
+        read_logo = getattr(current, "logo_bytes", None)
+        logo = read_logo() if callable(read_logo) else None
+    except RuntimeError:  # rendering outside an app context (a stored snapshot): no logo
+        logo = None
+    return pdf.Letterhead(satker.get("name") or "Sekretariat KPU", satker.get("address") or "",
+                          satker.get("city") or "", satker.get("phone") or "", satker.get("email") or "",
+                          satker.get("website") or "", logo)
 
 
 def _markup(runs: Sequence[tuple[str, bool]]) -> str:
@@ -43,6 +79,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
         BaseDocTemplate,
         CondPageBreak,
@@ -80,6 +117,10 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
         "cover_big": ParagraphStyle("LkjCoverBig", parent=base, fontName=bold, fontSize=24, leading=30,
                                     alignment=TA_CENTER),
         "center": ParagraphStyle("LkjCenter", parent=base, alignment=TA_CENTER),
+        "title": ParagraphStyle("LkjTitle", parent=base, fontName=bold, fontSize=12, leading=16, alignment=TA_CENTER,
+                                spaceAfter=2),
+        "fig_caption": ParagraphStyle("LkjFigCaption", parent=base, fontName=bold, fontSize=9.5, leading=12,
+                                      alignment=TA_CENTER, spaceBefore=6, spaceAfter=4, keepWithNext=1),
         "small": ParagraphStyle("LkjSmall", parent=base, fontSize=8.5, leading=11),
     }
     heading_level = {"LkjH1": 0, "LkjH2": 1, "LkjH3": 2}
@@ -89,6 +130,18 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
     footer_text = (f"Kode verifikasi {meta.code} · {meta.url}" if meta.code else meta.status_label)
 
     class LkjDoc(BaseDocTemplate):
+        body_start: int | None = None  # the page Bab I starts on (kept from the previous pass of multiBuild)
+        body_seen = False
+
+        def beforeDocument(self):
+            self.body_seen = False
+
+        def page_label(self, page: int) -> str:
+            """i, ii, ... before Bab I; 1, 2, ... from Bab I."""
+            if self.body_start is not None and page >= self.body_start:
+                return str(page - self.body_start + 1)
+            return roman(page)
+
         def afterFlowable(self, flowable):
             if isinstance(flowable, Paragraph):
                 name = flowable.style.name
@@ -102,13 +155,23 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                     key = f"t{id(flowable)}"
                     self.canv.bookmarkPage(key)
                     self.notify("TableEntry", (0, text, self.page, key))
+                elif name == "LkjFigCaption":
+                    key = f"g{id(flowable)}"
+                    self.canv.bookmarkPage(key)
+                    self.notify("FigureEntry", (0, text, self.page, key))
 
     def on_page(canvas, doc):
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(colors.HexColor("#444444"))
-        canvas.drawCentredString(width / 2, 1.3 * cm, f"{footer_text} · Halaman {doc.page}")
+        canvas.drawCentredString(width / 2, 1.3 * cm, f"{footer_text} · Halaman {doc.page_label(doc.page)}")
         canvas.restoreState()
+
+    def on_body_page(canvas, doc):
+        if not doc.body_seen:
+            doc.body_seen = True
+            doc.body_start = doc.page
+        on_page(canvas, doc)
 
     qr_png = _qr_png(meta.url) if meta.code and meta.url else None
 
@@ -130,15 +193,17 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                  subject=(f"Kode verifikasi {meta.code}" if meta.code else meta.status_label),
                  keywords=["LKj", snapshot["report_code"], str(snapshot["year"])] + ([meta.code] if meta.code else []))
     doc.addPageTemplates([PageTemplate(id="cover", frames=[frame], onPage=on_cover),
-                          PageTemplate(id="body", frames=[frame], onPage=on_page)])
+                          PageTemplate(id="front", frames=[frame], onPage=on_page),
+                          PageTemplate(id="body", frames=[frame], onPage=on_body_page)])
 
     toc_styles = [ParagraphStyle(f"LkjToc{i}", parent=base, fontSize=10 - i * 0.5, leading=13, leftIndent=i * 14,
                                  firstLineIndent=0, alignment=0, spaceAfter=0) for i in range(3)]
     story: list = []
     for el in build_elements(snapshot, narrative, meta):
         if isinstance(el, Cover):
-            story.append(NextPageTemplate("body"))
-            story.append(Spacer(1, 4 * cm))
+            story.append(NextPageTemplate("front"))
+            story.extend(pdf.letterhead(_letterhead_of(snapshot), usable))
+            story.append(Spacer(1, 2.5 * cm))
             story.append(Paragraph("LAPORAN KINERJA", styles["cover_big"]))
             story.append(Spacer(1, 0.4 * cm))
             for line in el.lines[1:] + [f"TAHUN {el.year}"]:
@@ -152,6 +217,23 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
             story.append(Paragraph(escape(meta.status_label), styles["center"]))
         elif isinstance(el, PageBreak):
             story.append(RLPageBreak())
+        elif isinstance(el, SectionBreak):
+            story.append(NextPageTemplate("body"))
+            story.append(RLPageBreak())
+        elif isinstance(el, Title):
+            for line in el.lines:
+                story.append(Paragraph(escape(line), styles["title"]))
+            story.append(Spacer(1, 0.3 * cm))
+        elif isinstance(el, Figure):
+            story.append(Paragraph(escape(f"Gambar {el.number}. {el.caption}"), styles["fig_caption"]))
+            story.append(to_reportlab(el, usable, usable * 230 / 430))
+            if el.note and el.kind == "bar":
+                story.append(Paragraph(escape(el.note), styles["small"]))
+            story.append(Spacer(1, 0.3 * cm))
+        elif isinstance(el, Signatures):
+            story.append(Spacer(1, 0.4 * cm))
+            story.append(pdf.signature_blocks([pdf.Signer(p.label, p.name, p.nip, p.lead) for p in el.parties],
+                                              el.place_date, usable))
         elif isinstance(el, Heading):
             para = Paragraph(escape(el.text), styles[f"h{el.level}"] if el.toc or el.level > 1 else styles["plain"])
             para._lkj_toc = el.toc
@@ -159,8 +241,9 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
         elif isinstance(el, Text):
             story.extend(_pdf_blocks(el.blocks, base, ListFlowable, ListItem, Paragraph))
         elif isinstance(el, Contents):
-            story.append(TableOfContents(levelStyles=toc_styles, dotsMinLevel=0,
-                                         notifyKind="TOCEntry" if el.kind == "toc" else "TableEntry"))
+            story.append(TableOfContents(levelStyles=toc_styles, dotsMinLevel=0, formatter=doc.page_label,
+                                         notifyKind={"toc": "TOCEntry", "tables": "TableEntry",
+                                                     "figures": "FigureEntry"}[el.kind]))
             story.append(Spacer(1, 0.6 * cm))
         elif isinstance(el, TableEl):
             cell_style = styles["cell_small"] if el.small else styles["cell"]
@@ -176,8 +259,12 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
                     else:
                         cells.append(Paragraph(escape(text), aligned[(el.align or "")[i:i + 1] or "l"]))
                 data.append(cells)
-            total = sum(el.widths)
-            table = Table(data, colWidths=[usable * w / total for w in el.widths], repeatRows=1)
+            size = cell_style.fontSize
+
+            def measure(word: str, is_bold: bool, size=size) -> float:
+                return stringWidth(word, bold if is_bold else regular, size)
+
+            table = Table(data, colWidths=fit_widths(el, usable, measure, CELL_PADDING), repeatRows=1)
             commands = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#555555")),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9D9D9")),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -27,9 +27,10 @@ from silabu.evidence.blobs import store_bytes
 from silabu.extensions import db
 from silabu.lkj import capaian as calc
 from silabu.lkj.models import LkjDocument, LkjReport, LkjReviewStep, ManualRealisasi
+from silabu.lkj.services import budget as budget_service
 from silabu.lkj.services.indicators import indicators_for
 from silabu.lkj.services.periods import final_periods, latest_packets, period_spec
-from silabu.lkj.services.realisasi import indicator_data
+from silabu.lkj.services.realisasi import indicator_data, ro_closure
 from silabu.lkj.services.reports import (
     ensure_report,
     get_report,
@@ -40,11 +41,13 @@ from silabu.lkj.services.reports import (
     subject_name,
 )
 from silabu.lkj.services.tabel import (
+    HISTORY_YEARS,
     CapaianRow,
     TabelCapaian,
     attach_previous,
     capaian_row,
     current_bands,
+    renstra_capaian,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
@@ -66,6 +69,22 @@ def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
     return {"name": user.name if user else "", "nip": (user.nip or "") if user else ""}
 
 
+def _pk_party(spec) -> dict[str, str]:
+    """Pihak Kedua of the Perjanjian Kinerja: the Ketua for the Sekretariat's PK (in SILABU); for the KPU's own PK
+    the Ketua of the level above, who is not a SILABU user (a dotted line to write on)."""
+    from silabu.accounts.org import default_satker
+
+    if spec.sekretariat:
+        return {"label": institution_title("Ketua"), **_person(Role.KETUA)}
+    from silabu.accounts.models import Satker
+
+    satker = default_satker()
+    parent_code = getattr(satker, "parent_code", None) if satker else None
+    parent = db.session.scalar(select(Satker).where(Satker.code == parent_code)) if parent_code else None
+    label = f"Ketua {parent.name}" if parent is not None and parent.name else "Ketua KPU tingkat di atasnya"
+    return {"label": label, "name": "", "nip": ""}
+
+
 def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
     """Everything the document shows, as plain JSON: the figures are frozen with the version that uses them."""
 
@@ -77,11 +96,12 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
     data = indicator_data(indicators, year)
     table = TabelCapaian(year, report_code, period_spec(year), [], bands, final_periods(year))
     table.rows = [capaian_row(data[i.id], table.period, bands) for i in indicators]
-    attach_previous(table, bands)
+    attach_previous(table, bands, years=HISTORY_YEARS)
     sub_periods = [period_spec(year, k) for k in ("tw1", "tw2", "tw3", "tw4", "s1", "s2")]
     packets = latest_packets(year)
     rows = []
     for ind, row in zip(indicators, table.rows):
+        renstra = renstra_capaian(row, year, ind.target_renstra)
         rows.append({
             "indicator_id": ind.id, "sasaran_code": row.sasaran_code, "sasaran": row.sasaran, "code": row.code,
             "name": row.name, "unit": row.unit, "polarity": row.polarity, "consolidation": row.consolidation,
@@ -96,6 +116,11 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                 "year": row.previous.year, "target": _dec(row.previous.target),
                 "realisasi": _dec(row.previous.realisasi), "capaian": _dec(row.previous.capaian),
                 "kategori": row.previous.kategori},
+            "history": [{"year": h.year, "target": _dec(h.target), "realisasi": _dec(h.realisasi),
+                         "capaian": _dec(h.capaian), "kategori": h.kategori} for h in row.history],
+            "renstra": {"target": _dec(renstra.target), "realisasi": _dec(renstra.realisasi),
+                        "capaian": _dec(renstra.capaian), "from_year": renstra.from_year,
+                        "cumulative": renstra.cumulative},
         })
     manual = [{"indicator_code": r.indicator.code, "period": r.period, "value": str(r.value), "note": r.note,
                "evidence_name": r.evidence_name, "evidence_sha256": r.evidence_sha256}
@@ -106,10 +131,21 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
     # The headline average says what it includes: every measurable row, and again without the flagged ones.
     unflagged = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None and not r["warnings"]]
     by_kategori = {b.label: sum(1 for r in rows if r["kategori"] == b.label) for b in bands}
+    sasaran_codes: dict[tuple[str, str], set[int]] = {}
+    for ind in indicators:
+        sasaran_codes.setdefault((ind.sasaran_code, ind.sasaran), set()).update(data[ind.id].code_ids)
+    budget = budget_service.budget_snapshot(year, [(c, n, ids) for (c, n), ids in sasaran_codes.items()],
+                                            ro_closure())
     return {
         "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
         "satker": {"name": satker.name if satker else "", "city": (satker.city if satker else "") or "",
-                   "address": (satker.address if satker else "") or "", "level": satker.level if satker else ""},
+                   "address": (satker.address if satker else "") or "", "level": satker.level if satker else "",
+                   "phone": (getattr(satker, "phone", "") or "") if satker else "",
+                   "email": (getattr(satker, "email", "") or "") if satker else "",
+                   "website": (getattr(satker, "website", "") or "") if satker else ""},
+        "pk_party": _pk_party(spec),
+        "history_years": table.history_years,
+        "budget": budget,
         "signer": {"label": institution_title(spec.signer_label), **_person(spec.signer_role)},
         "corrector": {"label": institution_title(spec.corrector_label),
                       **_person(spec.corrector_role, spec.corrector_unit)},

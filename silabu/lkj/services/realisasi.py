@@ -49,6 +49,11 @@ def _ro_closure() -> dict[int, set[int]]:
     return closure
 
 
+def ro_closure() -> dict[int, set[int]]:
+    """Each output code id -> the RO code ids it stands for (public name of the closure)."""
+    return _ro_closure()
+
+
 def same_unit(a: str | None, b: str | None) -> bool:
     """Units of measure compared as people type them: case, spaces and a final dot do not matter."""
     def norm(value: str | None) -> str:

@@ -115,6 +115,7 @@ class CapaianRow:
     previous: PreviousYear | None = None
     measure: str = "sum_quantity"
     warnings: list[RowWarning] = field(default_factory=list)
+    history: list[PreviousYear] = field(default_factory=list)  # earlier years, oldest first
 
     @property
     def warning_codes(self) -> list[str]:
@@ -130,16 +131,14 @@ class TabelCapaian:
     bands: list[calc.Band]
     final_periods: list[str]
     previous_year: int | None = None
+    history_years: list[int] = field(default_factory=list)
 
     @property
     def sasaran_groups(self) -> list[tuple[str, str, list[CapaianRow]]]:
-        groups: list[tuple[str, str, list[CapaianRow]]] = []
-        for row in self.rows:
-            if groups and groups[-1][0] == row.sasaran_code and groups[-1][1] == row.sasaran:
-                groups[-1][2].append(row)
-            else:
-                groups.append((row.sasaran_code, row.sasaran, [row]))
-        return groups
+        groups: dict[tuple[str, str], list[CapaianRow]] = {}
+        for row in self.rows:  # one group per sasaran, in order of first appearance, adjacent or not
+            groups.setdefault((row.sasaran_code, row.sasaran), []).append(row)
+        return [(code, name, rows) for (code, name), rows in groups.items()]
 
 
 def capaian_row(data: IndicatorData, spec: PeriodSpec, bands: Sequence[calc.Band]) -> CapaianRow:
@@ -183,19 +182,63 @@ def tabel_capaian(year: int, report_code: str, period: str | None = None, *,
     return table
 
 
-def attach_previous(table: TabelCapaian, bands: Sequence[calc.Band]) -> None:
-    """The same indicator (by code) of the year before, its whole-year figures, when it exists."""
-    previous = indicators_for(table.year - 1, table.report_code)
-    if not previous:
-        return
-    data = indicator_data(previous, table.year - 1)
-    spec = period_spec(table.year - 1, "tahun")
-    by_code = {i.code: capaian_row(data[i.id], spec, bands) for i in previous}
-    table.previous_year = table.year - 1
-    for row in table.rows:
-        prev = by_code.get(row.code)
-        if prev is not None:
-            row.previous = PreviousYear(table.year - 1, prev.target, prev.realisasi, prev.capaian, prev.kategori)
+HISTORY_YEARS = 5
+
+
+def attach_previous(table: TabelCapaian, bands: Sequence[calc.Band], years: int = 1) -> None:
+    """The same indicator (by code) in up to ``years`` earlier years that have a Perjanjian Kinerja in SILABU:
+    their whole-year figures from those years' final packets, entries and manual realisasi.
+
+    ``row.previous`` is the year before (when it exists), ``row.history`` every earlier year found, oldest
+    first; ``table.history_years`` the years compared."""
+    found: list[int] = []
+    for earlier in range(table.year - 1, table.year - years - 1, -1):
+        indicators = indicators_for(earlier, table.report_code)
+        if not indicators:
+            continue
+        data = indicator_data(indicators, earlier)
+        spec = period_spec(earlier, "tahun")
+        by_code = {i.code: capaian_row(data[i.id], spec, bands) for i in indicators}
+        found.append(earlier)
+        for row in table.rows:
+            prev = by_code.get(row.code)
+            if prev is None:
+                continue
+            item = PreviousYear(earlier, prev.target, prev.realisasi, prev.capaian, prev.kategori)
+            row.history.insert(0, item)
+            if earlier == table.year - 1:
+                row.previous = item
+    if table.year - 1 in found:
+        table.previous_year = table.year - 1
+    table.history_years = sorted(found)
+
+
+@dataclass(frozen=True)
+class RenstraCapaian:
+    """This year's standing against the Renstra's end-of-period target."""
+
+    target: Decimal | None
+    realisasi: Decimal | None  # counts: summed over the years compared; levels: this year's value
+    capaian: Decimal | None
+    from_year: int  # the first year the realisasi covers
+    cumulative: bool
+
+
+def renstra_capaian(row: CapaianRow, year: int, target_renstra: Decimal | None) -> RenstraCapaian:
+    """Realisasi against ``target_renstra``: a count (``sum``) is summed over this year and the earlier years in
+    SILABU (the Renstra target is for the whole period); a level or mean is this year's value."""
+    cumulative = row.consolidation == "sum"
+    if target_renstra is None:
+        return RenstraCapaian(None, None, None, year, cumulative)
+    if cumulative:
+        values = [h.realisasi for h in row.history if h.realisasi is not None] + (
+            [row.realisasi] if row.realisasi is not None else [])
+        realisasi = calc.round2(sum(values, Decimal(0))) if values else None
+        first = min([h.year for h in row.history if h.realisasi is not None] + [year])
+    else:
+        realisasi, first = row.realisasi, year
+    result = calc.capaian(target_renstra, realisasi, row.polarity) if realisasi is not None else None
+    return RenstraCapaian(calc.round2(target_renstra), realisasi, result.value if result else None, first, cumulative)
 
 
 @dataclass
