@@ -1,18 +1,17 @@
 """The LKj side of the demo, from CSV files beside ``indicators.csv``: Rendatin's manual realisasi with their
-evidence, the Rencana Aksi (monthly targets of the counted indicators), last year's Perjanjian Kinerja, and the
+evidence, last year's Perjanjian Kinerja, and the
 finance export of pagu and realisasi anggaran (this year and last). Safe to run twice; every figure goes
 through the same services the pages use."""
 from __future__ import annotations
 
 import io
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
 from silabu.accounts.models import Role, User
-from silabu.catalog.models import Consolidation, Indicator
+from silabu.catalog.models import Indicator
 from silabu.core.errors import ServiceError
 from silabu.core.tables import read_table
 from silabu.extensions import db
@@ -58,17 +57,6 @@ def _manual(path: Path, year: int, rendatin: User, today: date) -> int:
     return saved
 
 
-def _rencana_aksi(year: int, rendatin: User) -> None:
-    """Monthly targets of the summed indicators: the yearly target spread evenly over the twelve months."""
-    from silabu.lkj import services
-
-    for indicator in db.session.scalars(select(Indicator).where(Indicator.year == year)):
-        if indicator.consolidation is not Consolidation.SUM or indicator.target_year is None:
-            continue
-        monthly = (indicator.target_year / 12).quantize(Decimal("0.01"))
-        services.set_targets(indicator, "month", dict.fromkeys(range(1, 13), monthly), rendatin)
-
-
 def load_lkj_demo(folder: Path, today: date) -> str:
     """Fill the demo LKj of ``today.year`` (and last year's, to compare with); returns what it did."""
     rendatin = next((u for u in db.session.scalars(select(User).order_by(User.id)) if u.has_role(Role.RENDATIN)),
@@ -94,9 +82,8 @@ def _fill(folder: Path, year: int, rendatin: User, today: date) -> str:
     db.session.flush()
     manual = _manual(folder / "lkj_manual.csv", year, rendatin, today)
     manual += _manual(folder / "lkj_manual_previous.csv", year - 1, rendatin, today)
-    _rencana_aksi(year, rendatin)
     for name, budget_year in (("budget.csv", year), ("budget_previous.csv", year - 1)):
         path = folder / name
         if path.is_file():
             budget.import_budget_file(name, path.read_bytes(), budget_year, rendatin)
-    return f"LKj: {manual} realisasi manual, Rencana Aksi bulanan, anggaran {year - 1} dan {year}."
+    return f"LKj: {manual} realisasi manual, anggaran {year - 1} dan {year}."
