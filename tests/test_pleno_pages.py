@@ -43,7 +43,10 @@ def test_the_menu_link_to_pleno_index_works_without_arguments(app, client, renda
 
 def test_an_asn_cannot_open_the_pleno_pages(client, closed_month, login_as, travel):
     login_as(closed_month["ani"])
-    assert client.get("/pleno/").status_code == 403
+    resp = client.get("/pleno/")
+    # a page the role may not open says who it is for (issue 14), in Bahasa Indonesia
+    assert resp.status_code == 403 and ("Halaman ini hanya untuk Rendatin, Sekretaris dan Ketua; peran akun Anda "
+                                        "tidak termasuk.") in resp.get_data(as_text=True)
     assert client.post(f"/pleno/{PERIOD}/susun").status_code == 403
 
 

@@ -380,3 +380,18 @@ def test_a_fully_verified_open_month_offers_the_close_and_its_deadline_not_an_em
     queue = client.get(_queue_url()).get_data(as_text=True)
     assert "Tutup bulan paling lambat Kamis, 3 Desember 2026" in queue
     assert re.search(r'<form method="post" action="/verifikasi/KUL/2026-11/tutup" class="v-close" data-confirm', queue)
+
+
+def test_an_entry_read_in_the_pleno_packets_is_refused_with_the_reason_others_stay_not_found(kul, rendatin, login_as,
+                                                                                            db):
+    kasubag, ani, _, ani_entries, budi_entries = kul
+    services.verify_entry(ani_entries[0], kasubag)
+    db.session.commit()
+    client = login_as(rendatin)
+    resp = client.get(f"/verifikasi/entri/{ani_entries[0].id}")
+    assert resp.status_code == 403 and "data entri yang sudah diverifikasi Anda baca di paket pleno bulanan" in \
+        resp.get_data(as_text=True)
+    assert client.get(f"/api/v1/entries/{ani_entries[0].id}").status_code == 403
+    # a submitted entry is in no packet: for Rendatin it does not exist, like one that never did
+    assert client.get(f"/verifikasi/entri/{budi_entries[0].id}").status_code == 404
+    assert client.get("/verifikasi/entri/999999").status_code == 404
