@@ -165,3 +165,61 @@ def test_another_units_queue_says_why_it_is_refused_and_an_unknown_unit_is_not_f
     resp = p.goto(f"/verifikasi/XYZ/{period}")
     assert resp.status == 404
     expect(p.page.get_by_text("Unit tidak ditemukan.")).to_be_visible()
+
+
+SEKRETARIS = Account("199411232021012001", "Sri Lestari", "SEK")
+RENDATIN_ACC = Account("198102142011012017", "Eko Maharani", "RDI")
+
+
+def cells_on_screen(page, selector: str) -> None:
+    """Every cell of ``selector`` lies inside the phone's width: nothing is hidden off to the side."""
+    width = page.evaluate("document.documentElement.clientWidth")
+    boxes = page.locator(selector).evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.left, r.right]; })")
+    assert boxes, f"no {selector} on {page.url}"
+    off = [b for b in boxes if b[1] < -1 or b[2] > width + 1]
+    assert not off, f"{selector} off the {width} px screen on {page.url}: {off[:3]}"
+
+
+def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
+    period, _ = two_months_back()
+    year = period[:4]
+    p = phone()
+    p.login(SEKRETARIS)
+    page = p.page
+    p.goto(f"/verifikasi/pantauan?month={period}")
+    for label in ("Status", "Menunggu", "Terverifikasi", "Kemajuan"):
+        cells_on_screen(page, f"table.v-oversight td[data-label='{label}']")
+    assert_fits_phone(page)
+    shot(page, "14-pantauan-cards")
+    no_serious_violation(page)
+
+    p.goto(f"/lkj/{year}/LKJ-SEK/capaian")
+    if page.locator("table.lkj-capaian").count():
+        for label in ("Target", "Realisasi", "Capaian (%)", "Kategori"):
+            cells_on_screen(page, f"table.lkj-capaian td[data-label='{label}']")
+        expect(page.locator(".scroll-cue")).to_be_visible()  # the monthly trend scrolls, and says so
+    assert_fits_phone(page)
+    shot(page, "14-tabel-capaian-cards")
+    no_serious_violation(page)
+
+    r = phone()
+    r.login(RENDATIN_ACC)
+    rpage = r.page
+    r.goto(f"/pleno/{period}")
+    rpage.get_by_role("button", name=re.compile("^Susun")).first.click()
+    expect(rpage.locator("table.pleno-units")).to_be_visible(timeout=60_000)
+    for label in ("Bulan", "Kegiatan", "Kepatuhan", "Belum rekap"):
+        cells_on_screen(rpage, f"table.pleno-units td[data-label='{label}']")
+    assert_fits_phone(rpage)
+    shot(rpage, "14-pleno-per-unit-cards")
+    no_serious_violation(rpage)
+
+    r.goto(f"/pleno/dasbor?year={year}")
+    expect(rpage.locator("svg.pleno-svg").first).to_be_visible()
+    assert rpage.locator("svg.pleno-svg text.tick").count() >= 4  # two axes per chart, 0 and the top of each
+    tops = set(rpage.locator("svg.pleno-svg text.ttl").all_text_contents()[1::2])
+    assert len(tops) == 1, f"the activities scale differs between units: {tops}"
+    assert_fits_phone(rpage)
+    shot(rpage, "14-pleno-dashboard")
+    no_serious_violation(rpage)
