@@ -223,3 +223,24 @@ def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
     assert_fits_phone(rpage)
     shot(rpage, "14-pleno-dashboard")
     no_serious_violation(rpage)
+
+
+@pytest.mark.parametrize("who", ["sekretaris", "rendatin", "ketua", "komisioner"])
+def test_each_roles_home_says_what_waits_for_them(phone, who):
+    account = {"sekretaris": SEKRETARIS, "rendatin": RENDATIN_ACC, "ketua": Account("ketua", "Ahmad Fauzi", "SEK"),
+               "komisioner": Account("komisioner", "Dewi Kartika Sari", "SEK")}[who]
+    p = phone()
+    p.login(account)
+    page = p.page
+    lkj_card = page.locator("section.role-card", has=page.get_by_role("heading", name="Laporan Kinerja"))
+    expect(lkj_card).to_be_visible()
+    expect(lkj_card.locator("li").first).to_have_text(re.compile(r"menunggu Anda"))
+    if who in ("sekretaris", "rendatin"):
+        expect(page.get_by_text(re.compile(r"Paket pleno \w+ \d{4}:"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"(Unit yang belum menutup|Semua unit dengan entri sudah menutup)"))) \
+            .to_be_visible()
+    if who == "sekretaris":
+        expect(page.get_by_role("heading", name="Unit terlambat")).to_be_visible()
+    assert_fits_phone(page)
+    shot(page, f"14-home-{who}")
+    no_serious_violation(page)
