@@ -93,9 +93,28 @@ def role_home(user: User) -> list[HomeCard]:
                          else f"Semua unit dengan entri sudah menutup {bulan(last)}.")
         cards.append(HomeCard("Rapat pleno", lines, "Buka pleno", "pleno.index"))
     if lkj_services.can_view(user):
-        cards.append(HomeCard("Laporan Kinerja", [f"LKj tahun {today.year}: tinjau tahap yang menunggu Anda."],
-                              "Buka LKj", "lkj.index"))
+        lines = lkj_waiting(user, today)
+        cards.append(HomeCard("Laporan Kinerja", lines or ["Tidak ada tahap LKj yang menunggu Anda."], "Buka LKj",
+                              "lkj.index", urgent=bool(lines)))
     if user.has_role(Role.ADMIN):
         cards.append(HomeCard("Administrasi", ["Pengguna, unit, kode output, kalender, dan keamanan."],
                               "Buka admin", "admin.index"))
     return cards
+
+
+def lkj_waiting(user: User, today) -> list[str]:
+    """The LKj steps waiting for ``user``: what the review service allows them on each report of this year and the
+    last (the LKj of a year is compiled early in the next)."""
+    from silabu.lkj.models import LKJ_STATUS_LABELS
+
+    lines = []
+    for year in (today.year - 1, today.year):
+        for code in lkj_services.report_codes(year):
+            report = lkj_services.get_report(year, code)
+            if report is None:
+                continue
+            steps = [a.label for a in lkj_services.allowed_actions(report, user, today) if a.key != "kembalikan"]
+            if steps:
+                lines.append(f"{lkj_services.report_spec(code).title} {year} ({LKJ_STATUS_LABELS[report.status]}) "
+                             f"menunggu Anda: {'; '.join(steps)}.")
+    return lines

@@ -43,7 +43,10 @@ def test_the_menu_link_to_pleno_index_works_without_arguments(app, client, renda
 
 def test_an_asn_cannot_open_the_pleno_pages(client, closed_month, login_as, travel):
     login_as(closed_month["ani"])
-    assert client.get("/pleno/").status_code == 403
+    resp = client.get("/pleno/")
+    # a page the role may not open says who it is for (issue 14), in Bahasa Indonesia
+    assert resp.status_code == 403 and ("Halaman ini hanya untuk Rendatin, Sekretaris dan Ketua; peran akun Anda "
+                                        "tidak termasuk.") in resp.get_data(as_text=True)
     assert client.post(f"/pleno/{PERIOD}/susun").status_code == 403
 
 
@@ -99,6 +102,9 @@ def test_the_dashboard_draws_an_svg_chart_per_unit(client, closed_month, rendati
     # one per unit with staff who log (KUL, TPH, RDI); none for the Sekretariat or the unit without staff
     assert html.count('<svg class="pleno-svg"') == 3 and "Grafik SEK" not in html and "Grafik HSD" not in html
     assert "Grafik KUL" in html and "bar-activities" in html
+    # each chart has its axes (0 and the top of each scale) and its values; the activities scale is the same for all
+    assert html.count("Kepatuhan (%)</text>") == 3 and html.count('class="val"') == 3 * 12 * 2
+    assert len(set(re.findall(r"skala semua unit 0–([\d.]+)\)</text>", html))) == 1
     assert_csp_clean(html)
 
 
@@ -123,3 +129,20 @@ def test_cli_pleno_build_and_status(app, db, closed_month, travel):
 def test_cli_pleno_build_defaults_to_last_month(app, db, closed_month, travel):
     r = app.test_cli_runner().invoke(args=["pleno", "build"])
     assert r.exit_code == 0 and "Oktober 2026" in r.output
+
+
+def test_the_dashboard_charts_use_one_scale_per_measure_and_no_compliance_for_nobody():
+    from silabu.pleno import views
+
+    months = [{"month": "2026-10", "label": "Oktober", "status": "final"},
+              {"month": "2026-11", "label": "November", "status": "draft"}]
+    per_unit = {"KUL": {"code": "KUL", "name": "Keuangan", "months": {
+                    "2026-10": {"activities": 37, "compliance": 90.5, "asn_count": 6}}},
+                "TPH": {"code": "TPH", "name": "Teknis", "months": {
+                    "2026-10": {"activities": 4, "compliance": 100, "asn_count": 0}}}}
+    charts = {c["code"]: c for c in views._charts(per_unit, months)}
+    assert charts["KUL"]["top"] == charts["TPH"]["top"] == 50  # one activities scale for every unit (37 -> 50)
+    assert charts["TPH"]["bars"][0]["compliance"] is None  # nobody counted: "–", not 100 %
+    assert charts["TPH"]["compliance"] is None and charts["KUL"]["compliance"] == 90.5
+    assert charts["KUL"]["bars"][0]["a_height"] == round(37 / 50 * views.CHART_H, 1)
+    assert charts["TPH"]["bars"][0]["a_height"] == round(4 / 50 * views.CHART_H, 1)

@@ -36,7 +36,7 @@ def people(make_user, make_kasubag, make_asn, make_entry, db):
 # ---------- verification ----------
 
 def test_closing_a_month_of_a_unit_one_may_not_close_is_refused_whatever_the_month(people):
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):  # the unit exists: refused with the reason, not hidden
         services.close_month(people["kul"], BAD, people["asn_other"])
     with pytest.raises(Forbidden):
         services.close_month(people["kul"], BAD, people["sekretaris"])
@@ -46,7 +46,7 @@ def test_closing_a_month_of_a_unit_one_may_not_close_is_refused_whatever_the_mon
 
 
 def test_reopening_is_refused_before_the_month_or_the_reason_is_checked(people):
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         services.reopen_month(people["kul"], BAD, people["asn_other"], "")
     with pytest.raises(Forbidden):
         services.reopen_month(people["kul"], BAD, people["sekretaris"], "")
@@ -67,11 +67,11 @@ def test_verify_all_by_someone_who_may_not_verify_the_asn_is_refused_whatever_th
     assert "month" in exc.value.fields
 
 
-def test_the_queue_and_softfile_of_a_hidden_unit_are_not_found_whatever_the_month(people):
+def test_the_queue_and_softfile_of_a_unit_one_may_not_open_are_refused_whatever_the_month(people):
     kul = people["kul"]
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         services.queue(people["asn_other"], BAD, unit_id=kul.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         services.month_report(kul, BAD, people["asn_other"])
     with pytest.raises(ValidationFailed):
         services.queue(people["kasubag"], BAD, unit_id=kul.id)

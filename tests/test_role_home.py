@@ -73,3 +73,33 @@ def test_a_plain_asn_home_has_no_role_cards(make_asn, login_as):
     doc = page(login_as(make_asn()).get("/beranda"))
     assert not doc.xpath("//section[contains(@class, 'role-card')]")
     assert bar(doc) == ["Beranda", "Catat", "Bulan ini"]
+
+
+def test_ketua_and_komisioner_see_the_lkj_step_that_waits_for_their_review(make_user, login_as, db):
+    from silabu.lkj import services as lkj
+    from silabu.lkj.models import LkjStatus
+
+    ketua = make_user("SEK", "ketua", name="Ahmad Fauzi")
+    komisioner = make_user("SEK", "komisioner", name="Dewi Kartika Sari")
+    report = lkj.ensure_report(2026, "LKJ-KPU")
+    report.status = LkjStatus.KOREKSI
+    db.session.commit()
+    title = lkj.report_spec("LKJ-KPU").title
+    web = login_as(komisioner)
+    text = page(web.get("/beranda")).text_content()
+    assert f"{title} 2026 (" in text and "menunggu Anda: Koreksi selesai, lanjut ke pleno." in text
+    web.post("/keluar")
+    text = page(login_as(ketua).get("/beranda")).text_content()
+    assert "Tidak ada tahap LKj yang menunggu Anda." in text  # the Komisioner corrects; the Ketua signs later
+    report.status = LkjStatus.TANDA_TANGAN
+    db.session.commit()
+    text = page(login_as(ketua).get("/beranda")).text_content()
+    assert f"{title} 2026 (" in text and "menunggu Anda: Tandatangani." in text
+
+
+def test_rendatin_sees_the_units_still_open(rendatin, make_asn, make_entry, login_as):
+    asn = make_asn("KUL")
+    with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=WIB), tick=False):
+        make_entry(asn, date(2026, 11, 18), status="submitted")
+    text = page(login_as(rendatin).get("/beranda")).text_content()
+    assert "Unit yang belum menutup November 2026:" in text and asn.unit.name in text

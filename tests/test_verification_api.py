@@ -100,9 +100,9 @@ def test_verify_all_then_close_locks_every_path(kul, client, make_kasubag, api_t
     hk, ha = kul["hk"], kul["ha"]
     close = client.post(f"/api/v1/verification/KUL/{NOV}/close", headers=hk)
     assert close.status_code == 409 and close.json["error"]["submitted"] == 3
-    assert client.post(f"/api/v1/verification/KUL/{NOV}/close", headers=api_token(make_kasubag("TPH"))).status_code \
-        == 404
-    assert client.post(f"/api/v1/verification/KUL/{NOV}/close", headers=ha).status_code == 404
+    refused = client.post(f"/api/v1/verification/KUL/{NOV}/close", headers=api_token(make_kasubag("TPH")))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "not_verifier_of_unit"
+    assert client.post(f"/api/v1/verification/KUL/{NOV}/close", headers=ha).status_code == 403
     resp = client.post(f"/api/v1/verification/{kul['ani'].id}/{NOV}/verify-all", headers=hk)
     assert resp.status_code == 200 and resp.json["verified"] == 3
     assert resp.json["counts"]["verified"] == 3 and resp.json["next_user_id"] is None
@@ -144,7 +144,7 @@ def test_exports_download_for_the_unit(kul, client):
     assert "Menyusun laporan harian" in cells
     pdf = client.get(f"/api/v1/verification/KUL/{NOV}/export.pdf", headers=hk)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert client.get(f"/api/v1/verification/KUL/{NOV}/export.pdf", headers=kul["ha"]).status_code == 404
+    assert client.get(f"/api/v1/verification/KUL/{NOV}/export.pdf", headers=kul["ha"]).status_code == 403
 
 
 def test_oversight_is_for_the_sekretaris_and_delegations_also_for_the_admin(kul, client, make_user, make_kasubag,

@@ -68,7 +68,9 @@ def test_queue_page_groups_by_asn_with_evidence_and_empty_days(kul, login_as):
     assert 'loading="lazy"' in html and "<dialog" in html
     assert 'target="_blank"' in html and "notulen.pdf" in html
     assert "Hari kerja tanpa entri (19)" in html  # 21 working days in November, Ani filled 2
-    assert "Tidak ada entri pada hari kerja ini." in html
+    # the 19 empty days after Ani's two are one row, not 19 (the first entry stays on a phone's first screen)
+    assert "Rabu, 4 November 2026 s.d. Senin, 30 November 2026" in html
+    assert "Tidak ada entri pada 19 hari kerja ini." in html and html.count("v-day-empty") == 1
     assert f'name="version" value="{ani_entries[0].version}"' in html
     assert "verification.css" in html and "verification.js" in html
     assert "<script>" not in html and ' style="' not in html and " onclick=" not in html
@@ -78,11 +80,23 @@ def test_queue_page_groups_by_asn_with_evidence_and_empty_days(kul, login_as):
 def test_asn_and_other_units_kasubag_do_not_see_the_queue(kul, make_kasubag, client, login_as):
     _, ani, *_ = kul
     login_as(ani)
-    assert client.get(_queue_url()).status_code == 404
-    assert client.get("/verifikasi/").status_code == 403
+    resp = client.get(_queue_url())
+    assert resp.status_code == 403 and "hanya dapat dibuka oleh Kepala Sub Bagian unit itu" in resp.get_data(True)
+    resp = client.get("/verifikasi/")
+    assert resp.status_code == 403 and "Halaman verifikasi hanya untuk Kepala Sub Bagian" in resp.get_data(True)
     client.post("/keluar")
     login_as(make_kasubag("TPH"))
-    assert client.get(_queue_url()).status_code == 404
+    # another unit's queue exists and is named on the page: refused with the reason, in Bahasa Indonesia
+    resp = client.get(_queue_url())
+    page = resp.get_data(as_text=True)
+    reason = ("Antrean verifikasi Sub Bagian Keuangan, Umum dan Logistik hanya dapat dibuka oleh Kepala Sub Bagian "
+              "unit itu (atau Plh/Plt-nya) dan Sekretaris.")
+    assert resp.status_code == 403 and reason in page
+    assert client.get(f"/verifikasi/KUL/{NOV}/data-kinerja.xlsx").status_code == 403
+    # a unit that does not exist is the only "Unit tidak ditemukan"
+    resp = client.get(f"/verifikasi/XYZ/{NOV}")
+    assert resp.status_code == 404 and "Unit tidak ditemukan." in resp.get_data(as_text=True)
+    # another unit's entry is not visible to this Kasubag in any form: 404
     assert client.post(f"/verifikasi/entri/{kul[3][0].id}/verifikasi", data={}).status_code == 404
 
 
@@ -307,3 +321,77 @@ def test_index_points_to_other_months_with_waiting_entries(kul, make_entry, logi
     html = login_as(kasubag).get(f"/verifikasi/?month={NOV}").get_data(as_text=True)
     assert "Juga menunggu verifikasi Anda" in html and "Desember 2026 (1 entri)" in html
     assert services.waiting_by_period(kasubag) == {NOV: 4, "2026-12": 1}
+
+
+def _staff_state(page: str, name: str) -> str:
+    """The state pill of ``name`` in the queue's staff list, as the reader sees it."""
+    item = re.search(r'<span class="v-asn-name">' + re.escape(name) + r'</span>\s*<span class="v-asn-meta small">'
+                     r'<span data-asn-state><span class="status [\w-]+">([^<]+)</span>', page)
+    assert item, f"{name} is not in the staff list"
+    return item.group(1)
+
+
+def test_selesai_in_the_staff_list_means_nothing_left_to_verify_and_nothing_unsubmitted(kul, login_as, make_entry,
+                                                                                        db):
+    kasubag, ani, budi, *_ = kul
+    make_entry(budi, date(2026, 11, 6))  # a draft Budi never handed in
+    db.session.commit()
+    client = login_as(kasubag)
+    page = client.get(_queue_url()).get_data(as_text=True)
+    assert _staff_state(page, ani.name) == "2 menunggu" and _staff_state(page, budi.name) == "2 menunggu"
+    client.post(f"/verifikasi/KUL/{NOV}/asn/{ani.id}/verifikasi-semua")
+    page = client.post(f"/verifikasi/KUL/{NOV}/asn/{budi.id}/verifikasi-semua").get_data(as_text=True)
+    assert _staff_state(page, ani.name) == "selesai"
+    assert _staff_state(page, budi.name) == "1 belum diajukan"  # nothing to verify, but a draft is left
+
+
+def test_without_javascript_a_verify_answers_with_the_counts_already_updated(kul, login_as, db):
+    kasubag, ani, _, ani_entries, _ = kul
+    client = login_as(kasubag)
+    page = client.get(_queue_url(ani.id)).get_data(as_text=True)
+    assert "Hanya menunggu (<span data-waiting>2</span>)" in page and 'data-count="submitted">4<' in page
+    resp = client.post(f"/verifikasi/entri/{ani_entries[0].id}/verifikasi", data={"version": ani_entries[0].version},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "Hanya menunggu (<span data-waiting>1</span>)" in page
+    assert 'data-count="submitted">3<' in page  # the unit's count, in the month card
+    assert _staff_state(page, ani.name) == "1 menunggu"
+
+
+def test_verify_all_is_one_button_label(kul, login_as):
+    kasubag, ani, budi, *_ = kul
+    page = login_as(kasubag).get(_queue_url(ani.id)).get_data(as_text=True)
+    # one label inside the button: the flex button lays out one block, not three pieces of text
+    assert ('<button type="submit" class="btn btn-ok btn-block v-btn"><span class="v-btn-label">Verifikasi semua '
+            f'(<span data-waiting>2</span>) lalu lanjut ke {budi.name}</span></button>') in page
+
+
+def test_a_fully_verified_open_month_offers_the_close_and_its_deadline_not_an_empty_queue(kul, login_as):
+    kasubag, ani, budi, *_ = kul
+    client = login_as(kasubag)
+    page = client.get(f"/verifikasi/?month={NOV}").get_data(as_text=True)
+    assert "4 menunggu Anda" in page and "Siap ditutup" not in page
+    client.post(f"/verifikasi/KUL/{NOV}/asn/{ani.id}/verifikasi-semua")
+    client.post(f"/verifikasi/KUL/{NOV}/asn/{budi.id}/verifikasi-semua")
+    page = client.get(f"/verifikasi/?month={NOV}").get_data(as_text=True)
+    assert "Tidak ada antrean" not in page and "Siap ditutup" in page
+    assert "Batas penutupan: <strong>Kamis, 3 Desember 2026</strong>" in page
+    assert f'action="/verifikasi/KUL/{NOV}/tutup"' in page and "Tutup bulan November 2026</button>" in page
+    queue = client.get(_queue_url()).get_data(as_text=True)
+    assert "Tutup bulan paling lambat Kamis, 3 Desember 2026" in queue
+    assert re.search(r'<form method="post" action="/verifikasi/KUL/2026-11/tutup" class="v-close" data-confirm', queue)
+
+
+def test_an_entry_read_in_the_pleno_packets_is_refused_with_the_reason_others_stay_not_found(kul, rendatin, login_as,
+                                                                                            db):
+    kasubag, ani, _, ani_entries, budi_entries = kul
+    services.verify_entry(ani_entries[0], kasubag)
+    db.session.commit()
+    client = login_as(rendatin)
+    resp = client.get(f"/verifikasi/entri/{ani_entries[0].id}")
+    assert resp.status_code == 403 and "data entri yang sudah diverifikasi Anda baca di paket pleno bulanan" in \
+        resp.get_data(as_text=True)
+    assert client.get(f"/api/v1/entries/{ani_entries[0].id}").status_code == 403
+    # a submitted entry is in no packet: for Rendatin it does not exist, like one that never did
+    assert client.get(f"/verifikasi/entri/{budi_entries[0].id}").status_code == 404
+    assert client.get("/verifikasi/entri/999999").status_code == 404

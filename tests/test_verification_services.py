@@ -160,7 +160,8 @@ def test_configured_head_verifier_replaces_the_sekretaris(frozen, org, make_kasu
     assert own.status == EntryStatus.VERIFIED
 
 
-def test_other_units_kasubag_gets_not_found(unit_month, make_kasubag, db):
+def test_other_units_kasubag_does_not_see_its_entries_and_is_told_why_its_queue_is_refused(unit_month,
+                                                                                            make_kasubag, db):
     _, ani, _, made = unit_month
     stranger = make_kasubag("TPH")
     with pytest.raises(NotFound):
@@ -169,9 +170,10 @@ def test_other_units_kasubag_gets_not_found(unit_month, make_kasubag, db):
         services.return_entry(made["ani"][0], stranger, "x")
     with pytest.raises(NotFound):
         services.verify_all(ani, NOV, stranger)
-    with pytest.raises(NotFound):
+    # the unit itself is no secret: its queue and its close are refused with the reason
+    with pytest.raises(Forbidden, match="hanya dapat dibuka oleh Kepala Sub Bagian unit itu"):
         services.queue(stranger, NOV, unit_id=made["ani"][0].unit_id)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden, match="dilakukan oleh Kepala Sub Bagian unit itu"):
         services.close_month(made["ani"][0].unit, NOV, stranger)
 
 
@@ -365,11 +367,11 @@ def test_reopen_is_for_the_kasubag_not_the_sekretaris_nor_the_admin(unit_month, 
     unit = made["ani"][0].unit
     _verify_everything(kasubag, ani, budi)
     services.close_month(unit, NOV, kasubag)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         services.reopen_month(unit, NOV, ani, "ingin mengubah")
     with pytest.raises(Forbidden):
         services.reopen_month(unit, NOV, make_user("SEK", "sekretaris"), "ingin mengubah")
-    with pytest.raises(NotFound):  # the admin keeps settings, not the unit's work
+    with pytest.raises(Forbidden):  # the admin keeps settings, not the unit's work
         services.reopen_month(unit, NOV, make_user("SEK", "admin"), "permintaan Kasubag")
     assert not services.reopen_month(unit, NOV, kasubag, "permintaan Kasubag").is_closed
 

@@ -7,32 +7,42 @@ The rule of who verifies an entry is written once, in ``Scope.can_verify``:
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cached_property, wraps
 from typing import TYPE_CHECKING
 
-from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from silabu.accounts.delegation import delegations_on, is_unit_head
 from silabu.accounts.models import Role, Unit, User
+from silabu.core.errors import Forbidden
 from silabu.extensions import db
 
 if TYPE_CHECKING:
     from silabu.entries.models import Entry
 
 
+def roles_reason(roles: Iterable[str | Role]) -> str:
+    """Why a role-restricted page is refused, in the reader's words: who it is for."""
+    from silabu.accounts.models import ROLE_LABELS
+
+    names = {**ROLE_LABELS, Role.KETUA: "Ketua"}  # the admin's label "Ketua/Komisioner" would promise too much here
+    labels = list(dict.fromkeys(names.get(Role(r), str(r)) for r in roles))
+    who = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " dan " + labels[-1]
+    return f"Halaman ini hanya untuk {who}; peran akun Anda tidak termasuk."
+
+
 def role_required(*roles: str | Role) -> Callable:
-    """Page decorator: the user must hold one of ``roles`` (403 otherwise)."""
+    """Page decorator: the user must hold one of ``roles`` (403 with who the page is for, otherwise)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
             if not current_user.has_role(*roles):
-                abort(403)
+                raise Forbidden(roles_reason(roles))
             return view(*args, **kwargs)
 
         return wrapped
@@ -127,3 +137,18 @@ def can_verify_entry(user: User, entry: Entry, on_date: date) -> bool:
 
 def can_view_entry(user: User, entry: Entry, on_date: date) -> bool:
     return Scope(user, on_date).can_view_entry(entry)
+
+
+def assert_can_view_entry(user: User, entry: Entry, on_date: date) -> None:
+    """NotFound for an entry the person does not see in any form; for a verified entry whose data they read in the
+    pleno packets (Rendatin, the Ketua), 403 with the reason instead: it exists for them, only not this page."""
+    if can_view_entry(user, entry, on_date):
+        return
+    from silabu.core.errors import NotFound
+    from silabu.entries.models import EntryStatus
+    from silabu.pleno.services import can_view as reads_packets
+
+    if entry.status == EntryStatus.VERIFIED and reads_packets(user):
+        raise Forbidden("Rincian entri hanya dapat dibuka oleh pemiliknya, verifikatornya dan Sekretaris; data entri "
+                        "yang sudah diverifikasi Anda baca di paket pleno bulanan.", code="packet_reader")
+    raise NotFound("Entri tidak ditemukan.")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from silabu.accounts.access import can_view_entry
+from silabu.accounts.access import assert_can_view_entry
 from silabu.accounts.models import User
 from silabu.accounts.org import today_for
 from silabu.catalog.calendar import MonthCalendar
@@ -393,10 +393,12 @@ def submit_many(entries: list[Entry], actor: User) -> tuple[int, list[str]]:
 
 
 def get_entry_for(user: User, entry_id: int) -> Entry:
-    """The entry if ``user`` may see it; 404 otherwise (never reveal that it exists)."""
+    """The entry if ``user`` may see it; 404 otherwise (never reveal that it exists), except the 403 of
+    ``assert_can_view_entry`` for an entry they read in another form."""
     entry = db.session.get(Entry, entry_id)
-    if entry is None or not can_view_entry(user, entry, today_for(user)):
+    if entry is None:
         raise NotFound("Entri tidak ditemukan.")
+    assert_can_view_entry(user, entry, today_for(user))
     return entry
 
 

@@ -120,6 +120,19 @@ def dashboard():
     return render_template("pleno/dashboard.html", year=year, months=months, charts=charts)
 
 
+CHART_H = 60  # px of a panel's full scale in the dashboard's SVG
+
+
+def _nice_top(value: int) -> int:
+    """The activities axis' top: the year's largest unit-month rounded up to 1, 2 or 5 x 10^n."""
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if value <= m * step:
+                return m * step
+        step *= 10
+
+
 def _unit_charts(months: list[dict]) -> list[dict]:
     """Per unit, the twelve months' compliance and verified activities from each month's latest packet."""
     names = {u.code: u.name for u in units()}
@@ -134,19 +147,31 @@ def _unit_charts(months: list[dict]) -> list[dict]:
     for code, name in names.items():
         if code in counting:
             per_unit.setdefault(code, {"code": code, "name": name, "months": {}})
+    return _charts(per_unit, months)
+
+
+def _charts(per_unit: dict[str, dict], months: list[dict]) -> list[dict]:
+    """Bars of each unit's twelve months.
+
+    One scale per measure across units: compliance on 0-100 %, activities on the busiest unit-month of the year,
+    so two units' bars compare at a glance.
+    """
+    top = _nice_top(max([int(u.get("activities") or 0) for d in per_unit.values() for u in d["months"].values()]
+                        + [1]))
     charts = []
     for code in sorted(per_unit):
         data = per_unit[code]
-        top = max([int(u.get("activities") or 0) for u in data["months"].values()] + [1])
         bars = []
         for i, m in enumerate(months):
             u = data["months"].get(m["month"])
-            compliance = float(u["compliance"]) if u and u.get("compliance") is not None else None
+            # A month that counted nobody (no ASN in the packet) has no compliance: "–", never a 100 % of nothing.
+            counted = bool(u) and int(u.get("asn_count") or 0) > 0
+            compliance = float(u["compliance"]) if counted and u.get("compliance") is not None else None
             activities = int(u["activities"]) if u else None
             bars.append({"month": m["month"], "short": m["label"][:3], "index": i, "compliance": compliance,
                          "activities": activities,
-                         "c_height": round(min(max(compliance or 0, 0), 100) * 0.8, 1),
-                         "a_height": round((activities or 0) / top * 80, 1),
+                         "c_height": round(min(max(compliance or 0, 0), 100) / 100 * CHART_H, 1),
+                         "a_height": round((activities or 0) / top * CHART_H, 1),
                          "status": m["status"]})
         total = sum(b["activities"] or 0 for b in bars)
         values = [b["compliance"] for b in bars if b["compliance"] is not None]

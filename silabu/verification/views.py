@@ -41,10 +41,9 @@ def _queue_url(unit_code: str, period: str, asn: int | None = None, anchor: str 
 @login_required
 def index():
     today = today_for(current_user)
+    services.assert_opens_queue(current_user, today)
     scope = services.scope_for(current_user, today)
     units = scope.units()
-    if not scope.opens_queue:
-        abort(403)
     period = _period_arg(request.args.get("month"), today)
     mine = services.queue(current_user, period, on_date=today, load_entries=False)
     rows = []
@@ -53,7 +52,8 @@ def index():
         um = services.get_unit_month(unit.id, period)
         waiting_for_me = sum(g.waiting for g in mine.groups if g.unit.id == unit.id)
         rows.append({"unit": unit, "counts": counts, "closed": bool(um and um.is_closed), "unit_month": um,
-                     "waiting_for_me": waiting_for_me, "full": scope.full_view(unit.id)})
+                     "waiting_for_me": waiting_for_me, "full": scope.full_view(unit.id),
+                     "may_close": services.can_close(current_user, unit, today)})
     elsewhere = {p: n for p, n in services.waiting_by_period(current_user, today).items() if p != period}
     return render_template("verification/index.html", rows=rows, period=period, window=mine.window, today=today,
                            elsewhere=elsewhere,
@@ -104,12 +104,20 @@ def _render_queue(q: services.Queue, unit: Unit, period: str, today: date, asn: 
                            action_label=services.action_label)
 
 
-def _timeline(entries: list[Entry], empty_days: list[date]) -> list[tuple[date, list[Entry]]]:
-    """Entries by day, with the working days that have none (they show as gaps in the ASN's month)."""
+def _timeline(entries: list[Entry], empty_days: list[date]) -> list[tuple[date, list[Entry], list[date]]]:
+    """Entries by day, with the working days that have none (the gaps in the ASN's month). Consecutive empty days
+    are one row ``(first, [], days)``, so a month that starts late does not push the first entry off a phone's
+    screen."""
     by_day: dict[date, list[Entry]] = {d: [] for d in empty_days}
     for e in entries:
         by_day.setdefault(e.entry_date, []).append(e)
-    return sorted(by_day.items())
+    rows: list[tuple[date, list[Entry], list[date]]] = []
+    for day, items in sorted(by_day.items()):
+        if not items and rows and not rows[-1][1]:
+            rows[-1][2].append(day)
+        else:
+            rows.append((day, items, [] if items else [day]))
+    return rows
 
 
 @bp.route("/entri/<int:entry_id>")
@@ -209,10 +217,7 @@ def close(unit_code: str, period: str):
 def reopen(unit_code: str, period: str):
     unit = services.unit_for_viewer(current_user, unit_code)
     today = today_for(current_user)
-    if request.method == "POST":
-        services.assert_may_reopen(current_user, unit, today)
-    elif not services.can_close(current_user, unit, today):
-        abort(403)
+    services.assert_may_reopen(current_user, unit, today)
     parse_month(period)
     errors: dict[str, str] = {}
     reason = ""

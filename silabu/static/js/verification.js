@@ -45,16 +45,47 @@
     box.classList.toggle("v-ok", !!ok);
   }
 
+  function count(scope, status) {
+    var el = document.querySelector("[" + scope + '] [data-count="' + status + '"]');
+    return el ? parseInt(el.textContent, 10) || 0 : 0;
+  }
+
+  /* The same words as the asn_state macro (_entry.html): "selesai" only when nothing waits and nothing is
+     left unsubmitted (drafts, returned entries not yet handed in again). */
+  function asnState() {
+    var box = document.querySelector('.v-asn[aria-current="page"] [data-asn-state]');
+    if (!box) { return; }
+    var waiting = count("data-owner-counts", "submitted");
+    var unsubmitted = count("data-owner-counts", "draft") + count("data-owner-counts", "returned");
+    var total = waiting + unsubmitted + count("data-owner-counts", "verified");
+    var cls = "status-draft", text = "belum ada entri";
+    if (waiting) { cls = "status-submitted"; text = waiting + " menunggu"; }
+    else if (unsubmitted) { text = unsubmitted + " belum diajukan"; }
+    else if (total) { cls = "status-verified"; text = "selesai"; }
+    box.innerHTML = "";
+    var pill = document.createElement("span");
+    pill.className = "status " + cls;
+    pill.textContent = text;
+    box.appendChild(pill);
+    box.parentNode.parentNode.classList.toggle("v-asn-done", !waiting && !unsubmitted && total > 0);
+  }
+
   function bump(status, delta) {
-    var el = document.querySelector('[data-owner-counts] [data-count="' + status + '"]');
-    if (!el) { return; }
-    var value = Math.max(0, parseInt(el.textContent, 10) + delta);
-    el.textContent = String(value);
+    ["data-owner-counts", "data-unit-counts"].forEach(function (scope) {
+      var el = document.querySelector("[" + scope + '] [data-count="' + status + '"]');
+      if (el) { el.textContent = String(Math.max(0, (parseInt(el.textContent, 10) || 0) + delta)); }
+    });
     if (status === "submitted") {
+      var value = count("data-owner-counts", "submitted");
       Array.prototype.forEach.call(document.querySelectorAll("[data-waiting]"), function (w) { w.textContent = String(value); });
       var all = document.querySelector(".v-verify-all");
       if (all && value === 0) { all.classList.add("hidden"); }
+      var unitWaiting = count("data-unit-counts", "submitted");
+      Array.prototype.forEach.call(document.querySelectorAll("[data-unit-waiting]"), function (w) { w.textContent = String(unitWaiting); });
+      var wait = document.querySelector(".v-close-wait"), close = document.querySelector("form.v-close");
+      if (wait && close) { wait.hidden = unitWaiting === 0; close.hidden = unitWaiting > 0; }
     }
+    asnState();
   }
 
   function focusCard(card) {

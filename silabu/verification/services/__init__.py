@@ -9,9 +9,11 @@ from silabu.entries.months import (
 from silabu.verification.services.access import (
                                                  OVERSEER_ROLES,
                                                  assert_may_close,
+                                                 assert_may_open_unit,
                                                  assert_may_oversee,
                                                  assert_may_reopen,
                                                  assert_may_verify,
+                                                 assert_opens_queue,
                                                  can_close,
                                                  may_oversee,
                                                  unit_for_viewer,
@@ -52,8 +54,8 @@ from silabu.verification.services.unit_month import (
 
 __all__ = [
     "OVERSEER_ROLES", "AsnGroup", "CloseReport", "MonthReport", "Overdue", "Queue", "ReportGroup", "Scope",
-    "UnitProgress", "action_label", "assert_may_close", "assert_may_oversee", "assert_may_reopen",
-    "assert_may_verify", "can_close", "close_month", "close_report", "default_period", "entry_history",
+    "UnitProgress", "action_label", "assert_may_close", "assert_may_open_unit", "assert_may_oversee", "assert_may_reopen",
+    "assert_may_verify", "assert_opens_queue", "can_close", "close_month", "close_report", "default_period", "entry_history",
     "fill_entries", "get_or_create_unit_month", "get_unit_month", "histories", "may_oversee", "month_is_closed",
     "month_report", "notify_overdue", "notify_window_opened", "overdue_unit_months", "oversight", "queue",
     "reopen_month", "return_entry", "scope_for", "unit_counts", "unit_for_viewer", "verification_window",

@@ -17,12 +17,33 @@ from silabu.extensions import db
 OVERSEER_ROLES = (Role.SEKRETARIS,)
 
 
+QUEUE_HOLDERS = "Kepala Sub Bagian unit itu (atau Plh/Plt-nya) dan Sekretaris"
+
+
 def unit_for_viewer(user: User, unit_code: str, *, on_date: date | None = None) -> Unit:
-    """The unit if ``user`` may open its verification pages; 404 otherwise."""
+    """The unit if ``user`` may open its verification pages. A unit that exists is no secret (every page names
+    the satker's units), so one the user may not open is refused with the reason (403); 404 only when there is no
+    such unit."""
     unit = db.session.scalar(select(Unit).where(Unit.code == (unit_code or "").strip().upper()))
-    if unit is None or not scope_for(user, on_date).visible(unit.id):
+    if unit is None:
         raise NotFound("Unit tidak ditemukan.")
+    assert_may_open_unit(user, unit, on_date=on_date)
     return unit
+
+
+def assert_may_open_unit(user: User, unit: Unit, *, on_date: date | None = None) -> None:
+    """403 with the reason when ``user`` may not open the verification queue or data of ``unit``."""
+    if scope_for(user, on_date).visible(unit.id):
+        return
+    raise Forbidden(f"Antrean verifikasi {unit.name} hanya dapat dibuka oleh {QUEUE_HOLDERS}.",
+                    code="not_verifier_of_unit")
+
+
+def assert_opens_queue(user: User, on_date: date | None = None) -> None:
+    """The verification pages at all: 403 with the reason for someone who verifies no unit."""
+    if not scope_for(user, on_date).opens_queue:
+        raise Forbidden("Halaman verifikasi hanya untuk Kepala Sub Bagian, Plh/Plt verifikator yang ditetapkan, "
+                        "dan Sekretaris. Entri Anda sendiri ada di Bulan ini.", code="no_queue")
 
 
 def assert_may_verify(entry: Entry, verifier: User, on_date: date | None = None) -> None:
@@ -45,13 +66,12 @@ def can_close(actor: User, unit: Unit, on_date: date) -> bool:
 
 
 def assert_may_close(actor: User, unit: Unit, on_date: date | None = None, *, doing: str = "Penutupan bulan") -> None:
-    """Close or reopen: the unit's Kasubag or its Plh/Plt; the Sekretaris (who sees the unit) gets 403, others 404.
-    Checked before the month or the reason is looked at."""
+    """Close or reopen: the unit's Kasubag or its Plh/Plt; anyone else gets 403 with the reason (the unit exists and
+    its name is no secret). Checked before the month or the reason is looked at."""
     if can_close(actor, unit, on_date or today_for(actor)):
         return
-    if actor.has_role(Role.SEKRETARIS):
-        raise Forbidden(f"{doing} dilakukan oleh Kepala Sub Bagian unit (atau Plh/Plt-nya).")
-    raise NotFound("Unit tidak ditemukan.")
+    raise Forbidden(f"{doing} {unit.name} dilakukan oleh Kepala Sub Bagian unit itu (atau Plh/Plt-nya).",
+                    code="not_unit_head")
 
 
 def assert_may_reopen(actor: User, unit: Unit, on_date: date | None = None) -> None:

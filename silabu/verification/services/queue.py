@@ -24,6 +24,7 @@ from silabu.entries.models import Entry, EntryStatus, UnitMonth
 from silabu.entries.months import get_unit_month
 from silabu.entries.services import action_label  # noqa: F401 - the queue's pages label history with it
 from silabu.extensions import db
+from silabu.verification.services.access import assert_may_open_unit
 from silabu.verification.services.unit_month import verification_window, zero_counts
 
 
@@ -41,6 +42,21 @@ class AsnGroup:
     @property
     def waiting(self) -> int:
         return self.counts["submitted"]
+
+    @property
+    def unsubmitted(self) -> int:
+        """Entries the ASN still has to hand in: drafts, and returned entries not yet resubmitted."""
+        return self.counts["draft"] + self.counts["returned"]
+
+    @property
+    def state(self) -> str:
+        """``waiting`` (something to verify), ``unsubmitted`` (nothing to verify, but drafts or returned entries
+        left), ``done`` (entries, all verified) or ``empty`` (no entry this month). "Selesai" is only ``done``."""
+        if self.waiting:
+            return "waiting"
+        if self.unsubmitted:
+            return "unsubmitted"
+        return "done" if self.counts["total"] else "empty"
 
     @property
     def working_days(self) -> int:
@@ -114,7 +130,7 @@ def queue(verifier: User, period: str, *, unit_id: int | None = None, on_date: d
     """The verification queue of ``period``, grouped by ASN, with counts and empty working days per ASN.
 
     Without ``unit_id``: every unit the verifier verifies, only the ASNs they may verify. With ``unit_id``
-    (404 when not visible) and ``readonly_groups``: also the unit's ASNs they only see (e.g. the Kasubag's
+    (403 when the verifier may not open it) and ``readonly_groups``: also the unit's ASNs they only see (e.g. the Kasubag's
     own entries, which the Sekretaris verifies). ``owner_id`` loads the entries of that ASN only (the
     pages show one ASN at a time); the counts always cover everyone.
     """
@@ -122,7 +138,10 @@ def queue(verifier: User, period: str, *, unit_id: int | None = None, on_date: d
     scope = Scope(verifier, on_date)
     if unit_id is not None:
         if not scope.visible(unit_id):
-            raise NotFound("Unit tidak ditemukan.")
+            unit = db.session.get(Unit, unit_id)
+            if unit is None:
+                raise NotFound("Unit tidak ditemukan.")
+            assert_may_open_unit(verifier, unit, on_date=on_date)
         unit_ids = [unit_id]
     else:
         unit_ids = [u.id for u in scope.units()]

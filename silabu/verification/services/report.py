@@ -16,11 +16,12 @@ from silabu.accounts.org import today_for
 from silabu.accounts.services import first_holder
 from silabu.catalog.calendar import MonthCalendar
 from silabu.core.clock import parse_period
-from silabu.core.errors import NotFound
+from silabu.core.errors import Forbidden
 from silabu.core.parsing import parse_month
 from silabu.entries.compliance import DayTally
 from silabu.entries.models import Entry, EntryStatus, UnitMonth
 from silabu.extensions import db
+from silabu.verification.services.access import QUEUE_HOLDERS
 from silabu.verification.services.queue import queue
 
 
@@ -80,7 +81,8 @@ def month_report(unit: Unit, period: str, viewer: User, *, on_date: date | None 
     """Verified entries of the unit-month per ASN, with totals and the Kasubag who signs."""
     on_date = on_date or today_for(viewer)
     if not Scope(viewer, on_date).full_view(unit.id):
-        raise NotFound("Unit tidak ditemukan.")
+        raise Forbidden(f"Data kinerja {unit.name} hanya dapat diunduh oleh {QUEUE_HOLDERS}.",
+                        code="not_verifier_of_unit")
     parse_month(period)
     q = queue(viewer, period, unit_id=unit.id, on_date=on_date, readonly_groups=True, load_entries=False)
     verified = list(db.session.scalars(select(Entry).where(Entry.unit_id == unit.id, Entry.period == period,
