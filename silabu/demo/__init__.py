@@ -44,6 +44,9 @@ ACTIVITIES = {
 }
 
 
+PLANNING_DIVISION = "Divisi Perencanaan, Data dan Informasi"
+
+
 def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: date | None = None) -> str:
     """Load (or refresh) the demo organisation; safe to run twice."""
     satker_row = read_table("satker.csv", (folder / "satker.csv").read_bytes()).rows[0]
@@ -57,6 +60,8 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     for row in users_rows:
         if not row.get("nip") and "admin" in row.get("roles", ""):
             row["username"] = "admin"
+        if "komisioner" in row.get("roles", "") and not row.get("division"):
+            row["division"] = PLANNING_DIVISION  # the demo's komisioner corrects and initials the LKj KPU
     report = import_users(users_rows)
     demo_hash = hash_password(password)
     for login in report.created:

@@ -121,12 +121,11 @@ def assert_open(year: int, report_code: str) -> None:
 
 
 def default_recipient() -> str:
+    """Whom Kirim sends to by default, recipients separated by ";" (``lkj.letters.default_recipients``)."""
     from silabu.accounts.org import default_satker
+    from silabu.lkj.letters import default_recipients
 
-    satker = default_satker()
-    if satker is not None and satker.level == "provinsi":
-        return "Biro Perencanaan dan Inspektorat KPU RI"
-    return "KPU Provinsi"
+    return "; ".join(default_recipients(default_satker()))
 
 
 def can_view(user: User) -> bool:
