@@ -380,9 +380,13 @@ def test_the_signed_copy_service_refuses_a_non_pdf_document(db, pk, people):
 # ---- the komisioner's division --------------------------------------------------------------------------------
 
 def test_only_the_komisioner_of_the_planning_division_corrects_and_initials_the_lkj_kpu(db, pk, people, make_user):
-    other = make_user("SEK", "komisioner", name="Komisioner Hukum", division="Divisi Hukum dan Pengawasan")
+    other = make_user("SEK", "komisioner", name="Aan Komisioner Hukum", division="Divisi Hukum dan Pengawasan")
     unassigned = make_user("SEK", "komisioner", name="Komisioner Tanpa Divisi")
     report = draft(db, "LKJ-KPU")
+    # The version names the planning division's komisioner as its corrector, not the first komisioner by name.
+    assert services.current_document(report).data["corrector"] == {
+        "label": "Komisioner Divisi Perencanaan, Data dan Informasi KPU Kabupaten Kudus", "name": "Dewi Kartika Sari",
+        "nip": people["komisioner"].nip}
     step(db, report, "ajukan_koreksi", people["rendatin"])
     for who in (other, unassigned):
         assert services.allowed_actions(report, who, date(2027, 1, 20)) == []

@@ -196,7 +196,7 @@ def render_pdf(letter: CoverLetter) -> bytes:
 
     f = pdf.fonts()
     margin = 2.5 * cm
-    width = A4[0] - 2 * margin
+    width = A4[0] - 2 * margin - 12  # the frame keeps 6 pt of padding on each side
     text = ParagraphStyle("SuratIsi", fontName=f.regular, fontSize=11, leading=15, alignment=4, spaceAfter=6)
     plain = ParagraphStyle("SuratBaris", parent=text, alignment=0, spaceAfter=0)
     right = ParagraphStyle("SuratKanan", parent=plain, alignment=2)
@@ -212,7 +212,7 @@ def render_pdf(letter: CoverLetter) -> bytes:
     story += [pdf.paragraph(line, plain) for line in letter.addressee] + [Spacer(1, 12)]
     story += [pdf.paragraph(line, text) for line in letter.body] + [Spacer(1, 6)]
     story.append(pdf.signature_blocks([pdf.Signer(letter.signer_title, letter.signer_name, letter.signer_nip)], "",
-                                      width, size=11))
+                                      width, size=10))
     if letter.copies:
         story += [Spacer(1, 12), pdf.paragraph("Tembusan:", plain)]
         story += [pdf.paragraph(f"{i}. {c}", plain) for i, c in enumerate(letter.copies, 1)]

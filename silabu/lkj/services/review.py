@@ -42,8 +42,10 @@ from silabu.lkj.services.narrative import paraf_blockers
 from silabu.lkj.services.realisasi import open_blob, store_upload
 from silabu.lkj.services.reports import (
     NOTE_MAX,
+    corrector_title,
     default_recipient,
     institution_title,
+    is_planning_komisioner,
     report_spec,
     subject_name,
 )
@@ -91,15 +93,6 @@ def _corrector(report: LkjReport, user: User, on_date: date) -> tuple[bool, str 
         if delegation.unit.code == spec.corrector_unit:
             return True, f"{delegation.kind}. {spec.corrector_label}"
     return False, None
-
-
-PLANNING_WORD = "perencanaan"
-
-
-def is_planning_komisioner(user: User) -> bool:
-    """Only the komisioner whose role carries the planning division corrects and initials the LKj KPU (Kupang)."""
-    division = user.division_of(Role.KOMISIONER) if user.has_role(Role.KOMISIONER) else None
-    return bool(division) and PLANNING_WORD in division.casefold()
 
 
 def _may(report: LkjReport, who: str, user: User, on_date: date) -> tuple[bool, str | None]:
@@ -222,12 +215,6 @@ def _paraf_record(step_row: LkjReviewStep, report: LkjReport) -> dict[str, str]:
     actor = step_row.actor
     title = step_row.on_behalf_of or corrector_title(spec.corrector_label, actor)
     return {"name": actor.name if actor else "", "title": title, "at": local_date(step_row.at).isoformat()}
-
-
-def corrector_title(label: str, actor: User | None) -> str:
-    """The initialler's title with the institution; a komisioner's names the division the role carries."""
-    division = actor.division_of(Role.KOMISIONER) if actor is not None and label.startswith("Komisioner") else None
-    return institution_title(f"Komisioner {division}" if division else label)
 
 
 def _apply_sign(step: Step) -> None:
