@@ -200,6 +200,10 @@ def test_arsipkan_needs_the_hardcopy_location_and_builds_one_zip_with_a_manifest
     assert manifest["verification_code"] == services.format_code(signed.verification_code)
     # Deterministic: the same files give the same bytes.
     assert services.build_archive(report, signed, HARDCOPY, date(2027, 1, 20)) == data
+    from silabu.evidence.blobs import orphan_keys
+    from silabu.evidence.storage import get_storage
+
+    assert not set(orphan_keys(get_storage())) & {f.key for f in services.report_files(report)}
 
 
 def test_the_outputs_are_downloadable_from_the_page_and_listed_in_the_api(db, pk, people, client, api_token):
