@@ -42,7 +42,8 @@ def _fail(message: str) -> None:
 @click.option("--golongan", default="")
 @click.option("--employment", default=None, type=click.Choice(["PNS", "PPPK"], case_sensitive=False))
 @click.option("--email", default="")
-def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, golongan, employment, email):
+@click.option("--division", default=None, help="Divisi komisioner, mis. \"Divisi Perencanaan, Data dan Informasi\"")
+def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, golongan, employment, email, division):
     """Buat satu pengguna."""
     from silabu.accounts.services import UserData, create_user
 
@@ -51,7 +52,8 @@ def create_user_cmd(nip, username, name, unit_code, roles, password, jabatan, go
     try:
         user, initial = create_user(UserData(name=name, unit_code=unit_code, roles=roles, nip=nip, username=username,
                                              jabatan=jabatan, golongan=golongan, employment=employment, email=email,
-                                             password=password), must_change_password=password is None)
+                                             password=password, division=division),
+                            must_change_password=password is None)
     except ValidationFailed as exc:
         db.session.rollback()
         _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()))

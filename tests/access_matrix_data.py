@@ -92,6 +92,7 @@ PLENO_MANAGE = holding("rendatin", "sekretaris")
 LKJ_VIEW = holding("rendatin", "sekretaris", "ketua", "kasubag", "admin")
 LKJ_MANAGE = holding("rendatin")
 LKJ_BANDS = holding("rendatin", "admin")
+LKJ_SIGNED_COPY = holding("rendatin", "sekretaris")
 QUEUE_USERS = frozenset({"kasubag", "kasubag_other", "plh", "sekretaris"})
 
 
@@ -291,6 +292,11 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "lkj.budget": {"GET": E(allow(LKJ_BANDS)), "POST": E(allow(LKJ_BANDS))},
     "lkj.manual_evidence": {"GET": E(allow(LKJ_VIEW), download=True)},
     "lkj.delete_manual": {"POST": E(allow(LKJ_MANAGE))},
+    # the cover letter and archive are issued by kirim/arsipkan: the world's draft has none yet (404 to readers)
+    "lkj.issued_file": {"GET": E(allow(LKJ_VIEW, ok=404))},
+    # the copy signed outside SILABU: Rendatin or the signer (Sekretaris for the LKj Sekretariat); the draft is
+    # not signed yet, so they are refused with 409 (flashed, back to the report page)
+    "lkj.signed_copy": {"POST": E(allow(LKJ_SIGNED_COPY))},
     # public: anyone holding a printed LKj checks its verification code
     "lkj.verify_form": {"GET": E(public(200))},
     "lkj.verify": {"GET": E(public(200)), "POST": E(public(200))},
@@ -357,6 +363,8 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.lkj_document_pdf": {"GET": E(allow(LKJ_VIEW), download=True)},
     "api.lkj_trace": {"GET": E(allow(LKJ_VIEW))},
     "api.lkj_review": {"POST": E(allow(LKJ_MANAGE), body={"action": "ajukan_koreksi"})},
+    "api.lkj_file": {"GET": E(allow(LKJ_VIEW, ok=404))},
+    "api.lkj_signed_copy": {"POST": E(allow(LKJ_SIGNED_COPY))},
 }
 
 # Texts that only some people may ever see, in any page or JSON answer (any status) of any route of the matrix:

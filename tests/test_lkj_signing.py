@@ -36,7 +36,8 @@ def people(make_user):
         "kasubag_rdi": make_user("RDI", "asn,kasubag", name="Agus Kasubag RDI"),
         "sekretaris": make_user("SEK", "sekretaris", name="Sri Sekretaris"),
         "ketua": make_user("SEK", "ketua", name="Budi Ketua"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan"),
+        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan",
+                                division="Divisi Perencanaan, Data dan Informasi"),
     }
 
 
@@ -112,7 +113,8 @@ def test_lkj_kpu_is_initialled_by_the_komisioner_and_signed_by_the_ketua(db, pk,
     step(db, report, "tandatangani", people["ketua"])
     text = pdf_text(blob(services.current_document(report).pdf_key))
     assert "Ketua KPU Kabupaten Kudus" in text and "Budi Ketua" in text
-    assert "Diparaf oleh Dewi Komisioner Perencanaan (Komisioner Divisi Perencanaan KPU Kabupaten Kudus)" in \
+    assert ("Diparaf oleh Dewi Komisioner Perencanaan (Komisioner Divisi Perencanaan, Data dan Informasi KPU "
+            "Kabupaten Kudus)") in \
         " ".join(text.split())
 
 

@@ -35,7 +35,8 @@ def people(make_user):
         "kasubag_kul": make_user("KUL", "asn,kasubag", name="Agus Kasubag KUL"),
         "sekretaris": make_user("SEK", "sekretaris", name="Sri Sekretaris"),
         "ketua": make_user("SEK", "ketua", name="Budi Ketua"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan"),
+        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan",
+                                division="Divisi Perencanaan, Data dan Informasi"),
         "asn": make_user("RDI", "asn", name="Staf Biasa"),
     }
 
@@ -75,7 +76,7 @@ def walk_to(db, report, people, status: LkjStatus):
             ("paraf", corrector, {}),
             ("tandatangani", signer, {}),
             ("kirim", people["rendatin"], {"sent_date": "2027-01-20", "letter_number": "12/PR.01-SD/3319/2027"}),
-            ("arsipkan", people["rendatin"], {"note": "Hardcopy di lemari arsip RDI"})]
+            ("arsipkan", people["rendatin"], {"note": "Diarsipkan", "hardcopy_location": "Lemari arsip RDI, rak 2"})]
     for action, user, kw in path:
         if report.status == status:
             return report
@@ -104,10 +105,11 @@ def test_lkj_sek_goes_through_every_step_with_two_plenos_and_a_record_of_each(db
     step(db, report, "tandatangani", people["sekretaris"])
     assert report.status == LkjStatus.DITANDATANGANI and report.signed_version == 2
     step(db, report, "kirim", people["rendatin"], sent_date="2027-01-20", letter_number="15/PR.01-SD/3319/2027")
-    step(db, report, "arsipkan", people["rendatin"], note="Softcopy dan hardcopy diarsipkan")
+    step(db, report, "arsipkan", people["rendatin"], note="Softcopy dan hardcopy diarsipkan",
+         hardcopy_location="Lemari arsip Subbag Rendatin, rak 2")
     assert report.status == LkjStatus.ARSIP and report.archived_at is not None
     assert (report.sent_date, report.letter_number, report.sent_to) == (date(2027, 1, 20), "15/PR.01-SD/3319/2027",
-                                                                         "KPU Provinsi")
+                                                                         "Sekretaris KPU Provinsi Jawa Tengah")
     history = services.history(report)
     actions = [s.action for s in history]
     assert actions == ["kompilasi", "ajukan_koreksi", "setujui_koreksi", "catat_pleno", "kompilasi", "ajukan_pleno",

@@ -149,6 +149,11 @@ class User(UserMixin, db.Model):
         wanted = {r.value if isinstance(r, Role) else r for r in roles}
         return bool(self.roles & wanted)
 
+    def division_of(self, role: str | Role) -> str | None:
+        """The division the user's ``role`` carries (the komisioner's), or None."""
+        wanted = role.value if isinstance(role, Role) else role
+        return next((r.division for r in self.role_rows if r.role.value == wanted and r.division), None)
+
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot log in
         return self.is_active_account
@@ -175,6 +180,8 @@ class UserRole(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
+    # The division a komisioner role carries ("Divisi Perencanaan, Data dan Informasi"); None for other roles.
+    division: Mapped[str | None] = mapped_column(String(200))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 

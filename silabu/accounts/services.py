@@ -90,6 +90,7 @@ class UserData:
     employment: str | None = None
     email: str = ""
     password: str | None = None
+    division: str | None = None  # the komisioner's division; None keeps what an existing account has
 
 
 def normalise_golongan(value: str | None) -> str:
@@ -160,6 +161,11 @@ def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[d
         roles = parse_roles(data.roles)
     except ValidationFailed as exc:
         errors.update(exc.fields)
+    division = " ".join((data.division or "").split())
+    if len(division) > 200:
+        errors["division"] = "Divisi maksimal 200 karakter."
+    elif division and Role.KOMISIONER not in roles:
+        errors["division"] = "Divisi hanya diisi untuk peran Komisioner."
     if data.password is not None:
         problem = password_problem(data.password, existing)
         if problem:
@@ -178,6 +184,7 @@ def create_user(data: UserData, *, actor: User | None = None, must_change_passwo
     user = User(**values, password_hash=hash_password(password),
                 must_change_password=(data.password is None) if must_change_password is None else must_change_password)
     user.role_rows = [UserRole(role=r) for r in sorted(roles, key=lambda r: r.value)]
+    _set_division(user, data.division)
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", user, actor=actor, after=_user_snapshot(user))
@@ -200,9 +207,19 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Use
     current = {r.role for r in user.role_rows}
     if current != roles:
         user.role_rows = [r for r in user.role_rows if r.role in roles] + [UserRole(role=r) for r in roles - current]
+    _set_division(user, data.division)
     db.session.flush()
     audit.record("user.update", user, actor=actor, before=before, after=_user_snapshot(user))
     return user
+
+
+def _set_division(user: User, division: str | None) -> None:
+    """The komisioner role carries its division (who may initial the LKj KPU depends on it)."""
+    if division is None:
+        return
+    for row in user.role_rows:
+        if row.role == Role.KOMISIONER:
+            row.division = " ".join(division.split()) or None
 
 
 def _own_role_problems(user: User, data: UserData, actor: User | None) -> dict[str, str]:
@@ -323,7 +340,8 @@ def import_users(rows: list[dict[str, str]], *, actor: User | None = None) -> Im
         data = UserData(name=row.get("name", ""), unit_code=row.get("unit_code", row.get("unit", "")),
                         roles=row.get("roles", "asn") or "asn", nip=nip or None, username=username or None,
                         jabatan=row.get("jabatan", ""), golongan=row.get("golongan", ""),
-                        employment=row.get("employment") or None, email=row.get("email", ""))
+                        employment=row.get("employment") or None, email=row.get("email", ""),
+                        division=row.get("division") or None)
         existing = find_login(nip or username)
         try:
             with db.session.begin_nested():
@@ -343,7 +361,7 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     return {"nip": user.nip, "username": user.username, "name": user.name, "jabatan": user.jabatan,
             "golongan": user.golongan, "employment": user.employment.value if user.employment else None,
             "unit_id": user.unit_id, "email": user.email, "roles": sorted(user.roles),
-            "is_active": user.is_active_account}
+            "is_active": user.is_active_account, "division": user.division_of(Role.KOMISIONER)}
 
 
 def role_holder_ids(*roles: Role):

@@ -8,7 +8,7 @@ from silabu.accounts.models import User
 from silabu.accounts.services import UserData
 from silabu.core.parsing import int_or_none
 
-USER_FIELDS = ("nip", "username", "name", "jabatan", "golongan", "employment", "unit", "email")
+USER_FIELDS = ("nip", "username", "name", "jabatan", "golongan", "employment", "unit", "email", "division")
 
 
 def user_data(form: Any) -> UserData:
@@ -16,14 +16,16 @@ def user_data(form: Any) -> UserData:
     return UserData(name=form.get("name", ""), unit_code=form.get("unit", ""), roles=form.getlist("roles"),
                     nip=form.get("nip") or None, username=form.get("username") or None,
                     jabatan=form.get("jabatan", ""), golongan=form.get("golongan", ""),
-                    employment=form.get("employment") or None, email=form.get("email", ""))
+                    employment=form.get("employment") or None, email=form.get("email", ""),
+                    division=form.get("division", "") if "division" in form else None)
 
 
 def values_of(user: User) -> dict:
     """An account as the form shows it."""
     return {"nip": user.nip or "", "username": user.username or "", "name": user.name, "jabatan": user.jabatan,
             "golongan": user.golongan, "employment": user.employment.value if user.employment else "",
-            "unit": user.unit.code, "roles": sorted(user.roles), "email": user.email}
+            "unit": user.unit.code, "roles": sorted(user.roles), "email": user.email,
+            "division": user.division_of("komisioner") or ""}
 
 
 def values_from_form(form: Any) -> dict:

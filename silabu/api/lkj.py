@@ -23,11 +23,21 @@ def _iso(value):
 
 
 def _document_json(doc: LkjDocument) -> dict:
-    return {"version": doc.version, "compiled_at": _iso(doc.compiled_at),
+    return {"kind": "lkj", "version": doc.version, "compiled_at": _iso(doc.compiled_at),
             "verification_code": services.format_code(doc.verification_code),
             "verification_url": services.verification_url(doc.verification_code),
             "docx_sha256": doc.docx_sha256, "pdf_sha256": doc.pdf_sha256, "data_sha256": doc.data_sha256,
-            "is_signed": doc.is_signed, "signed_at": _iso(doc.signed_at), "final_sha256": doc.final_sha256}
+            "is_signed": doc.is_signed, "signed_at": _iso(doc.signed_at), "final_sha256": doc.final_sha256,
+            "final_name": doc.final_name}
+
+
+def _file_json(year: int, code: str, row) -> dict:
+    """A file the review issued (cover letter, archive), as listed beside the versions in ``documents``."""
+    return {"kind": row.kind.value, "label": services.FILE_LABELS[row.kind],
+            "version": row.document.version if row.document else None, "name": row.name,
+            "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
+            "created_at": _iso(row.created_at),
+            "url": f"/api/v1/lkj/{year}/{code}/files/{row.kind.value}"}
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/capaian")
@@ -89,7 +99,11 @@ def _report_json(year: int, code: str) -> dict:
                     pleno_rounds=report.pleno_rounds,
                     sent_date=report.sent_date.isoformat() if report.sent_date else None,
                     letter_number=report.letter_number, sent_to=report.sent_to,
-                    documents=[_document_json(d) for d in report.documents],
+                    letter_subject=report.letter_subject, hardcopy_location=report.hardcopy_location,
+                    archived_at=_iso(report.archived_at),
+                    can_upload_signed_copy=services.may_upload_signed_copy(report, current_user),
+                    documents=[_document_json(d) for d in report.documents]
+                    + [_file_json(year, code, f) for f in services.report_files(report)],
                     steps=[{"step": s.step, "action": s.action, "to_status": s.to_status,
                             "actor": s.actor.name if s.actor else None, "on_behalf_of": s.on_behalf_of,
                             "at": _iso(s.at), "note": s.note, "pleno_round": s.pleno_round,
@@ -126,9 +140,41 @@ def lkj_review(year: int, report_code: str):
 
     services.perform(report, str(body.get("action") or ""), current_user, today=today_for(current_user),
                      note=text("note"), pleno_date=text("pleno_date"), sent_date=text("sent_date"),
-                     letter_number=text("letter_number"), sent_to=text("sent_to"))
+                     letter_number=text("letter_number"), sent_to=text("sent_to"),
+                     letter_subject=text("letter_subject"), attachment=text("attachment"),
+                     hardcopy_location=text("hardcopy_location"))
     db.session.commit()
     return ok(_report_json(year, code))
+
+
+def _existing_report(year: int, report_code: str):
+    services.assert_can_view(current_user)
+    code = services.normalise_report_code(report_code)
+    report = services.get_report(year, code)
+    if report is None:
+        raise NotFound("LKj ini belum dikompilasi.")
+    return report
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/signed-copy", methods=["POST"])
+@login_required
+def lkj_signed_copy(year: int, report_code: str):
+    """The copy signed outside SILABU (multipart field ``file``, PDF), through the same service as the page."""
+    report = _existing_report(year, report_code)
+    upload = request.files.get("file")
+    services.upload_signed_copy(report, current_user, upload.filename if upload else None,
+                                upload.read() if upload and upload.filename else None)
+    db.session.commit()
+    return ok(_report_json(year, report.report_code), 201)
+
+
+@api_bp.route("/lkj/<int:year>/<report_code>/files/<kind>")
+@login_required
+def lkj_file(year: int, report_code: str, kind: str):
+    report = _existing_report(year, report_code)
+    row = services.get_file(report, kind)
+    with services.open_blob(row.key) as fh:
+        return _send(fh.read(), row.content_type, row.name)
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/compile", methods=["POST"])
@@ -222,8 +268,14 @@ SPEC_SCHEMAS["LkjReport"] = {"type": "object", "properties": {
     "year": {"type": "integer"}, "report_code": {"type": "string"}, "title": {"type": "string"},
     "status": {"type": "string", "enum": [s.value for s in LkjStatus]}, "status_label": {"type": "string"},
     "current_version": {"type": "integer"}, "signed_version": {"type": "integer", "nullable": True},
-    "documents": {"type": "array", "items": {"type": "object", "description": "versi: version, compiled_at, "
-                  "verification_code, verification_url, pdf_sha256, docx_sha256, is_signed, signed_at"}},
+    "documents": {"type": "array", "items": {"type": "object", "description": "kind 'lkj': satu versi (version, "
+                  "compiled_at, verification_code, verification_url, pdf_sha256, docx_sha256, is_signed, signed_at, "
+                  "final_sha256 = salinan bertanda tangan yang diunggah); kind 'surat_pengantar_docx', "
+                  "'surat_pengantar_pdf', 'arsip': berkas terbit (name, content_type, size, sha256, url)",
+                  "properties": {"kind": {"type": "string", "enum": ["lkj", "surat_pengantar_docx",
+                                                                     "surat_pengantar_pdf", "arsip"]}}}},
+    "letter_subject": {"type": "string", "nullable": True}, "hardcopy_location": {"type": "string", "nullable": True},
+    "can_upload_signed_copy": {"type": "boolean"},
     "steps": {"type": "array", "items": {"type": "object"}},
     "allowed_actions": {"type": "array", "description": "langkah yang boleh dilakukan pemanggil sekarang",
                         "items": {"type": "object", "properties": {"action": {"type": "string"},
@@ -243,7 +295,11 @@ spec("/api/v1/lkj/{year}/{report_code}/review", "post",
          "pleno_date": {"type": "string", "format": "date", "description": "catat_pleno"},
          "sent_date": {"type": "string", "format": "date", "description": "kirim"},
          "letter_number": {"type": "string", "description": "kirim"},
-         "sent_to": {"type": "string", "description": "kirim (bawaan: KPU Provinsi)"}}},
+         "sent_to": {"type": "string", "description": "kirim (bawaan: Sekretaris KPU Provinsi; provinsi: Biro "
+                                                      "Perencanaan dan Inspektorat KPU RI); beberapa dipisah ;"},
+         "letter_subject": {"type": "string", "description": "kirim: perihal surat pengantar (ada bawaannya)"},
+         "attachment": {"type": "string", "description": "kirim: lampiran (bawaan '1 (satu) berkas')"},
+         "hardcopy_location": {"type": "string", "description": "arsipkan (wajib): tempat penyimpanan hardcopy"}}},
      responses={"200": "LkjReport sesudah langkah", "403": "Bukan giliran/peran pemanggil, atau pemaraf yang "
                 "sama hendak menandatangani", "404": "LKj belum dikompilasi",
                 "409": "Status tidak sesuai, versi belum siap diparaf, atau diubah orang lain",
@@ -258,3 +314,15 @@ spec("/api/v1/lkj/{year}/{report_code}/document.docx", "get",
      responses={"200": "Berkas DOCX"})
 spec("/api/v1/lkj/{year}/{report_code}/document.pdf", "get", "Dokumen LKj (PDF), aturan versi sama dengan DOCX",
      tags=["lkj"], params=[_YEAR, _REPORT, query_param("version", "integer")], responses={"200": "Berkas PDF"})
+spec("/api/v1/lkj/{year}/{report_code}/signed-copy", "post",
+     "Unggah salinan bertanda tangan di luar SILABU (pindaian atau PDF bertanda tangan elektronik; field multipart "
+     "'file'); menjadi salinan arsip dengan sha256 sendiri", tags=["lkj"], params=[_YEAR, _REPORT], multipart=True,
+     body={"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+     responses={"201": "LkjReport sesudah unggah", "403": "Hanya Rendatin atau penandatangan",
+                "404": "LKj belum dikompilasi", "409": "Belum ditandatangani, sudah diarsipkan, atau diubah orang lain",
+                "413": "Terlalu besar", "415": "Jenis berkas tidak didukung",
+                "422": "Bukan PDF, PDF rusak/terenkripsi, atau berkas kosong"})
+spec("/api/v1/lkj/{year}/{report_code}/files/{kind}", "get",
+     "Berkas terbit: surat pengantar (surat_pengantar_docx, surat_pengantar_pdf) atau arsip softcopy (arsip, ZIP)",
+     tags=["lkj"], params=[_YEAR, _REPORT, path_param("kind", "string")],
+     responses={"200": "Berkas", "404": "Belum diterbitkan"})

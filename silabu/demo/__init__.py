@@ -118,6 +118,9 @@ LEAVE_RATE = 0.03  # a closed month's day without an entry (leave, sick, trainin
 SECOND_ENTRY_RATE = 0.4  # a day with a second piece of routine work
 
 
+PLANNING_DIVISION = "Divisi Perencanaan, Data dan Informasi"
+
+
 def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: date | None = None) -> str:
     """Load (or refresh) the demo organisation; safe to run twice."""
     satker_row = read_table("satker.csv", (folder / "satker.csv").read_bytes()).rows[0]
@@ -131,6 +134,8 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     for row in users_rows:
         if not row.get("nip") and "admin" in row.get("roles", ""):
             row["username"] = "admin"
+        if "komisioner" in row.get("roles", "") and not row.get("division"):
+            row["division"] = PLANNING_DIVISION  # the demo's komisioner corrects and initials the LKj KPU
     report = import_users(users_rows)
     demo_hash = hash_password(password)
     for login in report.created:

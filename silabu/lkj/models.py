@@ -155,6 +155,8 @@ class LkjReport(db.Model):
     letter_number: Mapped[str | None] = mapped_column(String(120))
     sent_to: Mapped[str | None] = mapped_column(String(200))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    letter_subject: Mapped[str | None] = mapped_column(String(300))  # perihal of the cover letter
+    hardcopy_location: Mapped[str | None] = mapped_column(String(300))  # where the signed paper copy is kept
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
     # Optimistic concurrency: two reviewers acting at once -> one wins, the other gets a 409.
@@ -233,6 +235,7 @@ class ReviewAction(enum.StrEnum):
     KIRIM = "kirim"
     ARSIPKAN = "arsipkan"
     KEMBALIKAN = "kembalikan"
+    UNGGAH_SALINAN = "unggah_salinan"  # the copy signed outside SILABU (scan or e-signed PDF); no status change
 
 
 class LkjReviewStep(db.Model):
@@ -261,9 +264,6 @@ class LkjReviewStep(db.Model):
         return f"<LkjReviewStep {self.report_id} {self.step}:{self.action}>"
 
 
-names_blobs(ManualRealisasi.evidence_key, LkjDocument.docx_key, LkjDocument.pdf_key, LkjDocument.final_key)
-
-
 class BudgetLine(db.Model):
     """Pagu and realisasi of one output code for one year, as the finance export gives them (Bab III B)."""
 
@@ -283,3 +283,37 @@ class BudgetLine(db.Model):
 
     def __repr__(self) -> str:
         return f"<BudgetLine {self.year} {self.output_code_id} {self.realisasi}/{self.pagu}>"
+
+
+class LkjFileKind(enum.StrEnum):
+    SURAT_PENGANTAR_DOCX = "surat_pengantar_docx"
+    SURAT_PENGANTAR_PDF = "surat_pengantar_pdf"
+    ARSIP = "arsip"
+
+
+class LkjFile(db.Model):
+    """A file the review issues beside the versions: the cover letter of *Kirim*, the soft-copy archive."""
+
+    __tablename__ = "lkj_files"
+    __table_args__ = (UniqueConstraint("report_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("lkj_reports.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("lkj_documents.id"))
+    kind: Mapped[LkjFileKind] = mapped_column(str_enum(LkjFileKind, 30))
+    key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    document: Mapped[LkjDocument | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LkjFile report={self.report_id} {self.kind.value} {self.sha256[:12]}>"
+
+
+names_blobs(ManualRealisasi.evidence_key, LkjDocument.docx_key, LkjDocument.pdf_key, LkjDocument.final_key,
+            LkjFile.key)

@@ -89,6 +89,10 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            indicator_count=len(services.indicators_for(year, code)), errors=errors or {},
                            form=form or {}, today=today, default_recipient=services.default_recipient(),
                            step_label=services.step_label,
+                           issued=services.report_files(report_) if report_ else [],
+                           file_labels=services.FILE_LABELS,
+                           can_upload_copy=bool(report_) and services.may_upload_signed_copy(report_, current_user),
+                           default_subject=services.default_letter_subject(report_) if report_ else "",
                            blockers=services.version_blockers(services.current_document(report_))
                            if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else []), status
 
@@ -134,7 +138,10 @@ def step(year: int, report_code: str):
                                  note=request.form.get("note"), pleno_date=request.form.get("pleno_date"),
                                  sent_date=request.form.get("sent_date"),
                                  letter_number=request.form.get("letter_number"),
-                                 sent_to=request.form.get("sent_to"), final_file=final_file)
+                                 sent_to=request.form.get("sent_to"), final_file=final_file,
+                                 letter_subject=request.form.get("letter_subject"),
+                                 attachment=request.form.get("attachment"),
+                                 hardcopy_location=request.form.get("hardcopy_location"))
     except (ValidationFailed, FileRejected) as exc:
         fields = exc.fields or {"final_file": exc.message}
         return report(year, code, errors=fields, form={**request.form.to_dict(), "action": action}, status=422)
@@ -161,6 +168,40 @@ def download(year: int, report_code: str, version: int, kind: str):
     with services.open_blob(key) as fh:
         data = fh.read()
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@bp.route("/<int:year>/<report_code>/berkas/<kind>")
+@role_required(*VIEW)
+def issued_file(year: int, report_code: str, kind: str):
+    """A file the review issued: the cover letter (DOCX, PDF) or the soft-copy archive (ZIP)."""
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code)
+    if report_ is None:
+        abort(404)
+    row = services.get_file(report_, kind)
+    with services.open_blob(row.key) as fh:
+        data = fh.read()
+    return send_file(io.BytesIO(data), mimetype=row.content_type, as_attachment=True, download_name=row.name)
+
+
+@bp.route("/<int:year>/<report_code>/salinan-bertanda-tangan", methods=["POST"])
+@role_required(*VIEW)
+@page_action(back=_back_to_report)
+def signed_copy(year: int, report_code: str):
+    """Upload the copy signed outside SILABU (scan or electronically signed PDF)."""
+    code = _code(report_code)
+    report_ = services.get_report(_year(year), code)
+    if report_ is None:
+        abort(404)
+    upload = forms.uploaded(request.files, "file", "salinan.pdf")
+    try:
+        row = services.upload_signed_copy(report_, current_user, upload[0] if upload else None,
+                                          upload[1] if upload else None)
+    except (ValidationFailed, FileRejected) as exc:
+        fields = exc.fields or {"file": exc.message}
+        return report(year, code, errors=fields, form={"action": "unggah_salinan"}, status=exc.status)
+    flash(f"Salinan bertanda tangan disimpan (sha256 {row.details['final_sha256']}).", "success")
+    return redirect(url_for("lkj.report", year=year, report_code=code))
 
 
 @bp.route("/<int:year>/<report_code>/pratinjau.<kind>")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import Role, User
 from silabu.accounts.org import default_satker, today_for
-from silabu.accounts.services import first_holder
+from silabu.accounts.services import first_holder, users_with_role
 from silabu.catalog.models import Indicator
 from silabu.core import audit
 from silabu.core.clock import utcnow
@@ -32,9 +32,11 @@ from silabu.lkj.services.indicators import indicators_for
 from silabu.lkj.services.periods import final_periods, latest_packets, period_spec
 from silabu.lkj.services.realisasi import indicator_data, ro_closure
 from silabu.lkj.services.reports import (
+    corrector_title,
     ensure_report,
     get_report,
     institution_title,
+    is_planning_komisioner,
     normalise_report_code,
     report_codes,
     report_spec,
@@ -65,7 +67,7 @@ def _row_snapshot(row: CapaianRow) -> dict[str, Any]:
 
 
 def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
-    user = first_holder(role, unit_code=unit_code)
+    user = _holder(role) if role == Role.KOMISIONER else first_holder(role, unit_code=unit_code)
     return {"name": user.name if user else "", "nip": (user.nip or "") if user else ""}
 
 
@@ -83,6 +85,13 @@ def _pk_party(spec) -> dict[str, str]:
     parent = db.session.scalar(select(Satker).where(Satker.code == parent_code)) if parent_code else None
     label = f"Ketua {parent.name}" if parent is not None and parent.name else "Ketua KPU tingkat di atasnya"
     return {"label": label, "name": "", "nip": ""}
+
+
+def _holder(role: Role) -> User | None:
+    """The komisioner of the planning division, whose division the initialler's title names (else None)."""
+    if role != Role.KOMISIONER:
+        return None
+    return next((u for u in users_with_role(role) if is_planning_komisioner(u)), None)
 
 
 def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
@@ -147,7 +156,7 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
         "history_years": table.history_years,
         "budget": budget,
         "signer": {"label": institution_title(spec.signer_label), **_person(spec.signer_role)},
-        "corrector": {"label": institution_title(spec.corrector_label),
+        "corrector": {"label": corrector_title(spec.corrector_label, _holder(spec.corrector_role)),
                       **_person(spec.corrector_role, spec.corrector_unit)},
         "final_periods": table.final_periods,
         "bands": [{"min": _dec(b.minimum), "label": b.label, "range": calc.describe_band(b, bands)} for b in bands],

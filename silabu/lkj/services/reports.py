@@ -105,6 +105,23 @@ def institution_title(label: str) -> str:
     return f"{label} {satker.name}"
 
 
+PLANNING_WORD = "perencanaan"
+
+
+def is_planning_komisioner(user: User | None) -> bool:
+    """Only the komisioner whose role carries the planning division corrects and initials the LKj KPU (Kupang)."""
+    if user is None or not user.has_role(Role.KOMISIONER):
+        return False
+    division = user.division_of(Role.KOMISIONER)
+    return bool(division) and PLANNING_WORD in division.casefold()
+
+
+def corrector_title(label: str, actor: User | None) -> str:
+    """The initialler's title with the institution; a komisioner's names the division the role carries."""
+    division = actor.division_of(Role.KOMISIONER) if actor is not None and label.startswith("Komisioner") else None
+    return institution_title(f"Komisioner {division}" if division else label)
+
+
 def subject_name(spec: ReportSpec) -> str:
     from silabu.accounts.org import default_satker
 
@@ -121,12 +138,11 @@ def assert_open(year: int, report_code: str) -> None:
 
 
 def default_recipient() -> str:
+    """Whom Kirim sends to by default, recipients separated by ";" (``lkj.letters.default_recipients``)."""
     from silabu.accounts.org import default_satker
+    from silabu.lkj.letters import default_recipients
 
-    satker = default_satker()
-    if satker is not None and satker.level == "provinsi":
-        return "Biro Perencanaan dan Inspektorat KPU RI"
-    return "KPU Provinsi"
+    return "; ".join(default_recipients(default_satker()))
 
 
 def can_view(user: User) -> bool:

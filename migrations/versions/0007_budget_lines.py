@@ -1,6 +1,6 @@
 """Pagu and realisasi anggaran per output code and year (LKj Bab III B)
 
-Revision ID: 0007_l13a
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 17:10:00
 
@@ -8,7 +8,7 @@ Create Date: 2026-12-03 17:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_l13a'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
