@@ -80,7 +80,9 @@ def test_ketua_and_komisioner_see_the_lkj_step_that_waits_for_their_review(make_
     from silabu.lkj.models import LkjStatus
 
     ketua = make_user("SEK", "ketua", name="Ahmad Fauzi")
-    komisioner = make_user("SEK", "komisioner", name="Dewi Kartika Sari")
+    komisioner = make_user("SEK", "komisioner", name="Dewi Kartika Sari",
+                           division="Divisi Perencanaan, Data dan Informasi")
+    other_division = make_user("SEK", "komisioner", name="Rudi Hartono", division="Divisi Teknis Penyelenggaraan")
     report = lkj.ensure_report(2026, "LKJ-KPU")
     report.status = LkjStatus.KOREKSI
     db.session.commit()
@@ -88,6 +90,10 @@ def test_ketua_and_komisioner_see_the_lkj_step_that_waits_for_their_review(make_
     web = login_as(komisioner)
     text = page(web.get("/beranda")).text_content()
     assert f"{title} 2026 (" in text and "menunggu Anda: Koreksi selesai, lanjut ke pleno." in text
+    web.post("/keluar")
+    # the komisioner of another division does not correct the LKj KPU: nothing waits for him
+    text = page(login_as(other_division).get("/beranda")).text_content()
+    assert "Tidak ada tahap LKj yang menunggu Anda." in text
     web.post("/keluar")
     text = page(login_as(ketua).get("/beranda")).text_content()
     assert "Tidak ada tahap LKj yang menunggu Anda." in text  # the Komisioner corrects; the Ketua signs later
