@@ -86,6 +86,8 @@ class Config:
         # A capaian above this (percent) is flagged for the reviewers as implausible (DOMAIN.md).
         self.LKJ_CAPAIAN_CEILING = _int("SILABU_LKJ_CAPAIAN_CEILING", 120)
         self.REMINDER_TIME = os.environ.get("SILABU_REMINDER_TIME", "15:30")
+        # Several scheduler processes may run; the one holding this lease runs the jobs (silabu/ops/lease.py).
+        self.SCHEDULER_LEASE_SECONDS = _int("SILABU_SCHEDULER_LEASE_SECONDS", 60)
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SILABU_SESSION_HOURS", 12))
         self.API_TOKEN_HOURS = _int("SILABU_API_TOKEN_HOURS", 24 * 30)
         self.SESSION_COOKIE_HTTPONLY = True
