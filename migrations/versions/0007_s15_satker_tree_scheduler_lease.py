@@ -15,7 +15,16 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_foreign_keys(on):
+    """SQLite rebuilds ``satker`` for these changes; with foreign keys enforced, dropping the old table would fail
+    for every unit (and child satker) that refers to it. The pragma only acts outside a transaction."""
+    bind = op.get_bind()
+    if bind.dialect.name == 'sqlite':
+        bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     op.create_table('scheduler_lease',
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
@@ -34,9 +43,11 @@ def upgrade():
     op.execute("UPDATE satker SET level = 'kabkota' WHERE level NOT IN ('ri', 'provinsi')")
     with op.batch_alter_table('satker', schema=None) as batch_op:
         batch_op.drop_column('parent_code')
+    _sqlite_foreign_keys(True)
 
 
 def downgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('satker', schema=None) as batch_op:
         batch_op.add_column(sa.Column('parent_code', sa.String(length=20), nullable=True))
     op.execute("UPDATE satker SET parent_code = (SELECT p.code FROM satker p WHERE p.id = satker.parent_id)")
@@ -46,3 +57,4 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_satker_parent_id'))
         batch_op.drop_column('parent_id')
     op.drop_table('scheduler_lease')
+    _sqlite_foreign_keys(True)
