@@ -72,6 +72,11 @@ class Config:
         self.S3_ACCESS_KEY = os.environ.get("SILABU_S3_ACCESS_KEY", "")
         self.S3_SECRET_KEY = os.environ.get("SILABU_S3_SECRET_KEY", "")
         self.S3_REGION = os.environ.get("SILABU_S3_REGION", "us-east-1")
+        # After the access check, redirect to a signed URL of the object valid this many seconds, instead of
+        # streaming it through the web server; the public address browsers use for the store, when it differs.
+        self.S3_SIGNED_URLS = _bool("SILABU_S3_SIGNED_URLS", False)
+        self.S3_URL_TTL = _int("SILABU_S3_URL_TTL", 300)
+        self.S3_PUBLIC_URL = os.environ.get("SILABU_S3_PUBLIC_URL", "")
         # Whole request limit (413 above it); evidence files have their own limit below it.
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024
