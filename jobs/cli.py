@@ -41,13 +41,14 @@ def list_cmd() -> None:
     from jobs.scheduler import JOBS, scheduler_timezone
     from silabu.core.clock import zone
     from silabu.core.formatting import waktu
+    from silabu.ops.lease import describe_lease
     from silabu.ops.services import last_runs_by_job
 
     tz = scheduler_timezone()
     now = datetime.now(zone(tz))
     last = last_runs_by_job()
     click.echo(f"Zona waktu penjadwal: {tz}")
-    click.echo(_lease_line(tz))
+    click.echo(describe_lease(tz))
     for spec in JOBS:
         upcoming = spec.trigger(current_app.config, tz).get_next_fire_time(None, now)
         run = last.get(spec.name)
@@ -56,20 +57,6 @@ def list_cmd() -> None:
         if run is not None:
             click.echo(f"{'':<16} terakhir: {waktu(run.started_at, tz)} [{run.key or '-'}] "
                        f"{OUTCOME_LABELS.get(run.outcome, run.outcome)} {run.message}".rstrip())
-
-
-def _lease_line(tz: str) -> str:
-    from silabu.core.clock import utcnow
-    from silabu.core.formatting import waktu
-    from silabu.ops.lease import current
-
-    state = current()
-    if state is None:
-        return "Pemegang giliran penjadwal: belum ada (belum ada proses `jobs run` yang berjalan)."
-    if state.expires_at <= utcnow():
-        return f"Pemegang giliran penjadwal: tidak ada; terakhir {state.holder}, berakhir {waktu(state.expires_at, tz)}."
-    return (f"Pemegang giliran penjadwal: {state.holder} (sejak {waktu(state.acquired_at, tz)}, "
-            f"diperpanjang sampai {waktu(state.expires_at, tz)}).")
 
 
 def _job_command(name: str, help_text: str) -> None:

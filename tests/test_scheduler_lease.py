@@ -207,3 +207,10 @@ def test_two_scheduler_processes_run_jobs_in_one_and_the_other_takes_over(db, _t
     a2.send_signal(signal.SIGTERM)
     assert a2.wait(20) == 0
     assert lease.current().expires_at <= datetime.now(UTC)
+
+
+def test_the_operations_page_names_the_lease_holder(client, db, make_user, login_as):
+    lease.acquire("silabu-2:4242:abcd", 60)
+    login_as(make_user("SEK", "admin"))
+    html = client.get("/admin/ops/").get_data(as_text=True)
+    assert "Pemegang giliran penjadwal: silabu-2:4242:abcd" in html

@@ -93,3 +93,17 @@ def current(*, name: str = LEASE_NAME) -> LeaseState | None:
     if row is None:
         return None
     return LeaseState(row.holder, as_utc(row.acquired_at), as_utc(row.expires_at))
+
+
+def describe_lease(tz_name: str, *, name: str = LEASE_NAME) -> str:
+    """Who runs the jobs now, in words (for `flask jobs list` and Admin -> Tugas terjadwal)."""
+    from silabu.core.formatting import waktu
+
+    state = current(name=name)
+    if state is None:
+        return "Pemegang giliran penjadwal: belum ada (belum ada proses `jobs run` yang berjalan)."
+    if state.expires_at <= utcnow():
+        return (f"Pemegang giliran penjadwal: tidak ada; terakhir {state.holder}, "
+                f"berakhir {waktu(state.expires_at, tz_name)}.")
+    return (f"Pemegang giliran penjadwal: {state.holder} (sejak {waktu(state.acquired_at, tz_name)}, "
+            f"diperpanjang sampai {waktu(state.expires_at, tz_name)}).")
