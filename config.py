@@ -77,6 +77,8 @@ class Config:
         self.S3_SIGNED_URLS = _bool("SILABU_S3_SIGNED_URLS", False)
         self.S3_URL_TTL = _int("SILABU_S3_URL_TTL", 300)
         self.S3_PUBLIC_URL = os.environ.get("SILABU_S3_PUBLIC_URL", "")
+        # nginx serves evidence files from UPLOAD_DIR via X-Accel-Redirect under this prefix (README, "Deployment").
+        self.SILABU_X_ACCEL_PREFIX = os.environ.get("SILABU_X_ACCEL_PREFIX", "")
         # Whole request limit (413 above it); evidence files have their own limit below it.
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024

@@ -358,3 +358,28 @@ def test_a_signed_url_names_a_non_ascii_file_in_full():
     assert content_disposition("laporan.pdf", as_attachment=True) == 'attachment; filename="laporan.pdf"'
     assert content_disposition("notulen ñ.pdf", as_attachment=False) == (
         "inline; filename=\"notulen .pdf\"; filename*=UTF-8''notulen%20%C3%B1.pdf")
+
+
+def test_x_accel_redirect_is_read_from_the_environment_and_kept_for_the_filesystem(monkeypatch, tmp_path):
+    from config import Config
+
+    monkeypatch.setenv("SILABU_X_ACCEL_PREFIX", "/_protected")
+    assert Config().SILABU_X_ACCEL_PREFIX == "/_protected"
+
+
+def test_nginx_serves_filesystem_evidence_but_a_bucket_object_is_streamed(app, app_on_s3, client, make_asn,
+                                                                          make_entry, api_token, monkeypatch):
+    monkeypatch.setitem(app.config, "SILABU_X_ACCEL_PREFIX", "/_protected")
+    asn = make_asn()
+    entry = make_entry(asn, date(2026, 11, 2))
+    h = api_token(asn)
+    doc = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=h,
+                      data={"file": (io.BytesIO(PDF), "notulen.pdf")}, content_type="multipart/form-data")
+    served = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=h)
+    assert served.status_code == 200 and served.data == PDF and "X-Accel-Redirect" not in served.headers
+    monkeypatch.setitem(app.config, "STORAGE_URL", "")
+    on_disk = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=h,
+                          data={"file": (io.BytesIO(PDF + b"\n"), "notulen2.pdf")}, content_type="multipart/form-data")
+    assert on_disk.status_code == 201, on_disk.json
+    served = client.get(f"/api/v1/evidence/{on_disk.json['id']}/file", headers=h)
+    assert served.headers["X-Accel-Redirect"].startswith("/_protected/") and served.data == b""

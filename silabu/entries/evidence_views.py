@@ -23,7 +23,7 @@ def _serve(key: str, *, download_name: str, content_type: str, as_attachment: bo
         return _redirect_to_signed_url(storage, key, download_name=download_name, content_type=content_type,
                                        as_attachment=as_attachment)
     accel = current_app.config.get("SILABU_X_ACCEL_PREFIX")
-    if accel:
+    if accel and storage.local_path(key) is not None:  # nginx reads the upload folder, not a bucket
         # nginx serves the bytes after SILABU checked access (see README, "Deployment").
         resp = Response(status=200, mimetype=content_type)
         resp.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{key}"
