@@ -342,6 +342,16 @@ def test_signed_urls_are_given_after_the_access_check_and_expire(signed_urls, cl
     assert _fetch(fresh.headers["Location"])[1] == PDF  # a new check, a new URL
 
 
+def test_pages_let_photos_load_from_the_store_when_urls_are_signed(signed_urls, client, make_asn, login_as,
+                                                                   s3_endpoint):
+    login_as(make_asn())
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert f"img-src 'self' data: blob: {s3_endpoint};" in csp
+    assert "connect-src 'self'" in csp and "script-src 'self';" in csp  # nothing else widened
+    signed_urls.config.update(S3_SIGNED_URLS=False)
+    assert "img-src 'self' data: blob:;" in client.get("/").headers["Content-Security-Policy"]
+
+
 def test_without_the_switch_the_bytes_are_streamed_as_before(app_on_s3, client, make_asn, make_entry, api_token):
     asn = make_asn()
     entry = make_entry(asn, date(2026, 11, 2))
