@@ -2,8 +2,9 @@
 
 All jobs are registered in ``JOBS`` below, and only there: the scheduler, the catch-up on start,
 ``flask jobs list`` and the admin page read this table, and each job is also a ``flask jobs ...``
-command. Times are in the satker's timezone. Each run goes through ``silabu.ops.services.run_job``,
-which records it and, for a keyed job, lets it happen once per key even with two scheduler processes.
+command. Times are in the satker's timezone. Of several scheduler processes only the holder of the lease
+(``silabu.ops.lease``, kept by ``Leadership``) runs jobs. Each run goes through ``silabu.ops.services.run_job``,
+which records it and, for a keyed job, lets it happen once per key even if two processes ever overlap.
 """
 from __future__ import annotations
 

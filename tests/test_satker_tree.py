@@ -3,6 +3,7 @@ a file (`import-satker`); a bad row, a cycle, an unknown parent or a parent of t
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from test_migrations import empty_database_url  # noqa: F401 - the fixture: a new SQLite file or PostgreSQL schema
 
 from silabu.accounts.models import Satker
 from silabu.accounts.org import default_satker, satker_timezone
@@ -172,7 +173,7 @@ def test_import_satker_reads_xlsx_and_refuses_a_file_without_codes(app, db, org,
     assert db.session.scalar(select(func.count()).select_from(Satker)) == 3
 
 
-def test_the_migration_turns_parent_codes_into_links_and_kabupaten_into_kabkota(tmp_path):
+def test_the_migration_turns_parent_codes_into_links_and_kabupaten_into_kabkota(empty_database_url, tmp_path):
     """An installation from before the tree: a parent code naming a satker it holds becomes the link."""
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
@@ -180,7 +181,7 @@ def test_the_migration_turns_parent_codes_into_links_and_kabupaten_into_kabkota(
     from silabu import create_app
     from silabu.extensions import db as _db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "SECRET_KEY": "x",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x",
                       "TESTING": True, "UPLOAD_DIR": str(tmp_path)})
     with app.app_context():
         upgrade(revision="0005")  # from two revisions back, so 0006's own statements run first in one upgrade
@@ -190,7 +191,7 @@ def test_the_migration_turns_parent_codes_into_links_and_kabupaten_into_kabkota(
                               "(2, '33', 'KPU Provinsi Jawa Tengah', 'provinsi', NULL, 'Asia/Jakarta', '', ''), "
                               "(3, '3374', 'KPU Kota Semarang', 'kota', '99', 'Asia/Jakarta', '', '')"))
             conn.execute(text("INSERT INTO units (id, satker_id, code, name, requires_evidence, is_active) "
-                              "VALUES (1, 1, 'SEK', 'Sekretariat', 0, 1)"))
+                              "VALUES (1, 1, 'SEK', 'Sekretariat', false, true)"))
         upgrade(revision="0007_s15")
         with _db.engine.connect() as conn:
             rows = conn.execute(text("SELECT code, level, parent_id FROM satker ORDER BY id")).all()
