@@ -214,3 +214,16 @@ def test_the_operations_page_names_the_lease_holder(client, db, make_user, login
     login_as(make_user("SEK", "admin"))
     html = client.get("/admin/ops/").get_data(as_text=True)
     assert "Pemegang giliran penjadwal: silabu-2:4242:abcd" in html
+
+
+def test_a_leader_that_lost_its_lease_stops_and_a_gain_triggers_the_catch_up(app, db, caplog):
+    gained = []
+    a = scheduler.Leadership(app, 60, holder="web-1")
+    b = scheduler.Leadership(app, 60, on_gain=lambda: gained.append("web-2"), holder="web-2")
+    with time_machine.travel(T0, tick=False) as clock:
+        assert a.tick() and not b.tick()
+        clock.shift(timedelta(seconds=61))  # web-1 stalled past its lease (a long pause, a lost network)
+        assert b.tick() and gained == ["web-2"]
+        assert b.tick() and gained == ["web-2"]  # a renewal is no new gain
+        assert not a.tick() and not a.is_leader
+    assert "web-1 lost the lease" in caplog.text
