@@ -222,7 +222,12 @@ def test_the_operations_page_names_the_lease_holder(client, db, make_user, login
     assert "Pemegang giliran penjadwal: silabu-2:4242:abcd" in html
 
 
-def test_a_leader_that_lost_its_lease_stops_and_a_gain_triggers_the_catch_up(app, db, caplog):
+def test_a_leader_that_lost_its_lease_stops_and_a_gain_triggers_the_catch_up(app, db, caplog, monkeypatch):
+    import logging
+
+    # Alembic's logging set-up (test_migrations) disables existing loggers; the log is part of what is checked here.
+    monkeypatch.setattr(logging.getLogger("silabu.jobs"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="silabu.jobs")
     gained = []
     a = scheduler.Leadership(app, 60, holder="web-1")
     b = scheduler.Leadership(app, 60, on_gain=lambda: gained.append("web-2"), holder="web-2")
