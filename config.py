@@ -72,6 +72,13 @@ class Config:
         self.S3_ACCESS_KEY = os.environ.get("SILABU_S3_ACCESS_KEY", "")
         self.S3_SECRET_KEY = os.environ.get("SILABU_S3_SECRET_KEY", "")
         self.S3_REGION = os.environ.get("SILABU_S3_REGION", "us-east-1")
+        # After the access check, redirect to a signed URL of the object valid this many seconds, instead of
+        # streaming it through the web server; the public address browsers use for the store, when it differs.
+        self.S3_SIGNED_URLS = _bool("SILABU_S3_SIGNED_URLS", False)
+        self.S3_URL_TTL = _int("SILABU_S3_URL_TTL", 300)
+        self.S3_PUBLIC_URL = os.environ.get("SILABU_S3_PUBLIC_URL", "")
+        # nginx serves evidence files from UPLOAD_DIR via X-Accel-Redirect under this prefix (README, "Deployment").
+        self.SILABU_X_ACCEL_PREFIX = os.environ.get("SILABU_X_ACCEL_PREFIX", "")
         # Whole request limit (413 above it); evidence files have their own limit below it.
         self.MAX_CONTENT_LENGTH = _int("SILABU_MAX_UPLOAD_MB", 25) * 1024 * 1024
         self.EVIDENCE_MAX_BYTES = _int("SILABU_MAX_EVIDENCE_MB", 20) * 1024 * 1024
@@ -86,6 +93,8 @@ class Config:
         # A capaian above this (percent) is flagged for the reviewers as implausible (DOMAIN.md).
         self.LKJ_CAPAIAN_CEILING = _int("SILABU_LKJ_CAPAIAN_CEILING", 120)
         self.REMINDER_TIME = os.environ.get("SILABU_REMINDER_TIME", "15:30")
+        # Several scheduler processes may run; the one holding this lease runs the jobs (silabu/ops/lease.py).
+        self.SCHEDULER_LEASE_SECONDS = _int("SILABU_SCHEDULER_LEASE_SECONDS", 60)
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SILABU_SESSION_HOURS", 12))
         self.API_TOKEN_HOURS = _int("SILABU_API_TOKEN_HOURS", 24 * 30)
         self.SESSION_COOKIE_HTTPONLY = True

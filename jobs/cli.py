@@ -41,12 +41,14 @@ def list_cmd() -> None:
     from jobs.scheduler import JOBS, scheduler_timezone
     from silabu.core.clock import zone
     from silabu.core.formatting import waktu
+    from silabu.ops.lease import describe_lease
     from silabu.ops.services import last_runs_by_job
 
     tz = scheduler_timezone()
     now = datetime.now(zone(tz))
     last = last_runs_by_job()
     click.echo(f"Zona waktu penjadwal: {tz}")
+    click.echo(describe_lease(tz))
     for spec in JOBS:
         upcoming = spec.trigger(current_app.config, tz).get_next_fire_time(None, now)
         run = last.get(spec.name)

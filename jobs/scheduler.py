@@ -2,13 +2,15 @@
 
 All jobs are registered in ``JOBS`` below, and only there: the scheduler, the catch-up on start,
 ``flask jobs list`` and the admin page read this table, and each job is also a ``flask jobs ...``
-command. Times are in the satker's timezone. Each run goes through ``silabu.ops.services.run_job``,
-which records it and, for a keyed job, lets it happen once per key even with two scheduler processes.
+command. Times are in the satker's timezone. Of several scheduler processes only the holder of the lease
+(``silabu.ops.lease``, kept by ``Leadership``) runs jobs. Each run goes through ``silabu.ops.services.run_job``,
+which records it and, for a keyed job, lets it happen once per key even if two processes ever overlap.
 """
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,6 +24,7 @@ from flask import Flask, current_app
 
 from silabu.core.clock import local_now, period_of, previous_period, zone
 from silabu.extensions import db
+from silabu.ops import lease
 from silabu.ops.services import JobResult, JobSkipped, has_succeeded, run_job
 
 log = logging.getLogger("silabu.jobs")
@@ -263,10 +266,14 @@ def catch_up(now: datetime | None = None, only: Iterable[str] | None = None) -> 
     return results
 
 
-def _execute(app: Flask, name: str, tz_name: str) -> None:
-    """What APScheduler calls: one job in its own app context and session."""
+def _execute(app: Flask, name: str, tz_name: str, holder: str | None = None) -> None:
+    """What APScheduler calls: one job in its own app context and session, if this process holds the lease."""
     with app.app_context():
         try:
+            if holder is not None and not lease.holds(holder):
+                log.info("job %s not run here: another scheduler process holds the lease", name)
+                return
+            db.session.rollback()
             job(name).run(local_now(tz_name))
         except Exception:
             log.exception("job %s could not run", name)
@@ -274,38 +281,127 @@ def _execute(app: Flask, name: str, tz_name: str) -> None:
             db.session.remove()
 
 
-def build_scheduler(app: Flask, tz_name: str | None = None) -> BlockingScheduler:
-    """A BlockingScheduler with every job of ``JOBS`` on its trigger, in the satker's timezone."""
+def build_scheduler(app: Flask, tz_name: str | None = None, holder: str | None = None) -> BlockingScheduler:
+    """A BlockingScheduler with every job of ``JOBS`` on its trigger, in the satker's timezone.
+
+    With ``holder`` each run first checks that this process holds the scheduler lease (``silabu.ops.lease``).
+    """
     if tz_name is None:
         with app.app_context():
             tz_name = scheduler_timezone()
     scheduler = BlockingScheduler(timezone=zone(tz_name), job_defaults=dict(JOB_DEFAULTS))
     for spec in JOBS:
-        scheduler.add_job(_execute, trigger=spec.trigger(app.config, tz_name), args=(app, spec.name, tz_name),
+        scheduler.add_job(_execute, trigger=spec.trigger(app.config, tz_name), args=(app, spec.name, tz_name, holder),
                           id=spec.name, name=spec.label, replace_existing=True)
     return scheduler
 
 
+class Leadership:
+    """This process's side of the scheduler lease: takes or renews it every third of the lease, in a thread of
+    its own (so neither a long job nor the catch-up delays a renewal), and says when it was gained or lost."""
+
+    def __init__(self, app: Flask, seconds: float, on_gain: Callable[[], None] | None = None,
+                 holder: str | None = None) -> None:
+        self.app, self.seconds, self.on_gain = app, seconds, on_gain
+        self.holder = holder or lease.new_holder_id()
+        self.is_leader = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> bool:
+        """Take or renew the lease once; on a gain (not at the first tick of ``start``) call ``on_gain``."""
+        with self.app.app_context():
+            try:
+                leader = lease.acquire(self.holder, self.seconds)
+            except Exception:
+                log.exception("scheduler lease could not be renewed")
+                leader = False
+            finally:
+                db.session.remove()
+        gained, lost = leader and not self.is_leader, self.is_leader and not leader
+        self.is_leader = leader
+        if gained:
+            log.info("scheduler %s holds the lease: it runs the jobs", self.holder)
+            if self.on_gain is not None:
+                self.on_gain()
+        elif lost:
+            log.warning("scheduler %s lost the lease: another process runs the jobs", self.holder)
+        return leader
+
+    def start(self) -> bool:
+        """The first tick, then the renewal thread; returns whether this process leads from the start."""
+        on_gain, self.on_gain = self.on_gain, None
+        leader = self.tick()
+        self.on_gain = on_gain
+        if not leader:
+            log.info("scheduler %s waits: another process holds the lease", self.holder)
+        self._thread = threading.Thread(target=self._loop, name="scheduler-lease", daemon=True)
+        self._thread.start()
+        return leader
+
+    def _loop(self) -> None:
+        interval = max(self.seconds / 3, 0.2)
+        while not self._stop.wait(interval):
+            self.tick()
+
+    def stop(self) -> None:
+        """Stop renewing and give the lease up, so a waiting process takes over at its next tick."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self.app.app_context():
+            try:
+                lease.release(self.holder)
+            except Exception:
+                log.exception("scheduler lease could not be released; it expires by itself")
+            finally:
+                db.session.remove()
+        self.is_leader = False
+
+
+def _catch_up_logged(app: Flask, tz_name: str) -> None:
+    with app.app_context():
+        try:
+            for result in catch_up(local_now(tz_name)):
+                log.info("catch-up %s [%s]: %s %s", result.job, result.key, result.outcome, result.message)
+        finally:
+            db.session.remove()
+
+
 def run_scheduler(app: Flask, *, with_catch_up: bool = True) -> None:
-    """The scheduler process: catch up on missed runs, then run jobs on time until stopped."""
+    """The scheduler process: run jobs on time until stopped, while it holds the lease.
+
+    Any number of these may run (one per web server, say): the one holding the lease catches up on missed runs
+    and runs the jobs; the others wait and take over, catch-up included, once its lease has expired.
+    """
     if not logging.getLogger().handlers:  # its log is the journal's: when, which job, what outcome
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with app.app_context():
         tz_name = scheduler_timezone()
-        if with_catch_up:
-            for result in catch_up(local_now(tz_name)):
-                log.info("catch-up %s [%s]: %s %s", result.job, result.key, result.outcome, result.message)
         db.session.remove()
-    scheduler = build_scheduler(app, tz_name)
+    seconds = float(app.config.get("SCHEDULER_LEASE_SECONDS") or lease.DEFAULT_LEASE_SECONDS)
+    leadership = Leadership(app, seconds)
+    scheduler = build_scheduler(app, tz_name, holder=leadership.holder)
+
+    def gained() -> None:  # a takeover: what the previous holder missed runs first, in the job pool
+        if with_catch_up:
+            scheduler.add_job(_catch_up_logged, args=(app, tz_name), id="catch-up", name="catch-up",
+                              replace_existing=True)
+
+    leadership.on_gain = gained
+    if leadership.start() and with_catch_up:
+        _catch_up_logged(app, tz_name)
 
     def _stop(signum: int, frame: Any) -> None:
         log.info("scheduler stopping (signal %s); running jobs finish first", signum)
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, _stop)
-    log.info("scheduler started in %s with %d jobs", tz_name, len(JOBS))
+    log.info("scheduler started in %s with %d jobs (lease %s s, holder %s)", tz_name, len(JOBS), seconds,
+             leadership.holder)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
-
+    finally:
+        leadership.stop()

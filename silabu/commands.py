@@ -13,7 +13,8 @@ from silabu.extensions import db
 
 def register(app: Flask) -> None:
     for command in (create_user_cmd, deactivate_user_cmd, activate_user_cmd, reset_password_cmd, import_users_cmd,
-                    import_output_codes_cmd, import_indicators_cmd, demo_data_cmd):
+                    import_output_codes_cmd, import_indicators_cmd, demo_data_cmd, create_satker_cmd,
+                    import_satker_cmd):
         app.cli.add_command(command)
     from jobs.cli import jobs_cli
     from silabu.lkj.commands import lkj_cli
@@ -175,6 +176,57 @@ def import_indicators_cmd(file, year):
         click.echo(f"  baris {line}: {message}", err=True)
     if report.errors:
         sys.exit(2)
+
+
+@click.command("create-satker")
+@click.option("--code", required=True, help="Kode satker, mis. 3319 (KPU Kabupaten Kudus) atau 33 (KPU Provinsi)")
+@click.option("--name", required=True)
+@click.option("--level", default=None, help="ri, provinsi atau kabkota (bawaan: satu tingkat di bawah induknya)")
+@click.option("--parent", "parent_code", default=None, help="Kode satker induk")
+@click.option("--timezone", default=None, help="WIB, WITA atau WIT (bawaan: zona waktu induknya)")
+@click.option("--address", default="")
+@click.option("--city", default="")
+def create_satker_cmd(code, name, level, parent_code, timezone, address, city):
+    """Tambah satu satker ke pohon KPU RI – provinsi – kabupaten/kota."""
+    from silabu.accounts.satkers import create_satker, level_label
+    from silabu.core.clock import timezone_label
+
+    try:
+        satker = create_satker(code=code, name=name, level=level, parent_code=parent_code, timezone=timezone,
+                               address=address, city=city)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _fail("; ".join(exc.fields.values()))
+    db.session.commit()
+    under = f", di bawah {satker.parent.code} {satker.parent.name}" if satker.parent else ""
+    click.echo(f"Satker dibuat: {satker.code} {satker.name} ({level_label(satker.level)}{under}; "
+               f"{timezone_label(satker.timezone)} {satker.timezone})")
+
+
+@click.command("import-satker")
+@click.argument("file")
+def import_satker_cmd(file):
+    """Impor satker dari CSV/XLSX (code, name, level, parent_code, timezone, address, city); baris yang ada diperbarui.
+    Seluruh berkas diperiksa dahulu: bila ada baris yang salah, tidak ada yang diubah."""
+    from silabu.accounts.satkers import import_satkers
+    from silabu.core.tables import read_table
+
+    path = Path(file)
+    if not path.is_file():
+        _fail(f"berkas {file} tidak ditemukan.")
+    try:
+        table = read_table(path.name, path.read_bytes())
+    except ValidationFailed as exc:
+        _fail("; ".join(exc.fields.values()))
+    report = import_satkers(table)
+    if report.errors:
+        db.session.rollback()
+        click.echo(f"{len(report.errors)} masalah ditemukan; tidak ada satker yang diubah.", err=True)
+        for line, message in report.errors:
+            click.echo(f"  baris {line}: {message}", err=True)
+        sys.exit(2)
+    db.session.commit()
+    click.echo(f"{len(report.created)} satker dibuat, {len(report.updated)} diperbarui.")
 
 
 @click.command("demo-data")

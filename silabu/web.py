@@ -36,6 +36,20 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; "
        "worker-src 'self'; connect-src 'self'")
 
+
+
+def content_security_policy(config) -> str:
+    """The pages' CSP; with evidence behind signed URLs, photos load from the object store's origin as well."""
+    if not (config.get("S3_SIGNED_URLS") and config.get("STORAGE_URL")):
+        return CSP
+    from urllib.parse import urlsplit
+
+    endpoint = config.get("S3_PUBLIC_URL") or config.get("S3_ENDPOINT_URL") or ""
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "https://*.amazonaws.com"
+    return CSP.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {origin};", 1)
+
+
 ERROR_TEXT = {
     400: ("Permintaan tidak valid", "Periksa kembali isian Anda lalu coba lagi."),
     401: ("Belum masuk", "Silakan masuk terlebih dahulu."),
@@ -200,7 +214,7 @@ def init_web(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("Content-Security-Policy", content_security_policy(app.config))
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "same-origin")

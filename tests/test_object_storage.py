@@ -6,6 +6,7 @@ existing key left as it is, an object whole or absent, bytes served only after t
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import socket
@@ -47,7 +48,14 @@ def s3_endpoint(tmp_path_factory):
     ports = {name: _free_port() for name in ("master.port", "volume.port", "filer.port", "s3.port",
                                              "master.port.grpc", "volume.port.grpc", "filer.port.grpc",
                                              "s3.port.grpc")}
+    # One identity with the suite's keys: requests without a valid signature (or with an expired one) are refused,
+    # as on a real store, so the signed-URL tests prove something.
+    identities = data / "s3.json"
+    identities.write_text(json.dumps({"identities": [{
+        "name": "silabu", "credentials": [{"accessKey": "silabu", "secretKey": "rahasia"}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
     args = [binary, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-filer", "-s3",
+            f"-s3.config={identities}",
             "-volume.max=8", "-master.volumeSizeLimitMB=64", "-s3.port.iceberg=0", "-s3.port.lance=0"]
     args += [f"-{name}={port}" for name, port in ports.items()]
     log = open(data / "weed.log", "wb")  # noqa: SIM115 - closed when the session ends
@@ -270,3 +278,118 @@ def test_backup_and_restore_carry_the_bucket(app_on_s3, db, client, make_asn, ma
     assert report.mismatches == []
     with storage.open(key) as fh:
         assert fh.read() == PDF
+
+
+@pytest.fixture()
+def signed_urls(app_on_s3):
+    saved = {k: app_on_s3.config.get(k) for k in ("S3_SIGNED_URLS", "S3_URL_TTL")}
+    app_on_s3.config.update(S3_SIGNED_URLS=True, S3_URL_TTL=3)
+    yield app_on_s3
+    app_on_s3.config.update(saved)
+
+
+def _fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read(), dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def test_signed_urls_are_given_after_the_access_check_and_expire(signed_urls, client, make_asn, make_kasubag,
+                                                                 make_entry, api_token, s3_endpoint):
+    from PIL import Image
+
+    asn, kasubag = make_asn(), make_kasubag()
+    entry = make_entry(asn, date(2026, 11, 2))
+    ha = api_token(asn)
+    doc = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=ha,
+                      data={"file": (io.BytesIO(PDF), "notulen rapat pleno.pdf")}, content_type="multipart/form-data")
+    photo = io.BytesIO()
+    Image.new("RGB", (800, 600), (30, 120, 200)).save(photo, "JPEG")
+    pic = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=ha,
+                      data={"file": (io.BytesIO(photo.getvalue()), "foto.jpg")}, content_type="multipart/form-data")
+    assert doc.status_code == 201 and pic.status_code == 201
+    assert client.post(f"/api/v1/entries/{entry.id}/submit", headers=ha).status_code == 200
+    hk = api_token(kasubag)
+
+    served = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=hk)
+    assert served.status_code == 302 and served.data == b""
+    url = served.headers["Location"]
+    assert url.startswith(f"{s3_endpoint}/{BUCKET}/") and "X-Amz-Expires=3" in url
+    status, body, headers = _fetch(url)
+    assert status == 200 and body == PDF
+    assert _fetch(url.split("?")[0])[0] == 403  # the object itself is not public
+    assert headers["Content-Type"] == "application/pdf"
+    assert headers["Content-Disposition"] == 'attachment; filename="notulen rapat pleno.pdf"'
+    thumb = client.get(f"/api/v1/evidence/{pic.json['id']}/thumbnail", headers=hk)
+    status, body, headers = _fetch(thumb.headers["Location"])
+    assert status == 200 and body[:3] == b"\xff\xd8\xff" and headers["Content-Disposition"].startswith("inline")
+
+    # Who may not see the entry gets no URL at all, as before: 404, nothing in the answer names the object.
+    for headers_ in (api_token(make_kasubag("TPH")), api_token(make_asn())):
+        refused = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=headers_)
+        assert refused.status_code == 404 and "Location" not in refused.headers
+        assert b"X-Amz" not in refused.data and b"amz" not in refused.data.lower()
+    assert client.get(f"/api/v1/evidence/{doc.json['id']}/file").status_code in (302, 401)
+    anonymous = client.get(f"/api/v1/evidence/{doc.json['id']}/file")
+    assert BUCKET not in anonymous.headers.get("Location", "")
+
+    time.sleep(4)  # the URL's 3 seconds are over
+    status, body, _ = _fetch(url)
+    assert status == 403 and PDF not in body
+    fresh = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=hk)
+    assert _fetch(fresh.headers["Location"])[1] == PDF  # a new check, a new URL
+
+
+def test_pages_let_photos_load_from_the_store_when_urls_are_signed(signed_urls, client, make_asn, login_as,
+                                                                   s3_endpoint):
+    login_as(make_asn())
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert f"img-src 'self' data: blob: {s3_endpoint};" in csp
+    assert "connect-src 'self'" in csp and "script-src 'self';" in csp  # nothing else widened
+    signed_urls.config.update(S3_SIGNED_URLS=False)
+    assert "img-src 'self' data: blob:;" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_without_the_switch_the_bytes_are_streamed_as_before(app_on_s3, client, make_asn, make_entry, api_token):
+    asn = make_asn()
+    entry = make_entry(asn, date(2026, 11, 2))
+    h = api_token(asn)
+    doc = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=h,
+                      data={"file": (io.BytesIO(PDF), "notulen.pdf")}, content_type="multipart/form-data")
+    served = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=h)
+    assert served.status_code == 200 and served.data == PDF and "Location" not in served.headers
+
+
+def test_a_signed_url_names_a_non_ascii_file_in_full():
+    from silabu.entries.evidence_views import content_disposition
+
+    assert content_disposition("laporan.pdf", as_attachment=True) == 'attachment; filename="laporan.pdf"'
+    assert content_disposition("notulen ñ.pdf", as_attachment=False) == (
+        "inline; filename=\"notulen .pdf\"; filename*=UTF-8''notulen%20%C3%B1.pdf")
+
+
+def test_x_accel_redirect_is_read_from_the_environment_and_kept_for_the_filesystem(monkeypatch, tmp_path):
+    from config import Config
+
+    monkeypatch.setenv("SILABU_X_ACCEL_PREFIX", "/_protected")
+    assert Config().SILABU_X_ACCEL_PREFIX == "/_protected"
+
+
+def test_nginx_serves_filesystem_evidence_but_a_bucket_object_is_streamed(app, app_on_s3, client, make_asn,
+                                                                          make_entry, api_token, monkeypatch):
+    monkeypatch.setitem(app.config, "SILABU_X_ACCEL_PREFIX", "/_protected")
+    asn = make_asn()
+    entry = make_entry(asn, date(2026, 11, 2))
+    h = api_token(asn)
+    doc = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=h,
+                      data={"file": (io.BytesIO(PDF), "notulen.pdf")}, content_type="multipart/form-data")
+    served = client.get(f"/api/v1/evidence/{doc.json['id']}/file", headers=h)
+    assert served.status_code == 200 and served.data == PDF and "X-Accel-Redirect" not in served.headers
+    monkeypatch.setitem(app.config, "STORAGE_URL", "")
+    on_disk = client.post(f"/api/v1/entries/{entry.id}/evidence", headers=h,
+                          data={"file": (io.BytesIO(PDF + b"\n"), "notulen2.pdf")}, content_type="multipart/form-data")
+    assert on_disk.status_code == 201, on_disk.json
+    served = client.get(f"/api/v1/evidence/{on_disk.json['id']}/file", headers=h)
+    assert served.headers["X-Accel-Redirect"].startswith("/_protected/") and served.data == b""

@@ -48,6 +48,16 @@ class DelegationKind(enum.StrEnum):
     PLT = "Plt"
 
 
+class SatkerLevel(enum.StrEnum):
+    RI = "ri"
+    PROVINSI = "provinsi"
+    KABKOTA = "kabkota"
+
+
+SATKER_LEVEL_LABELS = {SatkerLevel.RI: "KPU RI", SatkerLevel.PROVINSI: "KPU Provinsi",
+                       SatkerLevel.KABKOTA: "KPU Kabupaten/Kota"}
+
+
 class Employment(enum.StrEnum):
     PNS = "PNS"
     PPPK = "PPPK"
@@ -59,8 +69,9 @@ class Satker(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(20), default="kabupaten")
-    parent_code: Mapped[str | None] = mapped_column(String(20))
+    # The tree KPU RI -> provinsi -> kabupaten/kota (SatkerLevel); a parent is one level up (accounts.satker_tree).
+    level: Mapped[str] = mapped_column(String(20), default="kabkota")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("satker.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
     address: Mapped[str] = mapped_column(String(400), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
@@ -71,6 +82,12 @@ class Satker(db.Model):
     logo_key: Mapped[str | None] = mapped_column(String(200))  # storage key of the logo (PNG)
 
     units: Mapped[list[Unit]] = relationship(back_populates="satker")
+    parent: Mapped[Satker | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Satker]] = relationship(back_populates="parent")
+
+    @property
+    def parent_code(self) -> str | None:
+        return self.parent.code if self.parent is not None else None
 
     def logo_bytes(self) -> bytes | None:
         """The stored logo for the kop surat, or None (also when its file is gone)."""

@@ -38,7 +38,15 @@ def units(active_only: bool = True) -> list[Unit]:
     return list(db.session.scalars(q))
 
 
-def ensure_satker(code: str, name: str, timezone: str = "Asia/Jakarta", **extra: str) -> Satker:
+def ensure_satker(code: str, name: str, timezone: str = "Asia/Jakarta", **extra: str | None) -> Satker:
+    """The satker ``code`` created or refreshed (the demo, tests). ``parent_code`` links it to that satker when
+    the installation has it; ``flask create-satker`` / ``import-satker`` check the tree (accounts.satkers)."""
+    parent_code = extra.pop("parent_code", None)
+    if parent_code:
+        parent = db.session.scalar(select(Satker).where(Satker.code == parent_code))
+        extra["parent_id"] = parent.id if parent is not None else None  # type: ignore[assignment]
+    if extra.get("level") in ("kabupaten", "kota"):
+        extra["level"] = "kabkota"
     satker = db.session.scalar(select(Satker).where(Satker.code == code))
     if satker is None:
         satker = Satker(code=code, name=name, timezone=timezone, **extra)

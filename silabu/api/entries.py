@@ -197,7 +197,9 @@ spec("/api/v1/entries/{entry_id}/evidence", "post", "Unggah bukti dukung (field 
 spec("/api/v1/evidence/{evidence_id}", "get", "Metadata bukti", tags=["evidence"], params=[path_param("evidence_id")])
 spec("/api/v1/evidence/{evidence_id}", "delete", "Hapus bukti dari entri draf/dikembalikan", tags=["evidence"],
      params=[path_param("evidence_id")], responses={"204": "Dihapus", "409": "Entri terkunci"})
+SIGNED_URL_REDIRECT = ("Dengan SILABU_S3_SIGNED_URLS: dialihkan (Location) ke URL bertanda tangan di penyimpanan "
+                       "objek, berlaku SILABU_S3_URL_TTL detik")
 spec("/api/v1/evidence/{evidence_id}/file", "get", "Berkas bukti (foto inline, dokumen sebagai unduhan)",
-     tags=["evidence"], params=[path_param("evidence_id")])
+     tags=["evidence"], params=[path_param("evidence_id")], responses={"200": "OK", "302": SIGNED_URL_REDIRECT})
 spec("/api/v1/evidence/{evidence_id}/thumbnail", "get", "Gambar mini foto", tags=["evidence"],
-     params=[path_param("evidence_id")])
+     params=[path_param("evidence_id")], responses={"200": "OK", "302": SIGNED_URL_REDIRECT})

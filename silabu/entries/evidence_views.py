@@ -19,8 +19,11 @@ def _serve(key: str, *, download_name: str, content_type: str, as_attachment: bo
     storage = get_storage()
     if not storage.exists(key):
         raise NotFound("Berkas bukti tidak ditemukan di penyimpanan.")
+    if current_app.config.get("S3_SIGNED_URLS") and hasattr(storage, "presigned_url"):
+        return _redirect_to_signed_url(storage, key, download_name=download_name, content_type=content_type,
+                                       as_attachment=as_attachment)
     accel = current_app.config.get("SILABU_X_ACCEL_PREFIX")
-    if accel:
+    if accel and storage.local_path(key) is not None:  # nginx reads the upload folder, not a bucket
         # nginx serves the bytes after SILABU checked access (see README, "Deployment").
         resp = Response(status=200, mimetype=content_type)
         resp.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{key}"
@@ -34,6 +37,32 @@ def _serve(key: str, *, download_name: str, content_type: str, as_attachment: bo
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, max-age=86400"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+def content_disposition(download_name: str, *, as_attachment: bool) -> str:
+    """``attachment``/``inline`` with the name, ASCII in ``filename`` and in full as RFC 5987 ``filename*``."""
+    from urllib.parse import quote
+
+    kind = "attachment" if as_attachment else "inline"
+    ascii_name = download_name.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "berkas"
+    if ascii_name == download_name:
+        return f'{kind}; filename="{download_name}"'
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(download_name, safe='')}"
+
+
+def _redirect_to_signed_url(storage, key: str, *, download_name: str, content_type: str,
+                            as_attachment: bool) -> Response:
+    """302 to a URL of the one object, valid ``S3_URL_TTL`` seconds; only reached after the caller's access check."""
+    ttl = int(current_app.config.get("S3_URL_TTL") or 300)
+    url = storage.presigned_url(key, expires_in=ttl, content_type=content_type,
+                                content_disposition=content_disposition(download_name, as_attachment=as_attachment),
+                                public_endpoint_url=current_app.config.get("S3_PUBLIC_URL") or None)
+    resp = Response(status=302)
+    resp.headers["Location"] = url
+    # The browser may reuse the redirect while the URL is still valid, never after.
+    resp.headers["Cache-Control"] = f"private, max-age={max(ttl // 2, 0)}"
+    resp.headers["Referrer-Policy"] = "no-referrer"
     return resp
 
 

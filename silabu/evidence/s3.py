@@ -3,7 +3,8 @@
 The semantics are those of the filesystem backend: keys are content-addressed and validated the same way, a
 store of an existing key is a no-op, and an object appears whole or not at all (S3 makes a PUT visible only when
 it is complete, so no temp files are needed). Reads stream the object after the caller's access check; nothing
-is ever served by a public URL.
+is ever served by a public URL. With ``SILABU_S3_SIGNED_URLS`` the check is followed instead by a redirect to a
+short-lived signed URL of the one object (``presigned_url``), so the bytes go from the store to the browser.
 """
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ class S3Storage:
                                                 connect_timeout=5, read_timeout=60,
                                                 s3={"addressing_style": "path"}))
         self.client = client
+        self._signing: dict[str, Any] = {"endpoint_url": endpoint_url, "region": region, "access_key": access_key,
+                                         "secret_key": secret_key}
+        self._signers: dict[str | None, Any] = {}
 
     def __repr__(self) -> str:
         return f"<S3Storage s3://{self.location.bucket}/{self.location.prefix}>"
@@ -92,6 +96,29 @@ class S3Storage:
                 raise FileNotFoundError(key) from None
             raise
         return _Stream(body)
+
+    def presigned_url(self, key: str, *, expires_in: int, content_type: str, content_disposition: str,
+                      public_endpoint_url: str | None = None) -> str:
+        """A GET URL of the object valid for ``expires_in`` seconds, answering with the given type and disposition.
+
+        The signature covers the host, so when browsers reach the store by another address than this server
+        does (``SILABU_S3_PUBLIC_URL``), the URL is signed for that address. Signing is local: no request.
+        """
+        endpoint = public_endpoint_url or self._signing["endpoint_url"] or None
+        client = self._signers.get(endpoint)
+        if client is None:  # SigV4 (X-Amz-Expires), whatever the data client negotiates
+            import boto3
+            from botocore.config import Config
+
+            client = self._signers[endpoint] = boto3.client(
+                "s3", endpoint_url=endpoint, aws_access_key_id=self._signing["access_key"] or None,
+                aws_secret_access_key=self._signing["secret_key"] or None, region_name=self._signing["region"],
+                config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+        return client.generate_presigned_url(
+            "get_object", ExpiresIn=int(expires_in),
+            Params={"Bucket": self.location.bucket, "Key": self._name(key), "ResponseContentType": content_type,
+                    "ResponseContentDisposition": content_disposition,
+                    "ResponseCacheControl": f"private, max-age={int(expires_in)}"})
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.location.bucket, Key=self._name(key))  # a missing key is no error

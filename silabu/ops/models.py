@@ -33,3 +33,22 @@ class JobRun(db.Model):
 
     def __repr__(self) -> str:
         return f"<JobRun {self.job} {self.key} {self.outcome}>"
+
+
+class SchedulerLease(db.Model):
+    """Who runs the scheduled jobs: one row per lease name, held by one process until ``expires_at``.
+
+    Every scheduler process may run; only the holder of an unexpired lease runs jobs. The holder renews it well
+    before it expires; when the holder stops (or its machine dies), another process takes the lease over once it
+    has expired. The same row works on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<SchedulerLease {self.name} {self.holder} until {self.expires_at}>"
