@@ -113,7 +113,7 @@ def test_kirim_issues_the_cover_letter_as_docx_and_pdf_signed_by_the_signer(db, 
     pdf_words = pdf_text(blob(files["surat_pengantar_pdf"].key))
     # The kop surat of every SILABU PDF heads the letter (the footer line is extracted first).
     assert pdf_words.index("KOMISI PEMILIHAN UMUM KPU KABUPATEN KUDUS") < pdf_words.index("Nomor")
-    assert signed.pdf_sha256 in pdf_words
+    assert signed.pdf_sha256 in pdf_words.split(), "the hash is printed whole, on a line of its own"
     assert "KPU KABUPATEN KUDUS" in docx_text(blob(files["surat_pengantar_docx"].key))
     assert report.letter_subject == "Penyampaian Laporan Kinerja Sekretariat KPU Kabupaten Kudus Tahun 2026"
 
@@ -429,3 +429,18 @@ def test_the_division_belongs_to_the_komisioner_role_and_is_kept_by_the_admin_fo
     db.session.expire_all()
     assert komisioner.division_of("komisioner") == "Divisi Teknis Penyelenggaraan"
     assert not services.is_planning_komisioner(komisioner)
+
+
+def test_the_letters_sha256_is_never_broken_over_two_lines_whatever_precedes_it(app):
+    """A reader compares the printed hash with the file's: reportlab used to split it where the address before it
+    ended near the margin (27 of 40 address lengths)."""
+    from silabu.lkj.letters import CoverLetter, render_pdf
+
+    digest = hashlib.sha256(b"final").hexdigest()
+    for extra in range(40):
+        letter = CoverLetter("KPU Kabupaten Kudus", "Kudus", "12/PR.01-SD/3319/2027", date(2027, 1, 20),
+                             "1 (satu) berkas", "Penyampaian LKj", ["Sekretaris KPU Provinsi Jawa Tengah"],
+                             "Laporan Kinerja Sekretariat KPU Kabupaten Kudus Tahun 2026", 1, date(2027, 1, 20),
+                             "ABCD-EFGH", "https://silabu.kpu-kudus.go.id/verifikasi/" + "x" * extra, digest,
+                             "Sekretaris KPU Kabupaten Kudus", "Sri Lestari", "198404252009031323")
+        assert digest in pdf_text(render_pdf(letter)).split(), extra

@@ -102,7 +102,8 @@ class CoverLetter:
             f"tanggal {tanggal(self.signed_date)}, sebagai bahan evaluasi akuntabilitas kinerja sesuai Peraturan "
             "Menteri PANRB Nomor 53 Tahun 2014.",
             f"Keaslian dokumen dapat diperiksa dengan kode verifikasi {self.verification_code} di "
-            f"{self.verification_url} (sidik sha256 PDF: {self.pdf_sha256}).",
+            f"{self.verification_url}, dengan sidik sha256 PDF final:",
+            self.pdf_sha256,  # a line of its own: a hash broken over two lines cannot be compared
             "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan terima kasih.",
         ]
 
@@ -210,7 +211,9 @@ def render_pdf(letter: CoverLetter) -> bytes:
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
     story += [table, Spacer(1, 12)]
     story += [pdf.paragraph(line, plain) for line in letter.addressee] + [Spacer(1, 12)]
-    story += [pdf.paragraph(line, text) for line in letter.body] + [Spacer(1, 6)]
+    fingerprint = ParagraphStyle("SuratSidik", parent=plain, fontSize=10, splitLongWords=0, spaceAfter=6)
+    story += [pdf.paragraph(line, fingerprint if line == letter.pdf_sha256 else text)
+              for line in letter.body] + [Spacer(1, 6)]
     story.append(pdf.signature_blocks([pdf.Signer(letter.signer_title, letter.signer_name, letter.signer_nip)], "",
                                       width, size=10))
     if letter.copies:
