@@ -6,9 +6,7 @@ The entries are dated two months back (closable, and no other browser test uses 
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,23 +19,11 @@ except ImportError:  # the conftest skips (or fails, when required) the whole fo
 
 pytestmark = pytest.mark.e2e
 
-NOTES_SHOTS = Path("/work/notes/shots14")
 CODE_TPH = "076.01.DL.3363.BCA.001"
 KASUBAG_TPH = Account("197009011999042009", "Nur Nugroho", "TPH")
 AYU = Account("197502141999041011", "Ayu Firmansyah", "TPH")
 CITRA = Account("197511022003022015", "Citra Saputra", "TPH")
 INDAH = Account("197212082000032014", "Indah Kurniawan", "TPH")
-
-
-def shot(page, name: str) -> Path:
-    """The usual screenshot, and a copy for the issue's notes."""
-    path = screenshot(page, name)
-    try:
-        NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, NOTES_SHOTS / path.name)
-    except OSError:
-        pass
-    return path
 
 
 def no_serious_violation(page) -> None:
@@ -97,7 +83,7 @@ def test_kasubag_queue_on_a_phone_updates_in_place_and_ends_with_the_close(phone
     button = page.locator(".v-verify-all button")
     expect(button).to_have_text(f"Verifikasi semua (1) lalu lanjut ke {CITRA.name}")
     assert button.evaluate("b => b.childNodes.length === 1 && b.firstChild.classList.contains('v-btn-label')")
-    shot(page, "14-queue-first-screen")
+    screenshot(page, "14-queue-first-screen")
     no_serious_violation(page)
 
     month_waiting = page.locator("[data-unit-counts] [data-count=submitted]")
@@ -110,7 +96,7 @@ def test_kasubag_queue_on_a_phone_updates_in_place_and_ends_with_the_close(phone
     expect(month_waiting).to_have_text("3")
     expect(page.get_by_role("link", name="Hanya menunggu (0)")).to_be_visible()
     expect(staff_state(page, AYU.name)).to_have_text("1 belum diajukan")  # not "selesai": a draft is left
-    shot(page, "14-queue-after-verify")
+    screenshot(page, "14-queue-after-verify")
 
     # Citra: one verified, one returned in place; Indah: verified, so "selesai".
     page.locator(".v-asn", has_text=CITRA.name).click()
@@ -136,7 +122,7 @@ def test_kasubag_queue_on_a_phone_updates_in_place_and_ends_with_the_close(phone
     expect(close).to_be_visible()
     expect(close).to_contain_text("Tutup bulan paling lambat")
     expect(page.locator(".v-close-wait")).to_be_hidden()
-    shot(page, "14-queue-ready-to-close")
+    screenshot(page, "14-queue-ready-to-close")
     no_serious_violation(page)
 
     # The month list says what is left: close it, by its deadline, not a green "Tidak ada antrean".
@@ -147,7 +133,7 @@ def test_kasubag_queue_on_a_phone_updates_in_place_and_ends_with_the_close(phone
     expect(unit.get_by_role("button", name=re.compile(r"^Tutup bulan"))).to_be_visible()
     expect(page.get_by_text("Tidak ada antrean", exact=True)).to_have_count(0)
     assert_fits_phone(page)
-    shot(page, "14-verification-index-ready")
+    screenshot(page, "14-verification-index-ready")
     no_serious_violation(page)
 
 
@@ -160,7 +146,7 @@ def test_another_units_queue_says_why_it_is_refused_and_an_unknown_unit_is_not_f
     expect(p.page.get_by_text(re.compile(r"Antrean verifikasi Sub Bagian Keuangan.* hanya dapat dibuka oleh "
                                          r"Kepala Sub Bagian unit itu"))).to_be_visible()
     assert_fits_phone(p.page)
-    shot(p.page, "14-forbidden-other-unit")
+    screenshot(p.page, "14-forbidden-other-unit")
     no_serious_violation(p.page)
     resp = p.goto(f"/verifikasi/XYZ/{period}")
     assert resp.status == 404
@@ -191,7 +177,7 @@ def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
     for label in ("Status", "Menunggu", "Terverifikasi", "Kemajuan"):
         cells_on_screen(page, f"table.v-oversight td[data-label='{label}']")
     assert_fits_phone(page)
-    shot(page, "14-pantauan-cards")
+    screenshot(page, "14-pantauan-cards")
     no_serious_violation(page)
 
     p.goto(f"/lkj/{year}/LKJ-SEK/capaian")
@@ -200,7 +186,7 @@ def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
             cells_on_screen(page, f"table.lkj-capaian td[data-label='{label}']")
         expect(page.locator(".scroll-cue")).to_be_visible()  # the monthly trend scrolls, and says so
     assert_fits_phone(page)
-    shot(page, "14-tabel-capaian-cards")
+    screenshot(page, "14-tabel-capaian-cards")
     no_serious_violation(page)
 
     r = phone()
@@ -212,7 +198,7 @@ def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
     for label in ("Bulan", "Kegiatan", "Kepatuhan", "Belum rekap"):
         cells_on_screen(rpage, f"table.pleno-units td[data-label='{label}']")
     assert_fits_phone(rpage)
-    shot(rpage, "14-pleno-per-unit-cards")
+    screenshot(rpage, "14-pleno-per-unit-cards")
     no_serious_violation(rpage)
 
     r.goto(f"/pleno/dasbor?year={year}")
@@ -221,7 +207,7 @@ def test_wide_tables_are_cards_on_a_phone_and_the_charts_have_axes(phone):
     tops = set(rpage.locator("svg.pleno-svg text.ttl").all_text_contents()[1::2])
     assert len(tops) == 1, f"the activities scale differs between units: {tops}"
     assert_fits_phone(rpage)
-    shot(rpage, "14-pleno-dashboard")
+    screenshot(rpage, "14-pleno-dashboard")
     no_serious_violation(rpage)
 
 
@@ -242,5 +228,5 @@ def test_each_roles_home_says_what_waits_for_them(phone, who):
     if who == "sekretaris":
         expect(page.get_by_role("heading", name="Unit terlambat")).to_be_visible()
     assert_fits_phone(page)
-    shot(page, f"14-home-{who}")
+    screenshot(page, f"14-home-{who}")
     no_serious_violation(page)
