@@ -12,6 +12,7 @@ from docx import Document
 from pypdf import PdfReader
 from test_lkj_services import IK11_CODE, YEAR, entry, indicator, load_indicators, packet
 from test_lkj_workflow import complete_narrative, step, walk_to
+from test_migrations import empty_database_url  # noqa: F401  (the fixture)
 
 from silabu.core.errors import ValidationFailed
 from silabu.lkj import services
@@ -247,3 +248,37 @@ def test_pages_list_and_compile_semester_reports(db, data, people, client, froze
     index = client.get(f"/lkj/?tahun={YEAR}").get_data(as_text=True)
     assert "versi 1" in index
     assert client.get(f"/lkj/{YEAR}/LKJ-SEK/?semester=7").status_code == 404
+
+
+def test_migration_makes_existing_reports_annual_and_keeps_their_history(empty_database_url, tmp_path):
+    """0010_sem: every report stored before is the annual one, its review steps survive SQLite's table rebuild
+    (foreign keys with ON DELETE CASCADE), and a semester report of the same year and code can then be stored."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from silabu import create_app
+    from silabu.extensions import db as db_
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True,
+                      "UPLOAD_DIR": str(tmp_path)})
+    now = "2027-01-20 03:00:00+00:00"
+    with app.app_context():
+        upgrade(revision="0009")
+        with db_.engine.begin() as conn:
+            conn.execute(text("INSERT INTO lkj_reports (id, year, report_code, status, narrative, current_version, "
+                              "pleno_rounds, created_at, updated_at, lock_version) VALUES (1, 2026, 'LKJ-SEK', "
+                              "'koreksi', '{}', 0, 0, :now, :now, 1)"), {"now": now})
+            conn.execute(text("INSERT INTO lkj_review_steps (report_id, step, action, to_status, at, details) "
+                              "VALUES (1, 'draft', 'ajukan_koreksi', 'koreksi', :now, '{}')"), {"now": now})
+        upgrade(revision="0010_sem")
+        with db_.engine.begin() as conn:
+            assert conn.execute(text("SELECT period, status FROM lkj_reports")).all() == [("tahun", "koreksi")]
+            assert conn.execute(text("SELECT count(*) FROM lkj_review_steps")).scalar() == 1
+            conn.execute(text("INSERT INTO lkj_reports (year, report_code, period, status, narrative, "
+                              "current_version, pleno_rounds, created_at, updated_at, lock_version) VALUES (2026, "
+                              "'LKJ-SEK', 's1', 'draft', '{}', 0, 0, :now, :now, 1)"), {"now": now})
+        downgrade(revision="0009")
+        with db_.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, status FROM lkj_reports")).all() == [(1, "koreksi")]
+            assert conn.execute(text("SELECT count(*) FROM lkj_review_steps")).scalar() == 1
+        db_.engine.dispose()
