@@ -274,8 +274,8 @@ def test_migration_makes_existing_reports_annual_and_keeps_their_history(empty_d
         with db_.engine.begin() as conn:
             assert conn.execute(text("SELECT period, status FROM lkj_reports")).all() == [("tahun", "koreksi")]
             assert conn.execute(text("SELECT count(*) FROM lkj_review_steps")).scalar() == 1
-            conn.execute(text("INSERT INTO lkj_reports (year, report_code, period, status, narrative, "
-                              "current_version, pleno_rounds, created_at, updated_at, lock_version) VALUES (2026, "
+            conn.execute(text("INSERT INTO lkj_reports (id, year, report_code, period, status, narrative, "
+                              "current_version, pleno_rounds, created_at, updated_at, lock_version) VALUES (2, 2026, "
                               "'LKJ-SEK', 's1', 'draft', '{}', 0, 0, :now, :now, 1)"), {"now": now})
         downgrade(revision="0009")
         with db_.engine.begin() as conn:
