@@ -131,6 +131,7 @@ def test_semester_one_reads_only_its_six_months_and_says_so_in_the_document(db, 
     pdf = pdf_text(pdf_bytes)
     assert f"Semester I Tahun {YEAR}" in pdf and "SEMESTER I TAHUN 2026" in pdf
     assert "Baru 5 dari 6" in pdf  # the months_missing footnote
+    assert "perbandingan dengan tahun-tahun sebelumnya disajikan dalam Laporan Kinerja tahunan" in pdf
     assert f"Kudus, .................... {YEAR}" in pdf  # Semester I is signed within its year
 
 
@@ -227,6 +228,9 @@ def test_api_compiles_reads_and_reviews_a_semester_report(db, data, people, clie
     resp = client.post(f"{base}/review", headers=headers, json={"action": "ajukan_koreksi", "semester": 1})
     assert resp.status_code == 200 and resp.json["status"] == "koreksi"
     assert services.get_report(YEAR, "LKJ-SEK", 2).status == LkjStatus.DRAFT
+    spec = client.get("/api/v1/openapi.json").json["paths"]
+    for path, method in (("/compile", "post"), ("", "get"), ("/review", "post"), ("/document.pdf", "get")):
+        assert "semester" in [p["name"] for p in spec[f"/api/v1/lkj/{{year}}/{{report_code}}{path}"][method]["parameters"]]
     pdf = client.get(f"{base}/document.pdf?semester=1&version=1", headers=headers)
     assert pdf.status_code == 200 and f"LKj-{YEAR}-LKJ-SEK-S1-v1.pdf" in pdf.headers["Content-Disposition"]
     assert f"Semester I Tahun {YEAR}" in pdf_text(pdf.data)
@@ -242,6 +246,7 @@ def test_pages_list_and_compile_semester_reports(db, data, people, client, froze
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lkj/{YEAR}/LKJ-SEK/?semester=1")
     page = client.get(f"/lkj/{YEAR}/LKJ-SEK/?semester=1").get_data(as_text=True)
     assert f"Semester I Tahun {YEAR}" in page and f"/lkj/{YEAR}/LKJ-SEK/versi/1/pdf?semester=1" in page
+    assert f'href="/lkj/{YEAR}/LKJ-SEK/?semester=2"' in page and f'href="/lkj/{YEAR}/LKJ-SEK/"' in page
     download = client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/1/pdf?semester=1")
     assert download.status_code == 200 and f"Semester I Tahun {YEAR}" in pdf_text(download.data)
     assert client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/1/pdf").status_code == 404  # the annual has no version

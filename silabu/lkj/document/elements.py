@@ -583,6 +583,10 @@ def _years_compared(b: Builder) -> None:
     """Realisasi and capaian against the earlier years (up to five) that have data in SILABU."""
     years = list(b.snapshot.get("history_years") or [])
     b.add(Heading(3, "Perbandingan dengan tahun-tahun sebelumnya", toc=False))
+    if b.semester:
+        b.add(_text(f"Laporan {b.period_label} memuat realisasi bulan-bulan semester ini saja; perbandingan dengan "
+                    "tahun-tahun sebelumnya disajikan dalam Laporan Kinerja tahunan."))
+        return
     if not years:
         b.add(_text(f"Belum ada Perjanjian Kinerja tahun-tahun sebelumnya di SILABU; perbandingan antartahun "
                     f"dimulai Tahun {b.year}."))
