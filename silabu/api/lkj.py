@@ -13,7 +13,7 @@ from silabu.core.clock import as_utc
 from silabu.core.errors import Forbidden, NotFound
 from silabu.extensions import db
 from silabu.lkj import services
-from silabu.lkj.models import LkjDocument, LkjStatus
+from silabu.lkj.models import LkjDocument, LkjReport, LkjStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -31,13 +31,28 @@ def _document_json(doc: LkjDocument) -> dict:
             "final_name": doc.final_name}
 
 
-def _file_json(year: int, code: str, row) -> dict:
+def _period() -> str:
+    """The report the call is about: ``?semester=1|2`` (or ``"semester"`` in a JSON body) for a semester report,
+    none for the annual one; anything else is a 422."""
+    raw = request.args.get("semester")
+    if raw is None and request.method == "POST" and request.is_json:
+        body = request.get_json(silent=True)
+        raw = body.get("semester") if isinstance(body, dict) else None
+    return services.normalise_period(raw)
+
+
+def _query(period: str) -> str:
+    semester = services.semester_of(period)
+    return f"?semester={semester}" if semester else ""
+
+
+def _file_json(year: int, code: str, row, period: str = "tahun") -> dict:
     """A file the review issued (cover letter, archive), as listed beside the versions in ``documents``."""
     return {"kind": row.kind.value, "label": services.FILE_LABELS[row.kind],
             "version": row.document.version if row.document else None, "name": row.name,
             "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
             "created_at": _iso(row.created_at),
-            "url": f"/api/v1/lkj/{year}/{code}/files/{row.kind.value}"}
+            "url": f"/api/v1/lkj/{year}/{code}/files/{row.kind.value}{_query(period)}"}
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/capaian")
@@ -85,11 +100,14 @@ def lkj_trace(year: int, report_code: str, indicator_code: str):
                "row": capaian_row_json(trace.row), "months": months})
 
 
-def _report_json(year: int, code: str) -> dict:
+def _report_json(year: int, code: str, period: str = "tahun") -> dict:
     """Where an LKj stands, its versions, its history, and what the caller may do next (the pages' rules)."""
-    report = services.get_report(year, code)
+    report = services.get_report(year, code, period)
     spec_ = services.report_spec(code)
-    data = {"year": year, "report_code": code, "title": spec_.title, "status": "draft", "current_version": 0,
+    data = {"year": year, "report_code": code, "title": spec_.title, "period": period,
+            "semester": services.semester_of(period),
+            "period_label": LkjReport(year=year, period=period).period_label,
+            "status": "draft", "current_version": 0,
             "documents": [], "steps": [], "allowed_actions": [], "paraf_blockers": []}
     if report is not None:
         today = today_for(current_user)
@@ -103,7 +121,7 @@ def _report_json(year: int, code: str) -> dict:
                     archived_at=_iso(report.archived_at),
                     can_upload_signed_copy=services.may_upload_signed_copy(report, current_user),
                     documents=[_document_json(d) for d in report.documents]
-                    + [_file_json(year, code, f) for f in services.report_files(report)],
+                    + [_file_json(year, code, f, period) for f in services.report_files(report)],
                     steps=[{"step": s.step, "action": s.action, "to_status": s.to_status,
                             "actor": s.actor.name if s.actor else None, "on_behalf_of": s.on_behalf_of,
                             "at": _iso(s.at), "note": s.note, "pleno_round": s.pleno_round,
@@ -120,7 +138,7 @@ def _report_json(year: int, code: str) -> dict:
 @login_required
 def lkj_report(year: int, report_code: str):
     services.assert_can_view(current_user)
-    return ok(_report_json(year, services.normalise_report_code(report_code)))
+    return ok(_report_json(year, services.normalise_report_code(report_code), _period()))
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/review", methods=["POST"])
@@ -129,7 +147,8 @@ def lkj_review(year: int, report_code: str):
     """One review step, through the same service as the report page."""
     services.assert_can_view(current_user)
     code = services.normalise_report_code(report_code)
-    report = services.get_report(year, code)
+    period = _period()
+    report = services.get_report(year, code, period)
     if report is None:
         raise NotFound("LKj ini belum dikompilasi.")
     body = json_body()
@@ -144,13 +163,13 @@ def lkj_review(year: int, report_code: str):
                      letter_subject=text("letter_subject"), attachment=text("attachment"),
                      hardcopy_location=text("hardcopy_location"))
     db.session.commit()
-    return ok(_report_json(year, code))
+    return ok(_report_json(year, code, period))
 
 
 def _existing_report(year: int, report_code: str):
     services.assert_can_view(current_user)
     code = services.normalise_report_code(report_code)
-    report = services.get_report(year, code)
+    report = services.get_report(year, code, _period())
     if report is None:
         raise NotFound("LKj ini belum dikompilasi.")
     return report
@@ -165,7 +184,7 @@ def lkj_signed_copy(year: int, report_code: str):
     services.upload_signed_copy(report, current_user, upload.filename if upload else None,
                                 upload.read() if upload and upload.filename else None)
     db.session.commit()
-    return ok(_report_json(year, report.report_code), 201)
+    return ok(_report_json(year, report.report_code, report.period), 201)
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/files/<kind>")
@@ -182,9 +201,9 @@ def lkj_file(year: int, report_code: str, kind: str):
 def lkj_compile(year: int, report_code: str):
     if not current_user.has_role(*services.LKJ_MANAGE_ROLES):
         raise Forbidden("Kompilasi LKj dilakukan oleh Rendatin.")
-    doc = services.compile_report(year, report_code, current_user)
+    doc = services.compile_report(year, report_code, current_user, _period())
     db.session.commit()
-    return ok(_document_json(doc), 201)
+    return ok({**_document_json(doc), "period": doc.report.period, "period_label": doc.report.period_label}, 201)
 
 
 def _send(data: bytes, mimetype: str, name: str):
@@ -195,7 +214,9 @@ def _document_bytes(year: int, report_code: str, fmt: str) -> tuple[bytes, str]:
     """A stored version (?version=N, or the signed one once signed), else the draft from the current data."""
     services.assert_can_view(current_user)
     code = services.normalise_report_code(report_code)
-    report = services.get_report(year, code)
+    period = _period()
+    report = services.get_report(year, code, period)
+    stem = f"LKj-{year}-{code}" + (f"-S{services.semester_of(period)}" if period != "tahun" else "")
     version = request.args.get("version")
     doc = None
     if version:
@@ -206,8 +227,8 @@ def _document_bytes(year: int, report_code: str, fmt: str) -> tuple[bytes, str]:
         doc = services.signed_document(report)
     if doc is not None:
         with services.open_blob(doc.docx_key if fmt == "docx" else doc.pdf_key) as fh:
-            return fh.read(), f"LKj-{year}-{code}-v{doc.version}.{fmt}"
-    return services.render_preview(year, code, fmt), f"LKj-{year}-{code}-draf.{fmt}"
+            return fh.read(), f"{stem}-v{doc.version}.{fmt}"
+    return services.render_preview(year, code, fmt, period), f"{stem}-draf.{fmt}"
 
 
 @api_bp.route("/lkj/<int:year>/<report_code>/document.docx")
@@ -254,6 +275,8 @@ SPEC_SCHEMAS["LkjCapaian"] = {"type": "object", "properties": {
 _YEAR = path_param("year")
 _REPORT = path_param("report_code", "string")
 _PERIOD = query_param("period", description="tahun (bawaan), s1, s2, tw1-tw4, atau bulan TTTT-BB")
+_SEMESTER = query_param("semester", "integer", description="1 atau 2: LKj Semester I / II (Mentawai); tanpa "
+                                                           "parameter: LKj tahunan")
 spec("/api/v1/lkj/{year}/{report_code}/capaian", "get",
      "Tabel Capaian Kinerja (realisasi dari paket pleno final dan realisasi manual)", tags=["lkj"],
      params=[_YEAR, _REPORT, _PERIOD],
@@ -266,6 +289,9 @@ spec("/api/v1/lkj/{year}/{report_code}/indicators/{indicator_code}/trace", "get"
                        "bukan pembaca paket pleno (Rendatin, Sekretaris, Ketua)"})
 SPEC_SCHEMAS["LkjReport"] = {"type": "object", "properties": {
     "year": {"type": "integer"}, "report_code": {"type": "string"}, "title": {"type": "string"},
+    "period": {"type": "string", "enum": ["tahun", "s1", "s2"]},
+    "semester": {"type": "integer", "nullable": True, "description": "1 atau 2 untuk LKj semester"},
+    "period_label": {"type": "string", "description": "Tahun 2026, Semester I Tahun 2026"},
     "status": {"type": "string", "enum": [s.value for s in LkjStatus]}, "status_label": {"type": "string"},
     "current_version": {"type": "integer"}, "signed_version": {"type": "integer", "nullable": True},
     "documents": {"type": "array", "items": {"type": "object", "description": "kind 'lkj': satu versi (version, "
@@ -284,13 +310,15 @@ SPEC_SCHEMAS["LkjReport"] = {"type": "object", "properties": {
                        "description": "yang masih kurang sebelum versi ini dapat diparaf"}}}
 spec("/api/v1/lkj/{year}/{report_code}", "get",
      "Status LKj, versi terkompilasi (documents), riwayat langkah reviu dan allowed_actions bagi pemanggil",
-     tags=["lkj"], params=[_YEAR, _REPORT], responses={"200": "LkjReport", "403": "Bukan peran LKj"})
+     tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER], responses={"200": "LkjReport", "403": "Bukan peran LKj",
+                                                                  "422": "Semester tidak dikenal"})
 spec("/api/v1/lkj/{year}/{report_code}/review", "post",
      "Satu langkah reviu LKj (aturan sama dengan halaman): ajukan_koreksi, setujui_koreksi, catat_pleno, "
      "ajukan_pleno, ajukan_paraf, paraf, tandatangani, kirim, arsipkan, kembalikan",
-     tags=["lkj"], params=[_YEAR, _REPORT],
+     tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER],
      body={"type": "object", "required": ["action"], "properties": {
          "action": {"type": "string", "enum": list(services.ACTIONS)},
+         "semester": {"type": "integer", "enum": [1, 2], "description": "LKj semester (sama dengan ?semester)"},
          "note": {"type": "string", "description": "wajib untuk kembalikan dan catat_pleno"},
          "pleno_date": {"type": "string", "format": "date", "description": "catat_pleno"},
          "sent_date": {"type": "string", "format": "date", "description": "kirim"},
@@ -304,19 +332,24 @@ spec("/api/v1/lkj/{year}/{report_code}/review", "post",
                 "sama hendak menandatangani", "404": "LKj belum dikompilasi",
                 "409": "Status tidak sesuai, versi belum siap diparaf, atau diubah orang lain",
                 "422": "Langkah tidak dikenal atau isian tidak lengkap"})
-spec("/api/v1/lkj/{year}/{report_code}/compile", "post", "Kompilasi versi baru (DOCX + PDF dengan kode verifikasi)",
-     tags=["lkj"], params=[_YEAR, _REPORT],
+spec("/api/v1/lkj/{year}/{report_code}/compile", "post",
+     "Kompilasi versi baru (DOCX + PDF dengan kode verifikasi); ?semester=1|2 (atau body {\"semester\": 1}): "
+     "LKj Semester I / II dari bulan semester itu saja",
+     tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER],
+     body={"type": "object", "properties": {"semester": {"type": "integer", "enum": [1, 2]}}},
      responses={"201": "Versi baru", "403": "Hanya Rendatin", "409": "Sudah ditandatangani",
                 "422": "Belum ada indikator"})
 spec("/api/v1/lkj/{year}/{report_code}/document.docx", "get",
      "Dokumen LKj (DOCX). Tanpa ?version: draf dari data terkini, atau versi yang ditandatangani bila sudah "
-     "ditandatangani", tags=["lkj"], params=[_YEAR, _REPORT, query_param("version", "integer")],
+     "ditandatangani", tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER, query_param("version", "integer")],
      responses={"200": "Berkas DOCX"})
 spec("/api/v1/lkj/{year}/{report_code}/document.pdf", "get", "Dokumen LKj (PDF), aturan versi sama dengan DOCX",
-     tags=["lkj"], params=[_YEAR, _REPORT, query_param("version", "integer")], responses={"200": "Berkas PDF"})
+     tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER, query_param("version", "integer")],
+     responses={"200": "Berkas PDF"})
 spec("/api/v1/lkj/{year}/{report_code}/signed-copy", "post",
      "Unggah salinan bertanda tangan di luar SILABU (pindaian atau PDF bertanda tangan elektronik; field multipart "
-     "'file'); menjadi salinan arsip dengan sha256 sendiri", tags=["lkj"], params=[_YEAR, _REPORT], multipart=True,
+     "'file'); menjadi salinan arsip dengan sha256 sendiri", tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER],
+     multipart=True,
      body={"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
      responses={"201": "LkjReport sesudah unggah", "403": "Hanya Rendatin atau penandatangan",
                 "404": "LKj belum dikompilasi", "409": "Belum ditandatangani, sudah diarsipkan, atau diubah orang lain",
@@ -324,5 +357,5 @@ spec("/api/v1/lkj/{year}/{report_code}/signed-copy", "post",
                 "422": "Bukan PDF, PDF rusak/terenkripsi, atau berkas kosong"})
 spec("/api/v1/lkj/{year}/{report_code}/files/{kind}", "get",
      "Berkas terbit: surat pengantar (surat_pengantar_docx, surat_pengantar_pdf) atau arsip softcopy (arsip, ZIP)",
-     tags=["lkj"], params=[_YEAR, _REPORT, path_param("kind", "string")],
+     tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER, path_param("kind", "string")],
      responses={"200": "Berkas", "404": "Belum diterbitkan"})

@@ -16,9 +16,13 @@ lkj_cli = AppGroup("lkj", help="Laporan Kinerja (LKj) tahunan.")
 @lkj_cli.command("compile")
 @click.option("--year", type=int, required=True, help="Tahun LKj, mis. 2026")
 @click.option("--report", "report_code", default=None, help="Kode laporan (LKJ-SEK, LKJ-KPU); tanpa opsi: semua")
-def compile_cmd(year: int, report_code: str | None) -> None:
+@click.option("--semester", type=click.IntRange(1, 2), default=None,
+              help="1 atau 2: LKj Semester I / II (bulan 1-6 / 7-12); tanpa opsi: LKj tahunan")
+def compile_cmd(year: int, report_code: str | None, semester: int | None) -> None:
     """Kompilasi versi baru LKj (DOCX + PDF) dari data terkini."""
     from silabu.lkj import services
+
+    period = services.normalise_period(semester)
 
     codes = [report_code.strip().upper()] if report_code else [c for c in services.report_codes(year)
                                                                if services.indicators_for(year, c)]
@@ -33,14 +37,15 @@ def compile_cmd(year: int, report_code: str | None) -> None:
     failed = False
     for code in codes:
         try:
-            doc = services.compile_report(year, code)
+            doc = services.compile_report(year, code, period=period)
         except ServiceError as exc:
             db.session.rollback()
             click.echo(f"{code} {year}: gagal, {exc.message}", err=True)
             failed = True
             continue
         db.session.commit()
-        click.echo(f"{code} {year}: versi {doc.version}, kode verifikasi "
+        label = "" if period == "tahun" else f" {doc.report.period_label}"
+        click.echo(f"{code} {year}{label}: versi {doc.version}, kode verifikasi "
                    f"{services.format_code(doc.verification_code)}, "
                    f"PDF sha256 {doc.pdf_sha256}")
     if failed:

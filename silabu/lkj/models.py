@@ -136,15 +136,20 @@ LKJ_STATUS_LABELS = {
 SIGNED_STATUSES = frozenset({LkjStatus.DITANDATANGANI, LkjStatus.DIKIRIM, LkjStatus.ARSIP})
 
 
+LKJ_PERIODS = ("tahun", "s1", "s2")  # the annual report, Semester I (months 1-6), Semester II (months 7-12)
+
+
 class LkjReport(db.Model):
-    """One Laporan Kinerja (a year and a report code, e.g. 2026 LKJ-SEK) and where it stands in its review."""
+    """One Laporan Kinerja (a year, a report code and a period, e.g. 2026 LKJ-SEK tahun) and where it stands in
+    its review. The period is the annual report ("tahun") or a semester report ("s1", "s2", Mentawai)."""
 
     __tablename__ = "lkj_reports"
-    __table_args__ = (UniqueConstraint("year", "report_code"),)
+    __table_args__ = (UniqueConstraint("year", "report_code", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     report_code: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(10), default="tahun", server_default="tahun")
     status: Mapped[LkjStatus] = mapped_column(str_enum(LkjStatus), default=LkjStatus.DRAFT)
     # The narrative as the team is writing it; each compiled version keeps its own copy.
     narrative: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -178,8 +183,19 @@ class LkjReport(db.Model):
     def is_signed(self) -> bool:
         return self.status in SIGNED_STATUSES
 
+    @property
+    def semester(self) -> int | None:
+        """1 or 2 for a semester report, None for the annual one."""
+        return int(self.period[1:]) if self.period in ("s1", "s2") else None
+
+    @property
+    def period_label(self) -> str:
+        """"Tahun 2026", "Semester I Tahun 2026": how the document and the pages name the report's period."""
+        roman = {"s1": "Semester I ", "s2": "Semester II "}.get(self.period or "tahun", "")
+        return f"{roman}Tahun {self.year}"
+
     def __repr__(self) -> str:
-        return f"<LkjReport {self.year} {self.report_code} {self.status.value}>"
+        return f"<LkjReport {self.year} {self.report_code} {self.period} {self.status.value}>"
 
 
 class LkjDocument(db.Model):

@@ -58,6 +58,19 @@ def _code(report_code: str) -> str:
     return code
 
 
+def _semester() -> int | None:
+    """The semester report a page is about (``?semester=1|2``, also in a form); none: the annual report."""
+    try:
+        return services.semester_of(services.normalise_period(request.values.get("semester")))
+    except ValidationFailed:
+        abort(404)
+
+
+def _period_title(year: int, semester: int | None) -> str:
+    """What a page heading says after the report's title: "2026" or "Semester I Tahun 2026"."""
+    return f"Semester {services.ROMAN[semester - 1]} Tahun {year}" if semester else str(year)
+
+
 def _can_manage() -> bool:
     return current_user.has_role(*MANAGE)
 
@@ -78,11 +91,13 @@ def index():
 def report(year: int, report_code: str, errors: dict | None = None, form: dict | None = None, status: int = 200):
     code = _code(report_code)
     spec = services.report_spec(code)
-    report_ = services.get_report(_year(year), code)
+    sem = _semester()
+    report_ = services.get_report(_year(year), code, sem)
     today = today_for(current_user)
     actions = services.allowed_actions(report_, current_user, today) if report_ else []
     can_compile = _can_manage() and (report_ is None or services.can_compile(report_, current_user))
     return render_template("lkj/report.html", year=year, code=code, spec=spec, report=report_, steps=STEPS,
+                           sem=sem, period_title=_period_title(year, sem),
                            labels=LKJ_STATUS_LABELS, actions=actions, can_compile=can_compile,
                            history=services.history(report_) if report_ else [],
                            documents=list(reversed(report_.documents)) if report_ else [],
@@ -98,7 +113,7 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
 
 
 def _back_to_report(year: int, report_code: str, **_: object) -> str:
-    return url_for("lkj.report", year=year, report_code=_code(report_code))
+    return url_for("lkj.report", year=year, report_code=_code(report_code), semester=_semester())
 
 
 def _back_to_indicators(year: int, report_code: str, **_: object) -> str:
@@ -114,13 +129,15 @@ def _back_to_indicator(indicator_id: int, **_: object) -> str:
 @page_action(back=_back_to_report)
 def compile_(year: int, report_code: str):
     code = _code(report_code)
-    doc = services.compile_report(_year(year), code, current_user)
-    flash(f"Versi {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
+    sem = _semester()
+    doc = services.compile_report(_year(year), code, current_user, sem)
+    flash((f"{doc.report.period_label}: versi" if sem else "Versi")
+          + f" {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
           f"{services.format_code(doc.verification_code)}).", "success")
     problem = base_url_problem()
     if problem:
         flash(problem, "warning")
-    return redirect(url_for("lkj.report", year=year, report_code=code))
+    return redirect(url_for("lkj.report", year=year, report_code=code, semester=sem))
 
 
 @bp.route("/<int:year>/<report_code>/langkah", methods=["POST"])
@@ -128,7 +145,7 @@ def compile_(year: int, report_code: str):
 @page_action(back=_back_to_report)
 def step(year: int, report_code: str):
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code)
+    report_ = services.get_report(_year(year), code, _semester())
     if report_ is None:
         abort(404)
     final_file = forms.uploaded(request.files, "final_file", "lkj-final.pdf")
@@ -146,14 +163,14 @@ def step(year: int, report_code: str):
         fields = exc.fields or {"final_file": exc.message}
         return report(year, code, errors=fields, form={**request.form.to_dict(), "action": action}, status=422)
     flash(f"{services.step_label(step_)}: tercatat. Status sekarang {report_.status_label.lower()}.", "success")
-    return redirect(url_for("lkj.report", year=year, report_code=code))
+    return redirect(url_for("lkj.report", year=year, report_code=code, semester=report_.semester))
 
 
 @bp.route("/<int:year>/<report_code>/versi/<int:version>/<kind>")
 @role_required(*VIEW)
 def download(year: int, report_code: str, version: int, kind: str):
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code)
+    report_ = services.get_report(_year(year), code, _semester())
     if report_ is None or kind not in ("docx", "pdf", "final"):
         abort(404)
     doc = services.get_document(report_, version)
@@ -164,7 +181,7 @@ def download(year: int, report_code: str, version: int, kind: str):
     else:
         key = doc.docx_key if kind == "docx" else doc.pdf_key
         mimetype = DOCX if kind == "docx" else "application/pdf"
-        name = f"LKj-{year}-{code}-v{version}.{kind}"
+        name = f"LKj-{year}-{code}{f'-S{report_.semester}' if report_.semester else ''}-v{version}.{kind}"
     with services.open_blob(key) as fh:
         data = fh.read()
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
@@ -175,7 +192,7 @@ def download(year: int, report_code: str, version: int, kind: str):
 def issued_file(year: int, report_code: str, kind: str):
     """A file the review issued: the cover letter (DOCX, PDF) or the soft-copy archive (ZIP)."""
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code)
+    report_ = services.get_report(_year(year), code, _semester())
     if report_ is None:
         abort(404)
     row = services.get_file(report_, kind)
@@ -190,7 +207,7 @@ def issued_file(year: int, report_code: str, kind: str):
 def signed_copy(year: int, report_code: str):
     """Upload the copy signed outside SILABU (scan or electronically signed PDF)."""
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code)
+    report_ = services.get_report(_year(year), code, _semester())
     if report_ is None:
         abort(404)
     upload = forms.uploaded(request.files, "file", "salinan.pdf")
@@ -201,7 +218,7 @@ def signed_copy(year: int, report_code: str):
         fields = exc.fields or {"file": exc.message}
         return report(year, code, errors=fields, form={"action": "unggah_salinan"}, status=exc.status)
     flash(f"Salinan bertanda tangan disimpan (sha256 {row.details['final_sha256']}).", "success")
-    return redirect(url_for("lkj.report", year=year, report_code=code))
+    return redirect(url_for("lkj.report", year=year, report_code=code, semester=report_.semester))
 
 
 @bp.route("/<int:year>/<report_code>/pratinjau.<kind>")
@@ -210,9 +227,10 @@ def preview(year: int, report_code: str, kind: str):
     if kind not in ("docx", "pdf"):
         abort(404)
     code = _code(report_code)
-    data = services.render_preview(_year(year), code, kind)
+    sem = _semester()
+    data = services.render_preview(_year(year), code, kind, sem)
     return send_file(io.BytesIO(data), mimetype=DOCX if kind == "docx" else "application/pdf", as_attachment=True,
-                     download_name=f"LKj-{year}-{code}-pratinjau.{kind}")
+                     download_name=f"LKj-{year}-{code}{f'-S{sem}' if sem else ''}-pratinjau.{kind}")
 
 
 @bp.route("/<int:year>/<report_code>/capaian")
@@ -424,24 +442,29 @@ def manual_evidence(manual_id: int):
 @role_required(*VIEW)
 def narrative(year: int, report_code: str):
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code) or _unsaved_report(year, code)
+    sem = _semester()
+    report_ = services.get_report(_year(year), code, sem) or _unsaved_report(year, code, sem)
     return render_template("lkj/narrative.html", year=year, code=code, spec=services.report_spec(code),
+                           sem=sem, period_title=_period_title(year, sem),
                            report=report_, sections=services.sections_for(report_),
                            texts=report_.narrative or {}, can_manage=_can_manage())
 
 
-def _unsaved_report(year: int, code: str):
+def _unsaved_report(year: int, code: str, semester: int | None = None):
     from silabu.lkj.models import LkjReport
 
-    return LkjReport(year=year, report_code=code, status=LkjStatus.DRAFT, narrative={}, current_version=0)
+    return LkjReport(year=year, report_code=code, period=services.normalise_period(semester), status=LkjStatus.DRAFT,
+                     narrative={}, current_version=0)
 
 
 @bp.route("/<int:year>/<report_code>/narasi/<path:key>", methods=["GET", "POST"])
 @role_required(*MANAGE)
-@page_action(back=lambda year, report_code, key: url_for("lkj.narrative", year=year, report_code=report_code))
+@page_action(back=lambda year, report_code, key: url_for("lkj.narrative", year=year, report_code=report_code,
+                                                         semester=_semester()))
 def edit_section(year: int, report_code: str, key: str):
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code) or _unsaved_report(year, code)
+    sem = _semester()
+    report_ = services.get_report(_year(year), code, sem) or _unsaved_report(year, code, sem)
     section = next((s for s in services.sections_for(report_) if s.key == key), None)
     if section is None:
         abort(404)
@@ -450,14 +473,16 @@ def edit_section(year: int, report_code: str, key: str):
     if request.method == "POST":
         text = request.form.get("text", "")
         try:
-            saved = services.ensure_report(year, code)
+            saved = services.ensure_report(year, code, sem)
             services.save_section(saved, key, text, current_user)
         except ValidationFailed as exc:
             errors = exc.fields
         else:
             flash(f"{section.title} disimpan. Kompilasi ulang agar masuk ke dokumen.", "success")
-            return redirect(url_for("lkj.narrative", year=year, report_code=code) + f"#s-{section.key}")
+            return redirect(url_for("lkj.narrative", year=year, report_code=code, semester=sem)
+                            + f"#s-{section.key}")
     return render_template("lkj/section_form.html", year=year, code=code, spec=services.report_spec(code),
+                           sem=sem, period_title=_period_title(year, sem),
                            section=section, text=text, errors=errors,
                            max_length=services.SECTION_MAX), 422 if errors else 200
 

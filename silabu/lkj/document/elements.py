@@ -263,12 +263,18 @@ class Builder:
         self.year = int(snapshot["year"])
         self.subject = snapshot["subject"]
         self.title = f"Laporan Kinerja {self.subject}"
+        # The report's period: the annual one ("Tahun 2026") or a semester ("Semester I Tahun 2026").
+        period = snapshot.get("period") or {}
+        self.semester: int | None = period.get("semester")
+        self.period_label: str = period.get("label") or f"Tahun {self.year}"
         self.rows: list[Mapping[str, Any]] = grouped_by_sasaran(snapshot["rows"])
         self.summary = snapshot["summary"]
         self.average = self.summary.get("average_capaian")
         self.place = place_of(snapshot)
         self.signer = dict(snapshot["signer"])
-        self.sign_place_date = f"{self.place or '..........'}, .................... {self.year + 1}"
+        # Semester I is signed within its year; the annual report and Semester II after the year ends.
+        self.sign_place_date = (f"{self.place or '..........'}, .................... "
+                                f"{self.year if self.semester == 1 else self.year + 1}")
         self.paraf_text = ""
         signed = meta.signed
         if signed:
@@ -300,7 +306,8 @@ class Builder:
 
 def _cover(b: Builder) -> None:
     """The cover."""
-    b.add(Cover(["LAPORAN KINERJA", b.subject.upper()], b.subject, b.year, b.place))
+    b.add(Cover(["LAPORAN KINERJA", b.subject.upper()] + ([f"SEMESTER {ROMAN[b.semester - 1]}"] if b.semester else []),
+                b.subject, b.year, b.place))
     b.add(PageBreak())
 
 
@@ -308,8 +315,8 @@ def _kata_pengantar(b: Builder) -> None:
     """Kata Pengantar, signed."""
     b.add(Heading(1, "KATA PENGANTAR"))
     b.add(_narrative(b.narrative, "kata_pengantar", (
-        f"Puji syukur kami panjatkan ke hadirat Tuhan Yang Maha Esa atas tersusunnya {b.title} Tahun "
-        f"{b.year}. Laporan ini merupakan wujud pertanggungjawaban atas pelaksanaan Perjanjian Kinerja Tahun {b.year} "
+        f"Puji syukur kami panjatkan ke hadirat Tuhan Yang Maha Esa atas tersusunnya {b.title} "
+        f"{b.period_label}. Laporan ini merupakan wujud pertanggungjawaban atas pelaksanaan Perjanjian Kinerja Tahun {b.year} "
         "sebagaimana diamanatkan Peraturan Presiden Nomor 29 Tahun 2014 tentang Sistem Akuntabilitas Kinerja "
         "Instansi Pemerintah dan Peraturan Menteri PANRB Nomor 53 Tahun 2014.\n\n"
         "Kami menyampaikan terima kasih kepada semua pihak yang telah membantu penyusunan laporan ini. Semoga "
@@ -345,7 +352,8 @@ def _ringkasan(b: Builder) -> None:
         + average_sentence(b.summary),
         (f"Realisasi dihitung dari entri kinerja harian yang telah diverifikasi dan ditetapkan dalam "
          f"{len(months)} rapat pleno laporan bulanan ({', '.join(bulan(p) for p in months)})."
-         if months else "Belum ada paket pleno laporan bulanan yang final untuk tahun ini.")))
+         if months else "Belum ada paket pleno laporan bulanan yang final untuk "
+         + (f"{b.period_label}." if b.semester else "tahun ini."))))
     b.add(b.table("Ringkasan capaian indikator kinerja per kategori",
                           ["Kategori", "Rentang capaian (%)", "Jumlah indikator"],
                           [[b["label"], b["range"], str(by_kategori.get(b["label"], 0))] for b in b.snapshot["bands"]]
@@ -359,7 +367,7 @@ def _bab1(b: Builder) -> None:
     b.add(Heading(1, "BAB I PENDAHULUAN"))
     b.add(Heading(2, "A. Latar Belakang"))
     b.add(_narrative(b.narrative, "bab1_latar_belakang", (
-        f"Laporan Kinerja {b.subject} Tahun {b.year} disusun sebagai bentuk pertanggungjawaban pelaksanaan tugas dan "
+        f"Laporan Kinerja {b.subject} {b.period_label} disusun sebagai bentuk pertanggungjawaban pelaksanaan tugas dan "
         "fungsi dalam mencapai sasaran yang ditetapkan dalam Perjanjian Kinerja. Penyusunan laporan ini "
         "berpedoman pada:\n"
         "- Undang-Undang Nomor 7 Tahun 2017 tentang Pemilihan Umum;\n"
@@ -422,7 +430,7 @@ def _bab2(b: Builder) -> None:
 def _bab3(b: Builder) -> None:
     """Bab III Akuntabilitas Kinerja: the Tabel Capaian and an analysis per indicator."""
     b.add(Heading(1, "BAB III AKUNTABILITAS KINERJA"))
-    b.add(Heading(2, "A. Capaian Kinerja Organisasi"))
+    b.add(Heading(2, "A. Capaian Kinerja Organisasi" + (f" {b.period_label}" if b.semester else "")))
     b.add(_narrative(b.narrative, "bab3_capaian"))
     b.add(Text(parse_narrative(
         "Pengukuran kinerja dilakukan dengan membandingkan realisasi terhadap target setiap indikator:\n"
@@ -446,14 +454,14 @@ def _bab3(b: Builder) -> None:
         indicator_cell = f"{r['code']} {r['name']}" + (f" (catatan {', '.join(flags)})" if flags else "")
         capaian_rows.append([str(i), r["sasaran"], indicator_cell, r["unit"], fmt_number(r["target"]),
                              fmt_number(r["realisasi"]), fmt_capaian(r["capaian"]), kategori_cell])
-    b.add(b.table(f"Capaian Kinerja Tahun {b.year}",
+    b.add(b.table(f"Capaian Kinerja {b.period_label}",
                           ["No", "Sasaran", "Indikator Kinerja", "Satuan", "Target", "Realisasi", "Capaian (%)",
                            "Kategori"], capaian_rows, [0.55, 2.1, 3.1, 1.6, 1.35, 1.6, 1.6, 1.9], "cllcrrrl",
                           small=True, group_column=1))
     if notes:
         b.add(Text([_para("Catatan:")] + [Block("bullet", _runs(f"({n}) {text}"))
                                                     for n, text in enumerate(notes, start=1)]))
-    b.add(b.figure(capaian_figure(b.rows, b.year)))
+    b.add(b.figure(capaian_figure(b.rows, b.year, b.period_label)))
     quarter_rows = []
     for r in b.rows:
         cells = [f"{r['code']} {r['name']}"]
@@ -472,7 +480,8 @@ def _bab3(b: Builder) -> None:
     previous_year = b.snapshot.get("previous_year")
     _years_compared(b)
     _renstra(b)
-    b.add(b.figure(trend_figure(b.rows, b.year)))
+    _semesters_cited(b)
+    b.add(b.figure(trend_figure(b.rows, b.year, b.period_label)))
     b.add(Heading(3, "Analisis capaian per indikator", toc=False))
     for r in b.rows:
         b.add(Heading(3, f"Indikator {r['code']}: {r['name']}"))
@@ -498,7 +507,8 @@ def _bab3(b: Builder) -> None:
         analysis.append(["Sumber data", _source_text(r)])
         b.add(b.table(f"Analisis indikator {r['code']}", ["Uraian", "Nilai"], analysis, [4.5, 7.5], "ll",
                               small=True))
-        b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year)))
+        b.add(_narrative(b.narrative, f"analisis:{r['code']}", _auto_analysis(r, b.year, previous_year,
+                                                                                  b.period_label)))
         explanation = (b.narrative.get(f"penjelasan:{r['code']}") or "").strip()
         if explanation and warnings_of(r):
             b.add(Text([_para("**Penjelasan catatan pemeriksaan:**")] + parse_narrative(explanation)))
@@ -506,14 +516,41 @@ def _bab3(b: Builder) -> None:
     b.add(PageBreak())
 
 
+def _semesters_cited(b: Builder) -> None:
+    """The annual report cites the semester reports compiled for its year (Mentawai): which version of each,
+    where it stands, when it was signed, and each indicator's realisasi in it beside the annual."""
+    cited = b.snapshot.get("semesters") or []
+    if b.semester or not cited:
+        return
+    sentences = []
+    for c in cited:
+        state = (f"ditandatangani pada {tanggal(date.fromisoformat(c['signed_date']))}" if c.get("signed_date")
+                 else f"berstatus {c['status_label']}, belum ditandatangani")
+        sentences.append(f"{b.title} {c['label']} (versi {c['version']}, kode verifikasi "
+                         f"{_code_text(c.get('verification_code'))}) {state}")
+    b.add(Heading(3, "Laporan Kinerja Semester", toc=False))
+    b.add(_text("Laporan tahunan ini disusun dari laporan kinerja semester: " + "; ".join(sentences) + ". "
+                "Realisasi setiap indikator pada laporan semester tersebut, di samping realisasi tahunan:"))
+    by_period = {c["period"]: c.get("realisasi") or {} for c in cited}
+    body = [[f"{r['code']} {r['name']}", r["unit"], fmt_number(by_period.get("s1", {}).get(r["code"])),
+             fmt_number(by_period.get("s2", {}).get(r["code"])), fmt_number(r["realisasi"])] for r in b.rows]
+    b.add(b.table(f"Realisasi Semester I, Semester II dan {b.period_label}",
+                  ["Indikator Kinerja", "Satuan", "Semester I", "Semester II", "Tahunan"], body,
+                  [4.6, 1.6, 1.5, 1.5, 1.5], "llrrr", small=True))
+
+
+def _code_text(code: str | None) -> str:
+    return f"{code[:4]}-{code[4:]}" if code and len(code) == 8 else (code or DASH)
+
+
 CHART_CAP = 200.0  # the bar chart's scale ends here; a bar above it is cut, its figure printed in bold
 
 
-def capaian_figure(rows: Sequence[Mapping[str, Any]], year: int) -> Figure:
+def capaian_figure(rows: Sequence[Mapping[str, Any]], year: int, period_label: str | None = None) -> Figure:
     """Capaian per indicator as bars (a dash where it cannot be measured), the target line at 100%."""
     values = [None if r.get("capaian") is None else float(r["capaian"]) for r in rows]
     clipped = [r["code"] for r, v in zip(rows, values) if v is not None and v > CHART_CAP]
-    return Figure(f"Capaian indikator kinerja Tahun {year}", "bar", [r["code"] for r in rows],
+    return Figure(f"Capaian indikator kinerja {period_label or f'Tahun {year}'}", "bar", [r["code"] for r in rows],
                   [("Capaian", values)], value_labels=[fmt_capaian(r.get("capaian")) for r in rows],
                   note=(f"Batang {', '.join(clipped)} dipotong pada {CHART_CAP:.0f}%; angka di atasnya adalah "
                         "capaian sebenarnya.") if clipped else "")
@@ -534,11 +571,11 @@ def trend_capaian(row: Mapping[str, Any]) -> list[float | None]:
     return out
 
 
-def trend_figure(rows: Sequence[Mapping[str, Any]], year: int) -> Figure:
+def trend_figure(rows: Sequence[Mapping[str, Any]], year: int, period_label: str | None = None) -> Figure:
     """The monthly trend: capaian s.d. each month of every indicator with a figure."""
     series = [(r["code"], trend_capaian(r)) for r in rows]
     series = [(code, values) for code, values in series if any(v is not None for v in values)]
-    return Figure(f"Tren capaian kumulatif bulanan Tahun {year} (capaian s.d. bulan terhadap target tahunan)",
+    return Figure(f"Tren capaian kumulatif bulanan {period_label or f'Tahun {year}'} (capaian s.d. bulan terhadap target tahunan)",
                   "line", [m[:3] for m in MONTHS], series)
 
 
@@ -546,6 +583,10 @@ def _years_compared(b: Builder) -> None:
     """Realisasi and capaian against the earlier years (up to five) that have data in SILABU."""
     years = list(b.snapshot.get("history_years") or [])
     b.add(Heading(3, "Perbandingan dengan tahun-tahun sebelumnya", toc=False))
+    if b.semester:
+        b.add(_text(f"Laporan {b.period_label} memuat realisasi bulan-bulan semester ini saja; perbandingan dengan "
+                    "tahun-tahun sebelumnya disajikan dalam Laporan Kinerja tahunan."))
+        return
     if not years:
         b.add(_text(f"Belum ada Perjanjian Kinerja tahun-tahun sebelumnya di SILABU; perbandingan antartahun "
                     f"dimulai Tahun {b.year}."))
@@ -606,7 +647,7 @@ def _renstra(b: Builder) -> None:
     b.add(_text("Indikator yang dijumlahkan dibandingkan dengan target Renstra berdasarkan realisasi kumulatif "
                 "tahun-tahun yang datanya ada di SILABU; indikator berupa nilai atau rata-rata dibandingkan "
                 f"berdasarkan nilai Tahun {b.year}."))
-    b.add(b.table(f"Capaian Tahun {b.year} terhadap target tahunan dan target akhir periode Renstra",
+    b.add(b.table(f"Capaian {b.period_label} terhadap target tahunan dan target akhir periode Renstra",
                   ["Indikator Kinerja", "Satuan", f"Target {b.year}", f"Realisasi {b.year}", "Capaian (%)",
                    "Target Renstra", "Realisasi terhadap Renstra", "Capaian Renstra (%)"], body,
                   [3.4, 1.3, 1.2, 1.3, 1.2, 1.3, 2.0, 1.3], "llrrrrrr", small=True))
@@ -696,7 +737,7 @@ def _bab4(b: Builder) -> None:
     """Bab IV Penutup, signed."""
     b.add(Heading(1, "BAB IV PENUTUP"))
     below = [r for r in b.rows if r.get("capaian") is not None and _d(r["capaian"]) < 100]
-    default_closing = [_para(f"Laporan Kinerja {b.subject} Tahun {b.year} menggambarkan capaian {b.summary['indicators']} "
+    default_closing = [_para(f"Laporan Kinerja {b.subject} {b.period_label} menggambarkan capaian {b.summary['indicators']} "
                              "indikator kinerja yang ditetapkan dalam Perjanjian Kinerja."
                              + average_sentence(b.summary))]
     if below:
@@ -799,13 +840,15 @@ def build_elements(snapshot: Mapping[str, Any], narrative: Mapping[str, str], me
     return b.elements
 
 
-def _auto_analysis(r: Mapping[str, Any], year: int, previous_year: int | None) -> list[Block]:
+def _auto_analysis(r: Mapping[str, Any], year: int, previous_year: int | None,
+                   period_label: str | None = None) -> list[Block]:
     unit = r["unit"]
+    label = period_label or f"Tahun {year}"
     if r.get("capaian") is None:
-        text = (f"Capaian indikator {r['name']} pada Tahun {year} belum dapat diukur: "
+        text = (f"Capaian indikator {r['name']} pada {label} belum dapat diukur: "
                 f"{(r.get('reason') or '').rstrip('.')}.")
     else:
-        text = (f"Pada Tahun {year}, indikator {r['name']} ditargetkan {fmt_number(r['target'])} {unit} dan "
+        text = (f"Pada {label}, indikator {r['name']} ditargetkan {fmt_number(r['target'])} {unit} dan "
                 f"terealisasi {fmt_number(r['realisasi'])} {unit}, sehingga capaiannya {fmt_capaian(r['capaian'])}% "
                 f"(kategori {r.get('kategori')}).")
     blocks = [_para(text)]

@@ -23,6 +23,7 @@ from silabu.lkj.services.compile import (
     match_file,
     render,
     render_preview,
+    semester_citations,
     signed_document,
     snapshot_sha256,
     verification_url,
@@ -84,10 +85,12 @@ from silabu.lkj.services.reports import (
     ensure_report,
     get_report,
     iter_years_for_index,
+    normalise_period,
     normalise_report_code,
     report_codes,
     report_spec,
     sees_entries,
+    semester_of,
     status_summary,
     subject_name,
     years_known,
@@ -133,6 +136,9 @@ from silabu.lkj.services.tabel import (
 )
 
 __all__ = [
+    "normalise_period",
+    "semester_of",
+    "semester_citations",
     "default_letter_subject",
     "upload_signed_copy",
     "report_files",

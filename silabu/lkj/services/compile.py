@@ -1,6 +1,7 @@
 """Compiling a version of the LKj (DOCX + PDF with its verification code), and finding it by that code."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -37,6 +38,7 @@ from silabu.lkj.services.reports import (
     get_report,
     institution_title,
     is_planning_komisioner,
+    normalise_period,
     normalise_report_code,
     report_codes,
     report_spec,
@@ -94,18 +96,63 @@ def _holder(role: Role) -> User | None:
     return next((u for u in users_with_role(role) if is_planning_komisioner(u)), None)
 
 
-def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
-    """Everything the document shows, as plain JSON: the figures are frozen with the version that uses them."""
+def _within(data: Any, months: tuple[int, ...]) -> Any:
+    """The indicator's figures with the months outside ``months`` unknown: a semester report reads only its own."""
+    return dataclasses.replace(data, months=[v if m in months else None for m, v in enumerate(data.months, start=1)],
+                               mismatched=[v if m in months else 0 for m, v in enumerate(data.mismatched, start=1)])
+
+
+def _period_snapshot(year: int, period: str) -> dict[str, Any]:
+    spec = period_spec(year, period)
+    label = LkjReport(year=year, period=period).period_label
+    return {"key": period, "semester": int(period[1:]) if period != "tahun" else None, "label": label,
+            "months": list(spec.months)}
+
+
+def semester_citations(year: int, report_code: str) -> list[dict[str, Any]]:
+    """The semester reports the annual one cites: per semester report that has a compiled version, the version
+    cited (the signed one, else the latest), its status, signing date and each indicator's realisasi in it."""
+    from silabu.lkj.services.review import local_date
+
+    out = []
+    for period in ("s1", "s2"):
+        report = get_report(year, report_code, period)
+        if report is None or not report.current_version:
+            continue
+        version = report.signed_version or report.current_version
+        doc = db.session.scalar(select(LkjDocument).where(LkjDocument.report_id == report.id,
+                                                          LkjDocument.version == version))
+        if doc is None:
+            continue
+        out.append({"period": period, "label": report.period_label, "status": report.status.value,
+                    "status_label": report.status_label, "version": doc.version, "signed": doc.is_signed,
+                    "signed_date": local_date(doc.signed_at).isoformat() if doc.signed_at else None,
+                    "verification_code": doc.verification_code,
+                    "realisasi": {r["code"]: r["realisasi"] for r in (doc.data or {}).get("rows") or []}})
+    return out
+
+
+def build_snapshot(year: int, report_code: str, period: str | int | None = "tahun") -> dict[str, Any]:
+    """Everything the document shows, as plain JSON: the figures are frozen with the version that uses them.
+
+    ``period``: the annual report ("tahun") or a semester report ("s1", "s2"), which reads only the months of
+    its semester (realisasi, final months, Rencana Aksi targets of the semester) and compares no earlier years."""
 
     report_code = normalise_report_code(report_code)
+    period = normalise_period(period)
     spec = report_spec(report_code)
     satker = default_satker()
     bands = current_bands()
     indicators = indicators_for(year, report_code)
     data = indicator_data(indicators, year)
-    table = TabelCapaian(year, report_code, period_spec(year), [], bands, final_periods(year))
+    report_period = period_spec(year, period)
+    if period != "tahun":
+        data = {k: _within(v, report_period.months) for k, v in data.items()}
+    in_period = {f"{year:04d}-{m:02d}" for m in report_period.months}
+    table = TabelCapaian(year, report_code, report_period, [], bands,
+                         [p for p in final_periods(year) if p in in_period])
     table.rows = [capaian_row(data[i.id], table.period, bands) for i in indicators]
-    attach_previous(table, bands, years=HISTORY_YEARS)
+    attach_previous(table, bands, years=HISTORY_YEARS if period == "tahun" else 0)
     sub_periods = [period_spec(year, k) for k in ("tw1", "tw2", "tw3", "tw4", "s1", "s2")]
     packets = latest_packets(year)
     rows = []
@@ -135,7 +182,8 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
                "evidence_name": r.evidence_name, "evidence_sha256": r.evidence_sha256}
               for r in db.session.scalars(select(ManualRealisasi).join(Indicator)
                                           .where(Indicator.year == year, Indicator.report_code == report_code)
-                                          .order_by(Indicator.position, Indicator.code, ManualRealisasi.period))]
+                                          .order_by(Indicator.position, Indicator.code, ManualRealisasi.period))
+              if r.period in in_period]
     measurable = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None]
     # The headline average says what it includes: every measurable row, and again without the flagged ones.
     unflagged = [Decimal(r["capaian"]) for r in rows if r["capaian"] is not None and not r["warnings"]]
@@ -145,8 +193,12 @@ def build_snapshot(year: int, report_code: str) -> dict[str, Any]:
         sasaran_codes.setdefault((ind.sasaran_code, ind.sasaran), set()).update(data[ind.id].code_ids)
     budget = budget_service.budget_snapshot(year, [(c, n, ids) for (c, n), ids in sasaran_codes.items()],
                                             ro_closure())
+    extra: dict[str, Any] = {}
+    if period == "tahun":
+        extra["semesters"] = semester_citations(year, report_code)
     return {
         "year": year, "report_code": report_code, "title": spec.title, "subject": subject_name(spec),
+        "period": _period_snapshot(year, period), **extra,
         "satker": {"name": satker.name if satker else "", "city": (satker.city if satker else "") or "",
                    "address": (satker.address if satker else "") or "", "level": satker.level if satker else "",
                    "phone": (getattr(satker, "phone", "") or "") if satker else "",
@@ -210,16 +262,19 @@ def render(snapshot: Mapping[str, Any], narrative: Mapping[str, str], *, version
     return render_docx(snapshot, narrative, meta), render_pdf(snapshot, narrative, meta)
 
 
-def compile_report(year: int, report_code: str, actor: User | None = None) -> LkjDocument:
-    """Compile a new version of the LKj from the current data and narrative: DOCX + PDF with a verification code."""
-    report = ensure_report(year, report_code)
+def compile_report(year: int, report_code: str, actor: User | None = None,
+                   period: str | int | None = "tahun") -> LkjDocument:
+    """Compile a new version of the LKj from the current data and narrative: DOCX + PDF with a verification code.
+
+    ``period``: "tahun" (the annual report) or a semester, "s1"/"s2" (or 1/2)."""
+    report = ensure_report(year, report_code, period)
     if report.is_signed:
         raise Conflict("LKj sudah ditandatangani; versi yang ditandatangani tidak dapat dikompilasi ulang.",
                        code="lkj_signed")
     if not indicators_for(year, report.report_code):
         raise ValidationFailed({"indicators": f"Belum ada indikator {report.report_code} untuk tahun {year}. "
                                               "Impor atau tambahkan Perjanjian Kinerja terlebih dahulu."})
-    snapshot = build_snapshot(year, report.report_code)
+    snapshot = build_snapshot(year, report.report_code, report.period)
     narrative = dict(report.narrative or {})
     version = report.current_version + 1
     code = _new_code()
@@ -246,7 +301,7 @@ def compile_report(year: int, report_code: str, actor: User | None = None) -> Lk
                                  details={"version": version, "pdf_sha256": pdf_sha, "docx_sha256": docx_sha}))
     db.session.flush()
     audit.record("lkj.compile", report, actor=actor,
-                 after={"version": version, "verification_code": code, "pdf_sha256": pdf_sha, "docx_sha256": docx_sha,
+                 after={"period": report.period, "version": version, "verification_code": code, "pdf_sha256": pdf_sha, "docx_sha256": docx_sha,
                         "data_sha256": doc.data_sha256})
     return doc
 
@@ -276,13 +331,14 @@ def first_draft_due(today: date) -> int | None:
     return today.year - 1 if today.month >= month else None
 
 
-def render_preview(year: int, report_code: str, fmt: str) -> bytes:
+def render_preview(year: int, report_code: str, fmt: str, period: str | int | None = "tahun") -> bytes:
     """The document as it would be compiled now, without storing a version (for the API's document.docx)."""
     report_code = normalise_report_code(report_code)
+    period = normalise_period(period)
     if not indicators_for(year, report_code):
         raise NotFound(f"Belum ada indikator {report_code} untuk tahun {year}.")
-    report = get_report(year, report_code)
-    snapshot = build_snapshot(year, report_code)
+    report = get_report(year, report_code, period)
+    snapshot = build_snapshot(year, report_code, period)
     narrative = dict(report.narrative or {}) if report else {}
     # The same figures and text give the same preview: kept for the next reader instead of rendered again.
     key = (fmt, snapshot_sha256({"snapshot": snapshot, "narrative": narrative, "day": today_for().isoformat()}))

@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from silabu.accounts.models import Role, User
 from silabu.catalog.models import Indicator
-from silabu.core.errors import Conflict, Forbidden, NotFound
+from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.extensions import db
-from silabu.lkj.models import LkjReport, LkjStatus
+from silabu.lkj.models import LKJ_PERIODS, LkjReport, LkjStatus
 
 LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KOMISIONER, Role.KASUBAG, Role.ADMIN)
 LKJ_MANAGE_ROLES = (Role.RENDATIN,)
@@ -69,25 +69,46 @@ def years_known() -> list[int]:
     return sorted(years, reverse=True)
 
 
-def get_report(year: int, report_code: str) -> LkjReport | None:
+def normalise_period(period: str | int | None) -> str:
+    """The period of an LKj report: "tahun" (the annual one; also None, "", "tahun"), "s1" or "s2" (also 1, 2,
+    "1", "2", "semester1"). Anything else is a clear error."""
+    raw = str(period if period is not None else "").strip().lower().replace("semester", "s").replace(" ", "")
+    if raw in ("", "tahun", "year", "tahunan"):
+        return "tahun"
+    if raw in ("1", "2"):
+        raw = f"s{raw}"
+    if raw in LKJ_PERIODS:
+        return raw
+    raise ValidationFailed({"semester": "Semester tidak dikenal. Pakai 1 (Semester I) atau 2 (Semester II); tanpa "
+                                        "semester: LKj tahunan."})
+
+
+def semester_of(period: str) -> int | None:
+    """1 or 2 for "s1"/"s2", None for the annual report (what URLs and the API carry as ``semester``)."""
+    return int(period[1:]) if period in ("s1", "s2") else None
+
+
+def get_report(year: int, report_code: str, period: str | int | None = "tahun") -> LkjReport | None:
     return db.session.scalar(select(LkjReport).where(LkjReport.year == year,
-                                                     LkjReport.report_code == normalise_report_code(report_code)))
+                                                     LkjReport.report_code == normalise_report_code(report_code),
+                                                     LkjReport.period == normalise_period(period)))
 
 
-def ensure_report(year: int, report_code: str) -> LkjReport:
-    """The report of a year and code, created (status draft) on first use."""
+def ensure_report(year: int, report_code: str, period: str | int | None = "tahun") -> LkjReport:
+    """The report of a year, code and period, created (status draft) on first use."""
     code = normalise_report_code(report_code)
-    report = get_report(year, code)
+    period = normalise_period(period)
+    report = get_report(year, code, period)
     if report is not None:
         return report
-    report = LkjReport(year=year, report_code=code, status=LkjStatus.DRAFT, narrative={}, current_version=0,
-                       pleno_rounds=0)
+    report = LkjReport(year=year, report_code=code, period=period, status=LkjStatus.DRAFT, narrative={},
+                       current_version=0, pleno_rounds=0)
     try:
         with db.session.begin_nested():
             db.session.add(report)
             db.session.flush()
     except IntegrityError:  # created at the same moment by another request or the job
-        report = get_report(year, code)
+        report = get_report(year, code, period)
         if report is None:
             raise
     return report
@@ -168,10 +189,14 @@ def assert_can_view(user: User) -> None:
 
 
 def status_summary(year: int) -> list[dict[str, Any]]:
-    """Per report of the year: its spec, report row (if any), indicator count."""
+    """Per report of the year: its spec, report row (if any), indicator count, and its semester reports
+    (``semesters``: per semester 1 and 2, its period, label and report row, if any)."""
     out = []
     for code in report_codes(year):
-        out.append({"spec": report_spec(code), "report": get_report(year, code),
+        semesters = [{"period": p, "semester": semester_of(p),
+                      "label": LkjReport(year=year, period=p).period_label, "report": get_report(year, code, p)}
+                     for p in ("s1", "s2")]
+        out.append({"spec": report_spec(code), "report": get_report(year, code), "semesters": semesters,
                     "indicators": db.session.scalar(select(func.count(Indicator.id)).where(
                         Indicator.year == year, Indicator.report_code == code)) or 0})
     return out

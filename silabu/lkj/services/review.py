@@ -274,8 +274,8 @@ def _check_send(step: Step, errors: dict[str, str]) -> None:
 
 
 def report_name(report: LkjReport) -> str:
-    """"Laporan Kinerja Sekretariat KPU Kabupaten Kudus Tahun 2026"."""
-    return f"Laporan Kinerja {subject_name(report_spec(report.report_code))} Tahun {report.year}"
+    """"Laporan Kinerja Sekretariat KPU Kabupaten Kudus Tahun 2026" (a semester's: "... Semester I Tahun 2026")."""
+    return f"Laporan Kinerja {subject_name(report_spec(report.report_code))} {report.period_label}"
 
 
 def default_letter_subject(report: LkjReport) -> str:
@@ -310,7 +310,7 @@ def _issue(step: Step, kind: LkjFileKind, data: bytes, suffix: str, name: str, c
 
 
 def _file_stem(report: LkjReport) -> str:
-    return f"LKj-{report.year}-{report.report_code}"
+    return f"LKj-{report.year}-{report.report_code}" + (f"-S{report.semester}" if report.semester else "")
 
 
 def _apply_send(step: Step) -> None:
@@ -379,6 +379,7 @@ def archive_files(report: LkjReport, doc: LkjDocument) -> list[archive.ArchiveFi
 def archive_about(report: LkjReport, doc: LkjDocument, location: str, archived_on: date) -> dict[str, Any]:
     signer = doc.signed_by
     return {"laporan": report_name(report), "year": report.year, "report_code": report.report_code,
+            "period": report.period,
             "version": doc.version, "verification_code": format_code(doc.verification_code),
             "verification_url": verification_url(doc.verification_code),
             "signed_date": local_date(doc.signed_at).isoformat() if doc.signed_at else None,
@@ -593,12 +594,13 @@ def _notify_next(report: LkjReport, step: LkjReviewStep) -> None:
         return
     spec = report_spec(report.report_code)
     today = today_for()
-    title = f"{spec.title} {report.year}: {report.status_label}"
+    title = f"{spec.title} {report.period_label}: {report.status_label}"
     body = f"Langkah berikutnya menunggu Anda. {('Catatan: ' + step.note) if step.note else ''}".strip()
     for user in users_for(report, who, today):
         if user.id == step.actor_id:
             continue
-        notify(user, "lkj", title, body, link=path_for("lkj.report", year=report.year, report_code=report.report_code),
+        notify(user, "lkj", title, body, link=path_for("lkj.report", year=report.year, report_code=report.report_code,
+                                                       semester=report.semester),
                key=f"lkj-step-{step.id}")
 
 
