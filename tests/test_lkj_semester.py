@@ -256,7 +256,7 @@ def test_pages_list_and_compile_semester_reports(db, data, people, client, froze
 
 
 def test_migration_makes_existing_reports_annual_and_keeps_their_history(empty_database_url, tmp_path):
-    """0010_sem: every report stored before is the annual one, its review steps survive SQLite's table rebuild
+    """0010: every report stored before is the annual one, its review steps survive SQLite's table rebuild
     (foreign keys with ON DELETE CASCADE), and a semester report of the same year and code can then be stored."""
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
@@ -275,7 +275,7 @@ def test_migration_makes_existing_reports_annual_and_keeps_their_history(empty_d
                               "'koreksi', '{}', 0, 0, :now, :now, 1)"), {"now": now})
             conn.execute(text("INSERT INTO lkj_review_steps (report_id, step, action, to_status, at, details) "
                               "VALUES (1, 'draft', 'ajukan_koreksi', 'koreksi', :now, '{}')"), {"now": now})
-        upgrade(revision="0010_sem")
+        upgrade(revision="0010")
         with db_.engine.begin() as conn:
             assert conn.execute(text("SELECT period, status FROM lkj_reports")).all() == [("tahun", "koreksi")]
             assert conn.execute(text("SELECT count(*) FROM lkj_review_steps")).scalar() == 1

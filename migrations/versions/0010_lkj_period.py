@@ -1,7 +1,7 @@
 """LKj period: an LKj report is the annual one ('tahun', every existing row) or a semester report ('s1', 's2');
 the period is part of its key with the year and the report code
 
-Revision ID: 0010_sem
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03 18:00:00
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_sem'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
