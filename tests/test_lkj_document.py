@@ -309,3 +309,31 @@ def test_kategori_bands_page(db, year_of_data, login_as, make_user):
         ok = client.post("/lkj/kategori", data={"min_0": "90", "label_0": "Baik", "min_1": "", "label_1": "Kurang"})
         assert ok.status_code == 302
     assert [b.label for b in services.current_bands()] == ["Baik", "Kurang"]
+
+
+def test_docx_table_cells_keep_tabs_line_breaks_markup_alignment_and_merged_groups():
+    """The table rows written as one piece of XML read back as python-docx's own cells would."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    from silabu.lkj.document import docx as lkj_docx
+    from silabu.lkj.document.elements import TableEl
+
+    el = TableEl("Uji", ["No", "Sasaran", "Uraian"], [["1", "A", " a & <b> "], ["2", "A", "x\ty\nz"], ["3", "B", ""]],
+                 [1, 2, 3], align="clr", group_column=1)
+    document = Document()
+    lkj_docx._docx_table(document, el, 15.0, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT, WD_ALIGN_PARAGRAPH)
+    out = io.BytesIO()
+    document.save(out)
+    table = Document(io.BytesIO(out.getvalue())).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["No", "Sasaran", "Uraian"], ["1", "A", " a & <b> "], ["2", "A", "x\ty\nz"], ["3", "B", ""]]
+    first, second = table.rows[1].cells, table.rows[2].cells
+    assert first[1]._tc is second[1]._tc  # "A" merged over two rows, printed once
+    assert [c.paragraphs[0].alignment for c in first] == [WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
+                                                          WD_ALIGN_PARAGRAPH.RIGHT]
+    widths = [c.width for c in table.rows[0].cells]
+    assert [c.width for c in table.rows[3].cells] == widths and all(widths)
