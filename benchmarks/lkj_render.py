@@ -8,9 +8,15 @@ times with a version, a verification code and a QR, as ``compile_report`` does, 
 ``--snapshot FILE`` keeps the snapshot as JSON in FILE (written the first time, read afterwards) so a re-run skips
 the demo load. ``--profile`` prints the cProfile of one more render of that format (top 30 by cumulative time).
 
-Measured 2026-12-03 on the shared 2-core machine (load ≈ 4), three interleaved rounds of 5 renders, medians of
-the rounds' medians: before (be7d0d2) DOCX 1,43 s, PDF 1,98 s; after DOCX 0,37 s, PDF 1,01 s. The output is the
-same byte for byte (DOCX parts, and the PDF with ``reportlab.rl_config.invariant = 1``).
+Measured 2026-12-03 on the shared 2-core machine, three interleaved rounds of 5 renders (old tree, new tree,
+new tree with rl-accel), the rounds' medians:
+
+    load ≈ 4:   before (be7d0d2) DOCX 1,11-1,48 s, PDF 1,43-2,03 s;  after DOCX 0,31-0,41 s, PDF 0,90-1,11 s
+    load ≈ 1,7: before           DOCX 0,51-0,55 s, PDF 0,78-0,84 s;  after DOCX 0,19-0,22 s, PDF 0,65-0,68 s;
+                after with rl-accel 0.9.1: DOCX 0,15-0,20 s, PDF 0,39-0,68 s
+
+The output is the same byte for byte (every DOCX part but core.xml, and the PDF with
+``reportlab.rl_config.invariant = 1``), with and without rl-accel.
 """
 from __future__ import annotations
 
