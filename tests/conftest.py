@@ -307,3 +307,47 @@ def closed_month(db, make_user, make_asn, app):
     add_entry(db, tono, date(2026, 10, 5), status=EntryStatus.SUBMITTED)
     close(db, "KUL")
     return {"ani": ani, "tono": tono}
+
+
+def _quick_lkj_render(snapshot, narrative, *, version, code, status_label, compiled_at, signed=None):
+    """A stand-in for ``silabu.lkj.services.compile.render`` in tests that walk the LKj review and assert nothing
+    of the document's contents: a real one-page DOCX and PDF naming the version, code, status and signer (so
+    each version still has files of its own, with their own sha256), in milliseconds instead of the full render.
+    Tests that read the document use the real render; ``test_lkj_workflow`` proves the page path renders it."""
+    import io
+
+    from docx import Document
+    from reportlab.pdfgen import canvas
+
+    line = (f"LKj {snapshot.get('report_code')} {snapshot.get('year')} versi {version} · {status_label} · "
+            f"kode {code or '-'} · {compiled_at.isoformat()} · {(signed or {}).get('name', '')}")
+    doc = Document()
+    doc.add_paragraph(line)
+    docx_out = io.BytesIO()
+    doc.save(docx_out)
+    pdf_out = io.BytesIO()
+    c = canvas.Canvas(pdf_out)
+    c.drawString(40, 800, line)
+    c.showPage()
+    c.save()
+    return docx_out.getvalue(), pdf_out.getvalue()
+
+
+@pytest.fixture()
+def lkj_quick_render(monkeypatch):
+    """The LKj's DOCX and PDF rendered as a one-line stand-in (``_quick_lkj_render``), for workflow tests only."""
+    from silabu.lkj.services import compile as lkj_compile
+    from silabu.lkj.services import review as lkj_review
+
+    monkeypatch.setattr(lkj_compile, "render", _quick_lkj_render)
+    monkeypatch.setattr(lkj_review, "render", _quick_lkj_render)
+    return _quick_lkj_render
+
+
+@pytest.fixture(autouse=True)
+def _lkj_render_of_the_module(request):
+    """A test module that sets ``LKJ_QUICK_RENDER = True`` (it asserts nothing of the LKj's contents) gets the
+    quick stand-in in every test, except those marked ``lkj_real_render``."""
+    if getattr(request.module, "LKJ_QUICK_RENDER", False) and request.node.get_closest_marker(
+            "lkj_real_render") is None:
+        request.getfixturevalue("lkj_quick_render")

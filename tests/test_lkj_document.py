@@ -6,6 +6,7 @@ import hashlib
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -55,6 +56,21 @@ def year_of_data(db, org, make_user):
                                    today=TODAY, filename="ppid.pdf", data=PDF)
     db.session.commit()
     return {"staff": staff, "rendatin": rendatin}
+
+
+_COMPILED: dict = {}
+
+
+@pytest.fixture()
+def compiled_once(db, year_of_data):
+    """Version 1 of the LKj Sekretariat as its files and figures (not ORM rows: the database is emptied after each
+    test), compiled by the first test that asks and shared by the module's tests that only read it."""
+    if not _COMPILED:
+        doc = services.compile_report(YEAR, "LKJ-SEK", year_of_data["rendatin"])
+        db.session.commit()
+        _COMPILED.update(verification_code=doc.verification_code, pdf_sha256=doc.pdf_sha256,
+                         docx=services.open_blob(doc.docx_key).read(), pdf=services.open_blob(doc.pdf_key).read())
+    return SimpleNamespace(**_COMPILED)
 
 
 def _number(text: str) -> Decimal | None:
@@ -114,10 +130,9 @@ def test_docx_has_the_chapters_and_a_tabel_capaian_equal_to_the_api(db, year_of_
     assert figures["IK2.1"][2:] == (Decimal("101.16"), "Sangat Berhasil")
 
 
-def test_docx_has_table_of_contents_list_of_tables_captions_and_lampiran(db, year_of_data):
-    doc = services.compile_report(YEAR, "LKJ-SEK", year_of_data["rendatin"])
-    db.session.commit()
-    document = Document(services.open_blob(doc.docx_key))
+def test_docx_has_table_of_contents_list_of_tables_captions_and_lampiran(compiled_once):
+    doc = compiled_once
+    document = Document(io.BytesIO(doc.docx))
     xml = document.element.xml
     assert 'TOC \\o "1-3"' in xml and 'TOC \\h \\z \\c "Tabel"' in xml and "SEQ Tabel" in xml
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
@@ -216,10 +231,9 @@ def test_narrative_html_escapes_markup():
     assert "<li>&lt;i&gt;butir&lt;/i&gt;</li>" in html
 
 
-def test_pdf_carries_the_verification_code(db, year_of_data):
-    doc = services.compile_report(YEAR, "LKJ-SEK", year_of_data["rendatin"])
-    db.session.commit()
-    pdf = services.open_blob(doc.pdf_key).read()
+def test_pdf_carries_the_verification_code(compiled_once):
+    doc = compiled_once
+    pdf = doc.pdf
     assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == doc.pdf_sha256
     code = services.format_code(doc.verification_code).encode()
     assert b"(Kode verifikasi " + code + b")" in pdf  # the document's Subject
@@ -247,7 +261,7 @@ def test_verification_page_confirms_the_document_and_its_hash(db, year_of_data, 
     assert client.get("/lkj/verifikasi/0000").status_code == 404
 
 
-def test_verification_page_shows_the_signature(db, year_of_data, client, make_user):
+def test_verification_page_shows_the_signature(db, year_of_data, client, make_user, lkj_quick_render):
     from silabu.lkj.models import LkjStatus
 
     sekretaris = make_user("SEK", "sekretaris", name="Sri Sekretaris")
@@ -295,3 +309,31 @@ def test_kategori_bands_page(db, year_of_data, login_as, make_user):
         ok = client.post("/lkj/kategori", data={"min_0": "90", "label_0": "Baik", "min_1": "", "label_1": "Kurang"})
         assert ok.status_code == 302
     assert [b.label for b in services.current_bands()] == ["Baik", "Kurang"]
+
+
+def test_docx_table_cells_keep_tabs_line_breaks_markup_alignment_and_merged_groups():
+    """The table rows written as one piece of XML read back as python-docx's own cells would."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    from silabu.lkj.document import docx as lkj_docx
+    from silabu.lkj.document.elements import TableEl
+
+    el = TableEl("Uji", ["No", "Sasaran", "Uraian"], [["1", "A", " a & <b> "], ["2", "A", "x\ty\nz"], ["3", "B", ""]],
+                 [1, 2, 3], align="clr", group_column=1)
+    document = Document()
+    lkj_docx._docx_table(document, el, 15.0, Pt, Cm, OxmlElement, qn, WD_TABLE_ALIGNMENT, WD_ALIGN_PARAGRAPH)
+    out = io.BytesIO()
+    document.save(out)
+    table = Document(io.BytesIO(out.getvalue())).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["No", "Sasaran", "Uraian"], ["1", "A", " a & <b> "], ["2", "A", "x\ty\nz"], ["3", "B", ""]]
+    first, second = table.rows[1].cells, table.rows[2].cells
+    assert first[1]._tc is second[1]._tc  # "A" merged over two rows, printed once
+    assert [c.paragraphs[0].alignment for c in first] == [WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
+                                                          WD_ALIGN_PARAGRAPH.RIGHT]
+    widths = [c.width for c in table.rows[0].cells]
+    assert [c.width for c in table.rows[3].cells] == widths and all(widths)

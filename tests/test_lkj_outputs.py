@@ -25,6 +25,9 @@ from silabu.lkj.services.realisasi import open_blob
 LETTER = "12/PR.01-SD/3319/2027"
 HARDCOPY = "Lemari arsip Subbag Rendatin, rak 2"
 PLANNING = "Divisi Perencanaan, Data dan Informasi"
+# The cover letter, the archive and the signed copy are read here, not the LKj's own contents: the LKj is rendered
+# as a one-line stand-in (conftest ``lkj_quick_render``), except in the test marked ``lkj_real_render``.
+LKJ_QUICK_RENDER = True
 
 
 @pytest.fixture()
@@ -383,6 +386,7 @@ def test_the_signed_copy_service_refuses_a_non_pdf_document(db, pk, people):
 
 # ---- the komisioner's division --------------------------------------------------------------------------------
 
+@pytest.mark.lkj_real_render
 def test_only_the_komisioner_of_the_planning_division_corrects_and_initials_the_lkj_kpu(db, pk, people, make_user):
     other = make_user("SEK", "komisioner", name="Aan Komisioner Hukum", division="Divisi Hukum dan Pengawasan")
     unassigned = make_user("SEK", "komisioner", name="Komisioner Tanpa Divisi")

@@ -88,7 +88,7 @@ def test_signing_issues_a_final_pdf_without_draf_with_date_signer_and_paraf(db, 
     assert hashlib.sha256(draft_pdf).hexdigest() not in checked.get_data(as_text=True)
 
 
-def test_the_person_who_initialled_a_version_does_not_sign_it(db, pk, people, make_user):
+def test_the_person_who_initialled_a_version_does_not_sign_it(db, pk, people, lkj_quick_render, make_user):
     both = make_user("RDI", "asn,kasubag,sekretaris", name="Rangkap Jabatan")
     report = draft(db)
     step(db, report, "ajukan_koreksi", people["rendatin"])
@@ -151,7 +151,7 @@ def test_a_flagged_row_needs_an_explanation_and_placeholders_block_paraf(db, pk,
     assert "Penjelasan catatan pemeriksaan:" in text and "ditindaklanjuti dalam pleno Januari" in " ".join(text.split())
 
 
-def test_the_review_runs_through_the_api_with_the_callers_allowed_actions(db, pk, people, api_token, client):
+def test_the_review_runs_through_the_api_with_the_callers_allowed_actions(db, pk, people, lkj_quick_render, api_token, client):
     from test_lkj_workflow import complete_narrative
 
     url = "/api/v1/lkj/2026/LKJ-SEK"
@@ -198,7 +198,7 @@ def test_the_review_runs_through_the_api_with_the_callers_allowed_actions(db, pk
         "properties"]
 
 
-def test_compiling_with_a_local_base_url_warns_on_the_page_and_in_the_cli(db, pk, people, login_as, app):
+def test_compiling_with_a_local_base_url_warns_on_the_page_and_in_the_cli(db, pk, people, lkj_quick_render, login_as, app):
     client = login_as(people["rendatin"])
     configured = app.config.get("BASE_URL")
     app.config["BASE_URL"] = "http://localhost:5000"

@@ -16,6 +16,10 @@ from silabu.lkj.models import LkjDocument, LkjReviewStep, LkjStatus
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
+# These tests walk the review and read no document contents: the LKj is rendered as a one-line stand-in
+# (conftest ``lkj_quick_render``), except in the test marked ``lkj_real_render``, which proves the page path
+# stores the real document. The contents are tested in test_lkj_document, test_lkj_contents, test_lkj_signing.
+LKJ_QUICK_RENDER = True
 
 
 @pytest.fixture()
@@ -370,13 +374,24 @@ def test_review_through_the_pages(db, pk, people, client, frozen):
     assert resp.status_code == 403
 
 
+@pytest.mark.lkj_real_render
 def test_downloads_of_a_version(db, pk, people, login_as, frozen):
+    from docx import Document
+    from pypdf import PdfReader
+
     report = draft(db)
     client = login_as(people["sekretaris"])
     docx = client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/1/docx")
     pdf = client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/1/pdf")
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
     assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    # The real document, not the tests' one-line stand-in: its chapters and verification code.
+    code = services.format_code(services.current_document(report).verification_code)
+    pdf_words = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    docx_lines = [p.text for p in Document(io.BytesIO(docx.data)).paragraphs]
+    for chapter in ("BAB I PENDAHULUAN", "BAB II PERENCANAAN KINERJA", "BAB III AKUNTABILITAS KINERJA"):
+        assert chapter in pdf_words and chapter in docx_lines
+    assert f"Kode verifikasi {code}" in pdf_words and len(PdfReader(io.BytesIO(pdf.data)).pages) > 5
     assert client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/1/final").status_code == 404
     assert client.get(f"/lkj/{YEAR}/LKJ-SEK/versi/9/pdf").status_code == 404
     assert report.current_version == 1

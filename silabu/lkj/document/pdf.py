@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -71,6 +72,47 @@ def _markup(runs: Sequence[tuple[str, bool]]) -> str:
     return "".join(f"<b>{escape(t)}</b>" if bold else escape(t) for t, bold in runs)
 
 
+@lru_cache(maxsize=1)
+def _flowables():
+    """(Paragraph, CellParagraph, Table) of the LKj, which spend reportlab's time once instead of many times.
+
+    multiBuild lays the whole document out three times (the contents pages need the page numbers of the pass
+    before) and reportlab wraps a table's every cell when it measures the rows, again when it draws them and for
+    each page a long table splits onto: ≈ 8 line breaks of the same cell text at the same width, and three full
+    drawings of which two are thrown away. So:
+
+    - a cell paragraph keeps the lines of its last wrap and gives them back while the width is the same (a cell
+      is never split across pages, its rows are, so the lines at a width are always the same);
+    - the passes that only find the page numbers (``LkjDoc``: until the contents are satisfied) skip drawing the
+      paragraphs and tables, which changes no position; one more pass, laid out the same, draws the file.
+    """
+    from reportlab.platypus import Paragraph, Table
+
+    class LkjParagraph(Paragraph):
+        def draw(self):
+            if not getattr(self.canv, "_lkj_layout_only", False):
+                super().draw()
+
+    class CellParagraph(LkjParagraph):
+        _lkj_wrapped: tuple[float, float, float] | None = None
+
+        def wrap(self, availWidth, availHeight):
+            done = self._lkj_wrapped
+            if done is not None and done[0] == availWidth:
+                self.width, self.height = done[1], done[2]
+                return done[1], done[2]
+            width, height = super().wrap(availWidth, availHeight)
+            self._lkj_wrapped = (availWidth, width, height)
+            return width, height
+
+    class LkjTable(Table):
+        def draw(self):
+            if not getattr(self.canv, "_lkj_layout_only", False):
+                super().draw()
+
+    return LkjParagraph, CellParagraph, LkjTable
+
+
 def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: DocumentMeta) -> bytes:
     """The PDF with the same content, a table of contents, a list of tables and the verification code."""
     from reportlab.lib import colors
@@ -89,13 +131,14 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
         ListItem,
         NextPageTemplate,
         PageTemplate,
-        Paragraph,
         Spacer,
         Table,
         TableStyle,
     )
     from reportlab.platypus import PageBreak as RLPageBreak
     from reportlab.platypus.tableofcontents import TableOfContents
+
+    Paragraph, Cell, DataTable = _flowables()  # reportlab's, drawn once (see there)
 
     regular, bold, italic = _fonts()
     base = ParagraphStyle("LkjBody", fontName=regular, fontSize=10.5, leading=14.5, alignment=TA_JUSTIFY,
@@ -133,8 +176,18 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
         body_start: int | None = None  # the page Bab I starts on (kept from the previous pass of multiBuild)
         body_seen = False
 
+        layout_only = True  # until the contents are satisfied: find the page numbers, draw nothing
+
         def beforeDocument(self):
             self.body_seen = False
+            self.canv._lkj_layout_only = self.layout_only
+
+        def _allSatisfied(self):
+            satisfied = super()._allSatisfied()
+            if satisfied and self.layout_only:
+                self.layout_only = False  # the page numbers are known: one more pass, the same, drawn
+                return False
+            return satisfied
 
         def page_label(self, page: int) -> str:
             """i, ii, ... before Bab I; 1, 2, ... from Bab I."""
@@ -250,21 +303,21 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
             head_style = ParagraphStyle(f"{cell_style.name}H", parent=cell_style, fontName=bold, alignment=TA_CENTER)
             aligned = {c: ParagraphStyle(f"{cell_style.name}{c}", parent=cell_style,
                                          alignment={"l": 0, "c": 1, "r": 2}[c]) for c in "lcr"}
-            data = [[Paragraph(escape(h), head_style) for h in el.header]]
+            data = [[Cell(escape(h), head_style) for h in el.header]]
             for r_index, row in enumerate(el.rows):
                 cells = []
                 for i, text in enumerate(row):
                     if el.group_column == i and r_index > 0 and text == el.rows[r_index - 1][i]:
                         cells.append("")
                     else:
-                        cells.append(Paragraph(escape(text), aligned[(el.align or "")[i:i + 1] or "l"]))
+                        cells.append(Cell(escape(text), aligned[(el.align or "")[i:i + 1] or "l"]))
                 data.append(cells)
             size = cell_style.fontSize
 
             def measure(word: str, is_bold: bool, size=size) -> float:
                 return stringWidth(word, bold if is_bold else regular, size)
 
-            table = Table(data, colWidths=fit_widths(el, usable, measure, CELL_PADDING), repeatRows=1)
+            table = DataTable(data, colWidths=fit_widths(el, usable, measure, CELL_PADDING), repeatRows=1)
             commands = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#555555")),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9D9D9")),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
