@@ -133,6 +133,13 @@ def test_semester_one_reads_only_its_six_months_and_says_so_in_the_document(db, 
     assert "Baru 5 dari 6" in pdf  # the months_missing footnote
     assert "perbandingan dengan tahun-tahun sebelumnya disajikan dalam Laporan Kinerja tahunan" in pdf
     assert f"Kudus, .................... {YEAR}" in pdf  # Semester I is signed within its year
+    # the file's own title and the cover's foot say the same: issued in the semester's year, not the next one
+    title = f"Laporan Kinerja Sekretariat KPU Kabupaten Kudus Semester I Tahun {YEAR}"
+    assert Document(io.BytesIO(docx_bytes)).core_properties.title == title
+    assert PdfReader(io.BytesIO(pdf_bytes)).metadata.title == title
+    cover = PdfReader(io.BytesIO(pdf_bytes)).pages[0].extract_text()
+    lines = [line.strip() for line in cover.splitlines()]
+    assert lines[lines.index("KUDUS") + 1] == str(YEAR) and str(YEAR + 1) not in cover, cover
 
 
 def test_semester_two_counts_july_to_december(db, data, frozen):

@@ -24,6 +24,7 @@ from silabu.lkj.document.elements import (
     Title,
     Verification,
     build_elements,
+    document_title,
     fit_widths,
 )
 from silabu.lkj.document.narrative import Block
@@ -67,7 +68,7 @@ def render_docx(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta:
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
     doc.settings.element.append(update)
-    doc.core_properties.title = f"Laporan Kinerja {snapshot['subject']} Tahun {snapshot['year']}"
+    doc.core_properties.title = document_title(snapshot)
     doc.core_properties.author = snapshot["subject"]
     doc.core_properties.subject = (f"Kode verifikasi {meta.code}" if meta.code else meta.status_label)
     doc.core_properties.keywords = f"LKj; {snapshot['report_code']}; {snapshot['year']}" + (
@@ -227,7 +228,7 @@ def _docx_cover(doc, el: Cover, meta: DocumentMeta, Pt, Cm, WD_ALIGN_PARAGRAPH) 
         doc.add_paragraph()
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run(el.subject.upper() + (f"\n{el.place.upper()}" if el.place else "") + f"\n{el.year + 1}")
+    run = p.add_run(el.subject.upper() + (f"\n{el.place.upper()}" if el.place else "") + f"\n{el.issued_year}")
     run.bold = True
     run.font.size = Pt(13)
     p = doc.add_paragraph()

@@ -39,6 +39,7 @@ class Cover:
     subject: str
     year: int
     place: str
+    issued_year: int  # the year printed at the foot: Semester I is issued in its own year, the others after it
 
 
 @dataclass
@@ -191,6 +192,12 @@ def _narrative(narrative: Mapping[str, str], key: str, default: Sequence[Block] 
     return Text(list(default or []))
 
 
+def document_title(snapshot: Mapping[str, Any]) -> str:
+    """The file's title (DOCX/PDF metadata): "Laporan Kinerja <subject> Tahun 2026" or "… Semester I Tahun 2026"."""
+    label = (snapshot.get("period") or {}).get("label") or f"Tahun {snapshot['year']}"
+    return f"Laporan Kinerja {snapshot['subject']} {label}"
+
+
 def place_of(snapshot: Mapping[str, Any]) -> str:
     satker = snapshot.get("satker") or {}
     if satker.get("city"):
@@ -307,7 +314,7 @@ class Builder:
 def _cover(b: Builder) -> None:
     """The cover."""
     b.add(Cover(["LAPORAN KINERJA", b.subject.upper()] + ([f"SEMESTER {ROMAN[b.semester - 1]}"] if b.semester else []),
-                b.subject, b.year, b.place))
+                b.subject, b.year, b.place, b.year if b.semester == 1 else b.year + 1))
     b.add(PageBreak())
 
 

@@ -26,6 +26,7 @@ from silabu.lkj.document.elements import (
     Title,
     Verification,
     build_elements,
+    document_title,
     fit_widths,
 )
 from silabu.lkj.document.narrative import Block
@@ -241,7 +242,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
     frame = Frame(margins["left"], margins["bottom"], usable, height - margins["top"] - margins["bottom"], id="body")
     doc = LkjDoc(io.BytesIO(), pagesize=A4, leftMargin=margins["left"], rightMargin=margins["right"],
                  topMargin=margins["top"], bottomMargin=margins["bottom"],
-                 title=f"Laporan Kinerja {snapshot['subject']} Tahun {snapshot['year']}",
+                 title=document_title(snapshot),
                  author=snapshot["subject"], creator="SILABU",
                  subject=(f"Kode verifikasi {meta.code}" if meta.code else meta.status_label),
                  keywords=["LKj", snapshot["report_code"], str(snapshot["year"])] + ([meta.code] if meta.code else []))
@@ -265,7 +266,7 @@ def render_pdf(snapshot: Mapping[str, Any], narrative: Mapping[str, str], meta: 
             story.append(Paragraph(escape(el.subject.upper()), styles["cover"]))
             if el.place:
                 story.append(Paragraph(escape(el.place.upper()), styles["cover"]))
-            story.append(Paragraph(str(el.year + 1), styles["cover"]))
+            story.append(Paragraph(str(el.issued_year), styles["cover"]))
             story.append(Spacer(1, 0.6 * cm))
             story.append(Paragraph(escape(meta.status_label), styles["center"]))
         elif isinstance(el, PageBreak):
