@@ -77,7 +77,9 @@ class Meter:
         if response is None:
             return
         sizes = request.sizes()
-        received = max(sizes["responseHeadersSize"], 0) + max(sizes["responseBodySize"], 0)
+        # Chromium reports a body size of minus the headers' size for an answer from its HTTP cache (nothing went
+        # over the network), so only the sum is the transfer size.
+        received = max(max(sizes["responseHeadersSize"], 0) + sizes["responseBodySize"], 0)
         if response.from_service_worker or received <= 0:
             self.local += 1
             return

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from silabu.core import formatting
 from silabu.core.errors import Conflict, ServiceError, ValidationFailed
+from silabu.core.static_assets import COMPRESSIBLE, GZIP_MIN_BYTES, accepts_gzip, init_static
 from silabu.extensions import db
 
 log = logging.getLogger("silabu")
@@ -175,6 +176,7 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 
 
 def init_web(app: Flask) -> None:
+    init_static(app)
     for name in ("tanggal", "tanggal_hari", "angka", "persen", "bulan", "ukuran"):
         app.add_template_filter(getattr(formatting, name), name)
 
@@ -196,6 +198,8 @@ def init_web(app: Flask) -> None:
     def _account_gate():
         """An account that owes a password change or two-factor enrolment does nothing else until it is done:
         the pages send it to the step it owes, the API (session or token alike) answers 403."""
+        if request.endpoint == "static":
+            return None  # public files: reading the session here would add `Vary: Cookie` and defeat the cache
         if not current_user.is_authenticated:
             return None
         owed = owed_step(current_user)
@@ -286,20 +290,18 @@ def init_web(app: Flask) -> None:
         return error_response(500)
 
 
-COMPRESSIBLE = {"text/html", "text/css", "application/javascript", "text/javascript", "application/json",
-                "image/svg+xml", "application/manifest+json"}
-
-
 def _maybe_gzip(response):
-    """Compress text responses for slow phone networks when no proxy in front does it."""
+    """Compress text responses for slow phone networks when no proxy in front does it (static files come
+    compressed already, see silabu.core.static_assets)."""
     if (response.direct_passthrough or response.status_code < 200 or response.status_code >= 300
-            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
-            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()):
+            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers):
         return response
     data = response.get_data()
-    if len(data) < 1024:
+    if len(data) < GZIP_MIN_BYTES:
+        return response
+    response.vary.add("Accept-Encoding")  # a cache must not give this answer to a client that takes no gzip
+    if not accepts_gzip():
         return response
     response.set_data(gzip.compress(data, compresslevel=6))
     response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
     return response

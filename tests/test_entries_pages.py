@@ -660,7 +660,7 @@ def test_entry_form_post_without_csrf_token_is_refused(app, web, db):
 def test_pages_carry_the_tokens_the_scripts_need(web):
     page = doc(web.get("/entri/baru"))
     assert css(page, 'meta[name="csrf-token"]')[0].get("content")
-    assert css(page, 'script[src="/static/js/entry-form.js"][defer]')
+    assert css(page, 'script[src*="/static/js/entry-form.js?v="][defer]')
     assert not page.xpath("//script[not(@src)]") and not page.xpath("//*[@style]")
 
 

@@ -31,19 +31,34 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/static/")) {
-    event.respondWith(caches.match(req).then((hit) => hit || fetch(req).then((resp) => {
-      if (resp.ok) {
-        const copy = resp.clone();
-        caches.open(STATIC_CACHE).then((cache) => cache.put(req, copy));
-      }
-      return resp;
-    })));
+    event.respondWith(staticCacheFirst(req, url));
     return;
   }
   if (req.mode === "navigate") {
     event.respondWith(pageNetworkFirst(req, url));
   }
 });
+
+// Static URLs carry the file's hash (?v=...): a hit is always the right version. A new version replaces the old
+// ones of the same file; offline, a page kept from an earlier version still gets the file it names, newer or not.
+async function staticCacheFirst(req, url) {
+  const cache = await caches.open(STATIC_CACHE);
+  const hit = await cache.match(req);
+  if (hit) return hit;
+  try {
+    const resp = await fetch(req);
+    if (resp.ok) {
+      const copy = resp.clone();
+      const stale = url.searchParams.has("v") ? cache.delete(url.pathname, {ignoreSearch: true}) : Promise.resolve();
+      stale.then(() => cache.put(req, copy));
+    }
+    return resp;
+  } catch (err) {
+    const other = await caches.match(url.pathname, {ignoreSearch: true});
+    if (other) return other;
+    throw err;
+  }
+}
 
 async function pageNetworkFirst(req, url) {
   const shell = SHELLS.includes(url.pathname);
