@@ -12,44 +12,24 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from conftest import PDF, login
-from docx import Document
-from pypdf import PdfReader
 from sqlalchemy import select
-from test_lkj_workflow import YEAR, draft, step, walk_to
+from test_lkj_workflow import PLANNING, YEAR, blob, docx_text, draft, pdf_text, people, pk, step, walk_to  # noqa: F401 - pk and people are fixtures
 
 from silabu.core.errors import FileRejected, Forbidden, ValidationFailed
 from silabu.lkj import services
 from silabu.lkj.models import LkjFile, LkjReviewStep, LkjStatus
-from silabu.lkj.services.realisasi import open_blob
 
 LETTER = "12/PR.01-SD/3319/2027"
 HARDCOPY = "Lemari arsip Subbag Rendatin, rak 2"
-PLANNING = "Divisi Perencanaan, Data dan Informasi"
 # The cover letter, the archive and the signed copy are read here, not the LKj's own contents: the LKj is rendered
 # as a one-line stand-in (conftest ``lkj_quick_render``), except in the test marked ``lkj_real_render``.
 LKJ_QUICK_RENDER = True
 
 
-@pytest.fixture()
-def pk(db, org):
-    from conftest import SHARED
-
-    from silabu.core.tables import read_table
-
-    services.import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows,
-                               YEAR)
-    db.session.commit()
 
 
-@pytest.fixture()
-def people(make_user):
-    return {
-        "rendatin": make_user("RDI", "asn,rendatin", name="Eko Rendatin"),
-        "kasubag_rdi": make_user("RDI", "asn,kasubag", name="Agus Kasubag RDI"),
-        "sekretaris": make_user("SEK", "sekretaris", name="Sri Lestari"),
-        "ketua": make_user("SEK", "ketua", name="Ahmad Fauzi"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Kartika Sari", division=PLANNING),
-    }
+
+
 
 
 @pytest.fixture(autouse=True)
@@ -58,19 +38,13 @@ def frozen():
         yield
 
 
-def blob(key: str) -> bytes:
-    with open_blob(key) as fh:
-        return fh.read()
 
 
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
-def docx_text(data: bytes) -> str:
-    doc = Document(io.BytesIO(data))
-    parts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
-    return "\n".join(parts)
+
+
+
 
 
 def files_of(report) -> dict[str, LkjFile]:
@@ -126,7 +100,7 @@ def test_the_letter_of_the_lkj_kpu_is_signed_by_the_ketua_with_the_subject_and_a
     step(db, report, "kirim", people["rendatin"], sent_date="2027-01-20", letter_number="3/PR.01/3319/2027",
          letter_subject="Laporan Kinerja KPU Kabupaten Kudus 2026", attachment="2 (dua) berkas")
     text = pdf_text(blob(files_of(report)["surat_pengantar_pdf"].key))
-    assert "Ketua KPU Kabupaten Kudus" in text and "Ahmad Fauzi" in text and people["ketua"].nip in text
+    assert "Ketua KPU Kabupaten Kudus" in text and people["ketua"].name in text and people["ketua"].nip in text
     assert "Laporan Kinerja KPU Kabupaten Kudus 2026" in text and "2 (dua) berkas" in text
     assert "Sekretaris KPU Kabupaten Kudus" not in text
 
@@ -199,7 +173,7 @@ def test_arsipkan_needs_the_hardcopy_location_and_builds_one_zip_with_a_manifest
         assert zf.read("lampiran/Surat-pengantar-LKj-2026-LKJ-SEK.pdf") == blob(
             files_of(report)["surat_pengantar_pdf"].key)
     assert manifest["hardcopy_location"] == HARDCOPY and manifest["pdf_sha256"] == signed.pdf_sha256
-    assert manifest["sent"]["letter_number"] == LETTER and manifest["signed_by"]["name"] == "Sri Lestari"
+    assert manifest["sent"]["letter_number"] == LETTER and manifest["signed_by"]["name"] == people["sekretaris"].name
     assert manifest["verification_code"] == services.format_code(signed.verification_code)
     # Deterministic: the same files give the same bytes.
     assert services.build_archive(report, signed, HARDCOPY, date(2027, 1, 20)) == data
@@ -393,8 +367,8 @@ def test_only_the_komisioner_of_the_planning_division_corrects_and_initials_the_
     report = draft(db, "LKJ-KPU")
     # The version names the planning division's komisioner as its corrector, not the first komisioner by name.
     assert services.current_document(report).data["corrector"] == {
-        "label": "Komisioner Divisi Perencanaan, Data dan Informasi KPU Kabupaten Kudus", "name": "Dewi Kartika Sari",
-        "nip": people["komisioner"].nip}
+        "label": "Komisioner Divisi Perencanaan, Data dan Informasi KPU Kabupaten Kudus",
+        "name": people["komisioner"].name, "nip": people["komisioner"].nip}
     step(db, report, "ajukan_koreksi", people["rendatin"])
     for who in (other, unassigned):
         assert services.allowed_actions(report, who, date(2027, 1, 20)) == []
@@ -407,8 +381,8 @@ def test_only_the_komisioner_of_the_planning_division_corrects_and_initials_the_
     step(db, report, "paraf", people["komisioner"])
     step(db, report, "tandatangani", people["ketua"])
     text = pdf_text(blob(services.current_document(report).pdf_key))
-    assert ("Diparaf oleh Dewi Kartika Sari (Komisioner Divisi Perencanaan, Data dan Informasi KPU Kabupaten "
-            "Kudus)") in text
+    assert (f"Diparaf oleh {people['komisioner'].name} (Komisioner Divisi Perencanaan, Data dan Informasi KPU "
+            "Kabupaten Kudus)") in text
     assert "Ketua KPU Kabupaten Kudus" in text
 
 

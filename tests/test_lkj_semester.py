@@ -11,13 +11,12 @@ import time_machine
 from docx import Document
 from pypdf import PdfReader
 from test_lkj_services import IK11_CODE, YEAR, entry, indicator, load_indicators, packet
-from test_lkj_workflow import complete_narrative, step, walk_to
+from test_lkj_workflow import blob, complete_narrative, docx_text, pdf_text, people, step, walk_to  # noqa: F401
 from test_migrations import empty_database_url  # noqa: F401  (the fixture)
 
 from silabu.core.errors import ValidationFailed
 from silabu.lkj import services
 from silabu.lkj.models import LkjStatus
-from silabu.lkj.services.realisasi import open_blob
 from silabu.pleno.models import PacketStatus
 
 D = Decimal
@@ -25,16 +24,7 @@ D = Decimal
 MONTHLY = {1: "1", 2: "1", 3: "1", 4: "1", 5: "2", 6: "4", 7: "5", 8: "1"}
 
 
-@pytest.fixture()
-def people(make_user):
-    return {
-        "rendatin": make_user("RDI", "asn,rendatin", name="Eko Rendatin"),
-        "kasubag_rdi": make_user("RDI", "asn,kasubag", name="Agus Kasubag RDI"),
-        "sekretaris": make_user("SEK", "sekretaris", name="Sri Sekretaris"),
-        "ketua": make_user("SEK", "ketua", name="Budi Ketua"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan",
-                                division="Divisi Perencanaan, Data dan Informasi"),
-    }
+
 
 
 @pytest.fixture()
@@ -57,19 +47,13 @@ def frozen():
         yield
 
 
-def blob(key: str) -> bytes:
-    with open_blob(key) as fh:
-        return fh.read()
 
 
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
-def docx_text(data: bytes) -> str:
-    document = Document(io.BytesIO(data))
-    return "\n".join([p.text for p in document.paragraphs]
-                     + [c.text for t in document.tables for r in t.rows for c in r.cells])
+
+
+
 
 
 def docx_row(data: bytes, caption_start: str, first_cell_start: str) -> list[str]:

@@ -11,43 +11,17 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from pypdf import PdfReader
-from test_lkj_workflow import TODAY, draft, step, walk_to
+from test_lkj_workflow import TODAY, blob, draft, people, pk, step, walk_to  # noqa: F401 - fixtures
 
 from silabu.core.errors import Conflict, Forbidden
 from silabu.lkj import services
-from silabu.lkj.services.realisasi import open_blob
-
-
-@pytest.fixture()
-def pk(db, org):
-    from test_lkj_workflow import SHARED, YEAR
-
-    from silabu.core.tables import read_table
-
-    services.import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows,
-                               YEAR)
-    db.session.commit()
-
-
-@pytest.fixture()
-def people(make_user):
-    return {
-        "rendatin": make_user("RDI", "asn,rendatin", name="Eko Rendatin"),
-        "kasubag_rdi": make_user("RDI", "asn,kasubag", name="Agus Kasubag RDI"),
-        "sekretaris": make_user("SEK", "sekretaris", name="Sri Sekretaris"),
-        "ketua": make_user("SEK", "ketua", name="Budi Ketua"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan",
-                                division="Divisi Perencanaan, Data dan Informasi"),
-    }
 
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def blob(key: str) -> bytes:
-    with open_blob(key) as fh:
-        return fh.read()
+
 
 
 def test_signing_issues_a_final_pdf_without_draf_with_date_signer_and_paraf(db, pk, people, client):

@@ -8,14 +8,18 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from conftest import PDF, SHARED
+from docx import Document
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from silabu.core.errors import Conflict, Forbidden, ValidationFailed
 from silabu.lkj import services
 from silabu.lkj.models import LkjDocument, LkjReviewStep, LkjStatus
+from silabu.lkj.services.realisasi import open_blob
 
 YEAR = 2026
 TODAY = date(2027, 1, 20)
+PLANNING = "Divisi Perencanaan, Data dan Informasi"  # the komisioner's division that corrects the LKj KPU
 # These tests walk the review and read no document contents: the LKj is rendered as a one-line stand-in
 # (conftest ``lkj_quick_render``), except in the test marked ``lkj_real_render``, which proves the page path
 # stores the real document. The contents are tested in test_lkj_document, test_lkj_contents, test_lkj_signing.
@@ -39,10 +43,27 @@ def people(make_user):
         "kasubag_kul": make_user("KUL", "asn,kasubag", name="Agus Kasubag KUL"),
         "sekretaris": make_user("SEK", "sekretaris", name="Sri Sekretaris"),
         "ketua": make_user("SEK", "ketua", name="Budi Ketua"),
-        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan",
-                                division="Divisi Perencanaan, Data dan Informasi"),
+        "komisioner": make_user("SEK", "komisioner", name="Dewi Komisioner Perencanaan", division=PLANNING),
         "asn": make_user("RDI", "asn", name="Staf Biasa"),
     }
+
+
+def blob(key: str) -> bytes:
+    """A stored file's bytes (a version, a letter, an archive)."""
+    with open_blob(key) as fh:
+        return fh.read()
+
+
+def pdf_text(data: bytes) -> str:
+    """What a reader of the PDF sees, as one line of words."""
+    return " ".join(" ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def docx_text(data: bytes) -> str:
+    """The DOCX's paragraphs and table cells, one per line."""
+    document = Document(io.BytesIO(data))
+    return "\n".join([p.text for p in document.paragraphs]
+                     + [c.text for t in document.tables for r in t.rows for c in r.cells])
 
 
 def complete_narrative(report) -> None:
