@@ -119,6 +119,18 @@ def db(app):
     ctx = app.app_context()
     ctx.push()
     yield _db
+    empty_tables()
+    import shutil
+
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    shutil.rmtree(upload_dir, ignore_errors=True)
+    upload_dir.mkdir(exist_ok=True)
+    ctx.pop()
+
+
+def empty_tables() -> None:
+    """Every table emptied (the session's work dropped first): after each test, and where a test module keeps
+    what it built across its tests (test_lkj_contents)."""
     _db.session.rollback()
     _db.session.remove()
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
@@ -130,12 +142,6 @@ def db(app):
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             conn.execute(text("PRAGMA foreign_keys=ON"))
-    import shutil
-
-    upload_dir = Path(app.config["UPLOAD_DIR"])
-    shutil.rmtree(upload_dir, ignore_errors=True)
-    upload_dir.mkdir(exist_ok=True)
-    ctx.pop()
 
 
 def _empty_postgresql(conn, tables: list[str]) -> None:

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from conftest import SHARED, _empty_postgresql, make_nip
+from conftest import SHARED, empty_tables, make_nip
 from docx import Document
 from pypdf import PdfReader
 from sqlalchemy import select, text
@@ -61,20 +61,6 @@ BUDGET_2026 = (b"Kode;Uraian;Pagu;Realisasi;Sisa\n"
                b"076.01.WA.4499.EBA.957;Layanan Hukum;20.000.000;10.000.000;10.000.000\n"
                b";JUMLAH;200.000.000;170.500.000;29.500.000\n")
 BUDGET_2025 = b"kode_output,pagu,realisasi\n076.01.WA.4499.EBD.953,\"40.000.000,00\",\"36.000.000,00\"\n"
-
-
-def _clean(app) -> None:
-    _db.session.rollback()
-    _db.session.remove()
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            _empty_postgresql(conn, tables)
-        else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
-            conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
 def _setup_org() -> dict:
@@ -134,7 +120,7 @@ def rendered(app):
         result["text"] = "\n".join(result["pages"])
         yield result
     finally:
-        _clean(app)
+        empty_tables()
         ctx.pop()
 
 

@@ -58,6 +58,14 @@ def _code(report_code: str) -> str:
     return code
 
 
+def _report_or_404(year: int, report_code: str):
+    """The report a page acts on (the annual one, or the semester of ``?semester=``); 404 when not compiled yet."""
+    report_ = services.get_report(_year(year), _code(report_code), _semester())
+    if report_ is None:
+        abort(404)
+    return report_
+
+
 def _semester() -> int | None:
     """The semester report a page is about (``?semester=1|2``, also in a form); none: the annual report."""
     try:
@@ -145,9 +153,7 @@ def compile_(year: int, report_code: str):
 @page_action(back=_back_to_report)
 def step(year: int, report_code: str):
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code, _semester())
-    if report_ is None:
-        abort(404)
+    report_ = _report_or_404(year, code)
     final_file = forms.uploaded(request.files, "final_file", "lkj-final.pdf")
     action = request.form.get("action", "")
     try:
@@ -192,9 +198,7 @@ def download(year: int, report_code: str, version: int, kind: str):
 def issued_file(year: int, report_code: str, kind: str):
     """A file the review issued: the cover letter (DOCX, PDF) or the soft-copy archive (ZIP)."""
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code, _semester())
-    if report_ is None:
-        abort(404)
+    report_ = _report_or_404(year, code)
     row = services.get_file(report_, kind)
     with services.open_blob(row.key) as fh:
         data = fh.read()
@@ -207,9 +211,7 @@ def issued_file(year: int, report_code: str, kind: str):
 def signed_copy(year: int, report_code: str):
     """Upload the copy signed outside SILABU (scan or electronically signed PDF)."""
     code = _code(report_code)
-    report_ = services.get_report(_year(year), code, _semester())
-    if report_ is None:
-        abort(404)
+    report_ = _report_or_404(year, code)
     upload = forms.uploaded(request.files, "file", "salinan.pdf")
     try:
         row = services.upload_signed_copy(report_, current_user, upload[0] if upload else None,
