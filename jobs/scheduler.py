@@ -51,17 +51,55 @@ class JobSpec:
     catch_up: Callable[[datetime], bool] | None = None
 
 
+# satker jobs run once per satker, each at its own local time and inside its scope (accounts.tenancy)
+
+def satker_key(key: str) -> str:
+    """A satker job's key: as it always was for the installation's first satker, ``CODE:key`` for the others."""
+    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
+
+    satker, first = current_satker(), default_satker()
+    return key if satker is None or first is None or satker.id == first.id else f"{satker.code}:{key}"
+
+
+def per_satker(run: Callable[..., list[JobResult]]) -> Callable[..., list[JobResult]]:
+    """``run`` once for every satker that has active units (once, unscoped, where there are none yet)."""
+    from functools import wraps
+
+    @wraps(run)
+    def each(now: datetime, **kwargs: Any) -> list[JobResult]:
+        from silabu.accounts.tenancy import satker_scope, serving_satkers
+
+        satkers = serving_satkers()
+        if not satkers:
+            return run(now, **kwargs)
+        results: list[JobResult] = []
+        for satker in satkers:
+            with satker_scope(satker):
+                try:
+                    results.extend(run(now.astimezone(zone(satker.timezone)), **kwargs))
+                except Exception:  # one satker's failure does not stop the others'
+                    log.exception("job %s for satker %s failed", run.__name__, satker.code)
+                    db.session.rollback()
+        return results
+
+    return each
+
+
 # the jobs: each one knows its key and calls one service
+
+@per_satker
 
 def reminders(now: datetime) -> list[JobResult]:
     """Daily reminder to ASN with an empty working day this month."""
     from silabu.entries.reminders import send_daily_reminders
 
     today = now.date()
-    return [run_job("reminders", today.isoformat(),
+    return [run_job("reminders", satker_key(today.isoformat()),
                     lambda: f"{send_daily_reminders(today)} pengingat dikirim")]
 
 
+@per_satker
 def window_notices(now: datetime) -> list[JobResult]:
     """Verification window opened (for the month whose window is open today) and overdue notices."""
     from silabu.verification import services as verification
@@ -73,13 +111,14 @@ def window_notices(now: datetime) -> list[JobResult]:
         overdue = verification.notify_overdue(today)
         return f"{opened} pemberitahuan jendela verifikasi dibuka, {overdue} pemberitahuan terlambat"
 
-    return [run_job("window-notices", today.isoformat(), work)]
+    return [run_job("window-notices", satker_key(today.isoformat()), work)]
 
 
+@per_satker
 def rollup(now: datetime, period: str | None = None) -> list[JobResult]:
     """Build the pleno packet of each month whose verification window has closed, once per month."""
     periods = [period] if period else due_rollup_periods(now.date())
-    return [run_job("rollup", p, lambda p=p: _build_packet(p)) for p in periods]
+    return [run_job("rollup", satker_key(p), lambda p=p: _build_packet(p)) for p in periods]
 
 
 def _build_packet(period: str) -> str:
@@ -121,6 +160,7 @@ def send_mail(now: datetime) -> list[JobResult]:
     return [run_job("send-mail", slot.strftime("%Y-%m-%dT%H:%M"), deliver_pending_emails, quiet=True)]
 
 
+@per_satker
 def lkj_first_draft(now: datetime) -> list[JobResult]:
     """Compile the first draft of last year's LKj reports in January (idempotent; retried daily until done)."""
     from silabu.lkj.services import compile_first_draft, first_draft_due
@@ -128,7 +168,7 @@ def lkj_first_draft(now: datetime) -> list[JobResult]:
     year = first_draft_due(now.date())
     if year is None:
         return []
-    return [run_job("lkj-first-draft", now.date().isoformat(), lambda: len(compile_first_draft(year)), quiet=True)]
+    return [run_job("lkj-first-draft", satker_key(now.date().isoformat()), lambda: len(compile_first_draft(year)), quiet=True)]
 
 
 # when things are due
@@ -150,7 +190,7 @@ def due_rollup_periods(today: date) -> list[str]:
     before = previous_period(last)
     due = []
     for period in (before, last):
-        if today <= verification_window(period)[1] or has_succeeded("rollup", period):
+        if today <= verification_window(period)[1] or has_succeeded("rollup", satker_key(period)):
             continue
         if period == before and db.session.scalar(select(Entry.id).where(Entry.period == period).limit(1)) is None:
             continue

@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Import every model module so metadata is complete (migrations, tests)."""
     from silabu.accounts import models as _a  # noqa: F401
+    from silabu.accounts import tenancy as _t  # noqa: F401  (the satker scope's listeners)
     from silabu.catalog import models as _c  # noqa: F401
     from silabu.core import audit as _au  # noqa: F401
     from silabu.entries import models as _e  # noqa: F401

@@ -1,6 +1,7 @@
 """Command line under ``flask --app wsgi``: the fixed points of API.md and the domains' own groups."""
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from silabu.extensions import db
 def register(app: Flask) -> None:
     for command in (create_user_cmd, deactivate_user_cmd, activate_user_cmd, reset_password_cmd, import_users_cmd,
                     import_output_codes_cmd, import_indicators_cmd, demo_data_cmd, create_satker_cmd,
-                    import_satker_cmd):
+                    import_satker_cmd, import_units_cmd):
         app.cli.add_command(command)
     from jobs.cli import jobs_cli
     from silabu.lkj.commands import lkj_cli
@@ -32,7 +33,28 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def satker_option(command):
+    """``--satker CODE``: the command acts inside that satker (accounts.tenancy); without it, inside the only satker
+    there is, and with several it refuses instead of guessing."""
+
+    @click.option("--satker", "satker_code", default=None,
+                  help="Kode satker (wajib bila instalasi memiliki lebih dari satu satker)")
+    @functools.wraps(command)
+    def wrapped(*args, satker_code=None, **kwargs):
+        from silabu.accounts.tenancy import satker_for_command, satker_scope
+
+        try:
+            satker = satker_for_command(satker_code)
+        except ServiceError as exc:
+            _fail("; ".join(exc.fields.values()) or exc.message)
+        with satker_scope(satker):
+            return command(*args, **kwargs)
+
+    return wrapped
+
+
 @click.command("create-user")
+@satker_option
 @click.option("--nip", default=None, help="NIP 18 digit")
 @click.option("--username", default=None, help="Nama pengguna untuk akun tanpa NIP (mis. admin)")
 @click.option("--name", required=True)
@@ -123,6 +145,7 @@ def _read(path: str) -> list[dict[str, str]]:
 
 
 @click.command("import-users")
+@satker_option
 @click.argument("file")
 @click.option("--passwords-out", default=None, help="Tulis kata sandi awal pengguna baru ke berkas CSV ini")
 def import_users_cmd(file, passwords_out):
@@ -142,6 +165,7 @@ def import_users_cmd(file, passwords_out):
 
 
 @click.command("import-output-codes")
+@satker_option
 @click.argument("file")
 def import_output_codes_cmd(file):
     """Impor katalog kode output (RKA/DIPA) dari CSV/XLSX."""
@@ -157,6 +181,7 @@ def import_output_codes_cmd(file):
 
 
 @click.command("import-indicators")
+@satker_option
 @click.argument("file")
 @click.option("--year", type=int, default=None, help="Tahun Perjanjian Kinerja (bawaan: tahun ini)")
 def import_indicators_cmd(file, year):
@@ -227,6 +252,32 @@ def import_satker_cmd(file):
         sys.exit(2)
     db.session.commit()
     click.echo(f"{len(report.created)} satker dibuat, {len(report.updated)} diperbarui.")
+
+
+@click.command("import-units")
+@click.argument("file")
+@click.option("--satker", "satker_code", required=True, help="Kode satker pemilik unit-unit ini")
+def import_units_cmd(file, satker_code):
+    """Impor unit (Sub Bagian) sebuah satker dari CSV/XLSX (bentuk units.csv: code, name, parent_code).
+    Seluruh berkas diperiksa dahulu: bila ada baris yang salah, tidak ada yang diubah."""
+    from silabu.accounts.org import import_units
+    from silabu.accounts.tenancy import satker_by_code, satker_scope
+
+    try:
+        satker = satker_by_code(satker_code)
+    except ServiceError as exc:
+        _fail(exc.message)
+    rows = _read(file)
+    with satker_scope(satker):
+        created, updated, errors = import_units(rows, satker)
+    if errors:
+        db.session.rollback()
+        click.echo(f"{len(errors)} masalah ditemukan; tidak ada unit yang diubah.", err=True)
+        for line, message in errors:
+            click.echo(f"  baris {line}: {message}", err=True)
+        sys.exit(2)
+    db.session.commit()
+    click.echo(f"Satker {satker.code}: {len(created)} unit dibuat, {len(updated)} diperbarui.")
 
 
 @click.command("demo-data")

@@ -215,6 +215,18 @@ def init_web(app: Flask) -> None:
         flash(message, "info")
         return redirect(url_for(endpoint))
 
+    @app.before_request
+    def _satker_scope():
+        """Every query of a signed-in request sees one satker's rows (accounts.tenancy): the user's own, or the child
+        a province user names with ``?satker=CODE``."""
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return
+        from silabu.accounts.tenancy import enter_request_scope
+
+        enter_request_scope(current_user, request.args.get("satker"),
+                            writing=request.method not in ("GET", "HEAD", "OPTIONS"))
+        return
+
     @app.after_request
     def _headers(response):
         h = response.headers

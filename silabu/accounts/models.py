@@ -28,6 +28,7 @@ class Role(enum.StrEnum):
     KETUA = "ketua"
     ADMIN = "admin"
     KOMISIONER = "komisioner"  # Komisioner Divisi Perencanaan: corrects and initials the LKj KPU
+    INSPEKTORAT = "inspektorat"  # reads (never changes) the satker's and its children's packets, LKj and audit
 
 
 ROLE_LABELS = {
@@ -38,6 +39,7 @@ ROLE_LABELS = {
     Role.KETUA: "Ketua/Komisioner",
     Role.ADMIN: "Admin",
     Role.KOMISIONER: "Komisioner Divisi Perencanaan",
+    Role.INSPEKTORAT: "Inspektorat (baca saja)",
 }
 
 
@@ -109,10 +111,11 @@ class Unit(db.Model):
     """A Sub Bagian (or the Sekretariat above them)."""
 
     __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("satker_id", "code"),)  # a unit code is unique within its satker
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"))
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     requires_evidence: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -23,7 +23,9 @@ def satker_timezone(unit: Unit | None = None) -> str:
     """The timezone that decides "today" and "month end" for a unit (its satker's), else the configured one."""
     if unit is not None and unit.satker is not None:
         return unit.satker.timezone
-    satker = default_satker()
+    from silabu.accounts.tenancy import current_satker
+
+    satker = current_satker()
     return satker.timezone if satker else current_app.config["SATKER_TIMEZONE"]
 
 
@@ -60,8 +62,9 @@ def ensure_satker(code: str, name: str, timezone: str = "Asia/Jakarta", **extra:
 
 
 def ensure_unit(satker: Satker, code: str, name: str, parent_code: str | None = None) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    parent = db.session.scalar(select(Unit).where(Unit.code == parent_code)) if parent_code else None
+    in_satker = select(Unit).where(Unit.satker_id == satker.id)
+    unit = db.session.scalar(in_satker.where(Unit.code == code))
+    parent = db.session.scalar(in_satker.where(Unit.code == parent_code)) if parent_code else None
     if unit is None:
         unit = Unit(satker_id=satker.id, code=code, name=name, parent_id=parent.id if parent else None)
         db.session.add(unit)
@@ -69,6 +72,49 @@ def ensure_unit(satker: Satker, code: str, name: str, parent_code: str | None = 
         unit.name, unit.parent_id = name, parent.id if parent else None
     db.session.flush()
     return unit
+
+
+def import_units(rows: list[dict[str, str]], satker: Satker) -> tuple[list[str], list[str], list[tuple[int, str]]]:
+    """Units of ``satker`` from rows shaped like the demo's units.csv (code, name, parent_code): created or renamed.
+    Every row is checked first; with any error nothing changes. Parents may come later in the file."""
+    errors: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    existing = set(db.session.scalars(select(Unit.code).where(Unit.satker_id == satker.id)))
+    for line, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip().upper()
+        name = " ".join((row.get("name") or "").split())
+        if not re.fullmatch(r"[A-Z0-9_-]{2,20}", code):
+            errors.append((line, f"Kode unit '{code}' tidak valid (2–20 huruf besar/angka, mis. KUL)."))
+        elif code in seen:
+            errors.append((line, f"Kode unit {code} muncul dua kali (baris {seen[code]})."))
+        if not name:
+            errors.append((line, "Nama unit wajib diisi."))
+        elif len(name) > 200:
+            errors.append((line, "Nama unit maksimal 200 karakter."))
+        seen.setdefault(code, line)
+    for line, row in enumerate(rows, start=2):
+        parent = (row.get("parent_code") or "").strip().upper()
+        if parent and parent not in seen and parent not in existing:
+            errors.append((line, f"Unit induk {parent} tidak ada di berkas maupun di satker {satker.code}."))
+        if parent and parent == (row.get("code") or "").strip().upper():
+            errors.append((line, "Unit induk tidak boleh unit itu sendiri."))
+    if errors:
+        return [], [], sorted(errors)
+    created, updated = [], []
+    pending = list(rows)
+    while pending:  # parents first, whatever the file's order
+        placed = [r for r in pending if not (r.get("parent_code") or "").strip()
+                  or (r.get("parent_code") or "").strip().upper() in existing]
+        if not placed:  # a cycle inside the file
+            return [], [], [(0, "Unit induk dalam berkas membentuk lingkaran.")]
+        for row in placed:
+            code = row["code"].strip().upper()
+            (updated if code in existing else created).append(code)
+            ensure_unit(satker, code, " ".join(row["name"].split()),
+                        (row.get("parent_code") or "").strip().upper() or None)
+            existing.add(code)
+        pending = [r for r in pending if r not in placed]
+    return created, updated, []
 
 
 def _unit_descendant_ids(unit_id: int) -> set[int]:
@@ -139,8 +185,8 @@ def create_unit(*, code: str, name: str, parent_id: int | None, requires_evidenc
         errors["code"] = "Kode unit wajib diisi."
     elif not re.fullmatch(r"[A-Z0-9_-]{2,20}", code):
         errors["code"] = "Kode unit 2–20 huruf besar/angka, mis. KUL."
-    elif db.session.scalar(select(Unit).where(Unit.code == code)) is not None:
-        errors["code"] = "Kode unit sudah dipakai."
+    elif db.session.scalar(select(Unit).where(Unit.satker_id == satker_id, Unit.code == code)) is not None:
+        errors["code"] = "Kode unit sudah dipakai di satker ini."
     if errors:
         raise ValidationFailed(errors)
     unit = Unit(satker_id=satker_id, code=code, name=name.strip(), parent_id=parent_id,

@@ -37,9 +37,11 @@ class OutputCode(db.Model):
     """One line of the budget classification Program.Kegiatan.KRO.RO, e.g. 076.01.WA.4499.EBA.962."""
 
     __tablename__ = "output_codes"
+    __table_args__ = (UniqueConstraint("satker_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)  # accounts.tenancy
+    code: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(300))
     default_unit: Mapped[str] = mapped_column(String(50), default="")
     level: Mapped[CodeLevel] = mapped_column(str_enum(CodeLevel, 20), default=CodeLevel.RO)
@@ -81,9 +83,11 @@ class OfficeDay(db.Model):
     """Admin-set exceptions to the national calendar: cuti bersama, closures, extra working days."""
 
     __tablename__ = "office_days"
+    __table_args__ = (UniqueConstraint("satker_id", "day"),)  # each satker's additions to the national calendar
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, unique=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)  # accounts.tenancy
+    day: Mapped[date] = mapped_column(Date)
     kind: Mapped[ClosureKind] = mapped_column(str_enum(ClosureKind))
     name: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -117,9 +121,10 @@ class Indicator(db.Model):
     """An indicator of the Perjanjian Kinerja of one report (LKJ-SEK, LKJ-KPU) and year."""
 
     __tablename__ = "indicators"
-    __table_args__ = (UniqueConstraint("year", "report_code", "code"),)
+    __table_args__ = (UniqueConstraint("satker_id", "year", "report_code", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)  # accounts.tenancy
     year: Mapped[int] = mapped_column(Integer, index=True)
     report_code: Mapped[str] = mapped_column(String(20))
     sasaran_code: Mapped[str] = mapped_column(String(20))

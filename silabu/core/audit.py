@@ -35,6 +35,8 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = created_at_column()
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The satker whose trail holds the event (accounts.tenancy): its Inspektorat and Sekretaris read it.
+    satker_id: Mapped[int | None] = mapped_column(ForeignKey("satker.id"), index=True)
     # "a.n. Sub Bagian Keuangan" when an acting verifier (Plh/Plt) acted for a unit.
     on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
@@ -84,8 +86,18 @@ def record_refusal(action: str, *, actor: Any, object_type: str, object_id: int 
 
     with db.engine.begin() as conn:
         conn.execute(AuditEvent.__table__.insert().values(
-            at=utcnow(), actor_id=getattr(actor, "id", None), action=action, object_type=object_type,
+            at=utcnow(), actor_id=getattr(actor, "id", None), satker_id=_scope_satker_id(actor), action=action, object_type=object_type,
             object_id=object_id, before=None, after=_jsonable(after), note=note, on_behalf_of=None))
+
+
+def _scope_satker_id(actor: Any) -> int | None:
+    from silabu.accounts.tenancy import current_satker
+
+    unit = getattr(actor, "unit", None)
+    if unit is not None:
+        return unit.satker_id
+    satker = current_satker()
+    return satker.id if satker is not None else None
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:

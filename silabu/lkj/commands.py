@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from silabu.accounts.org import today_for
+from silabu.commands import satker_option
 from silabu.core.errors import ServiceError
 from silabu.extensions import db
 
@@ -14,6 +15,7 @@ lkj_cli = AppGroup("lkj", help="Laporan Kinerja (LKj) tahunan.")
 
 
 @lkj_cli.command("compile")
+@satker_option
 @click.option("--year", type=int, required=True, help="Tahun LKj, mis. 2026")
 @click.option("--report", "report_code", default=None, help="Kode laporan (LKJ-SEK, LKJ-KPU); tanpa opsi: semua")
 @click.option("--semester", type=click.IntRange(1, 2), default=None,
@@ -53,6 +55,7 @@ def compile_cmd(year: int, report_code: str | None, semester: int | None) -> Non
 
 
 @lkj_cli.command("first-draft")
+@satker_option
 @click.option("--year", type=int, default=None,
               help="Tahun LKj (bawaan: tahun lalu, bila bulan ini sudah mencapai LKJ_FIRST_DRAFT_MONTH)")
 def first_draft_cmd(year: int | None) -> None:
@@ -73,6 +76,7 @@ def first_draft_cmd(year: int | None) -> None:
 
 
 @lkj_cli.command("import-budget")
+@satker_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--year", type=int, required=True, help="Tahun anggaran, mis. 2026")
 def import_budget_cmd(path: str, year: int) -> None:

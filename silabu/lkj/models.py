@@ -144,9 +144,10 @@ class LkjReport(db.Model):
     its review. The period is the annual report ("tahun") or a semester report ("s1", "s2", Mentawai)."""
 
     __tablename__ = "lkj_reports"
-    __table_args__ = (UniqueConstraint("year", "report_code", "period"),)
+    __table_args__ = (UniqueConstraint("satker_id", "year", "report_code", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)  # accounts.tenancy
     year: Mapped[int] = mapped_column(Integer)
     report_code: Mapped[str] = mapped_column(String(20))
     period: Mapped[str] = mapped_column(String(10), default="tahun", server_default="tahun")

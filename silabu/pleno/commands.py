@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from silabu.accounts.org import satker_timezone
+from silabu.commands import satker_option
 from silabu.core.clock import period_of, previous_period, timezone_label
 from silabu.core.errors import ServiceError
 from silabu.core.formatting import angka, bulan, ukuran
@@ -23,6 +24,7 @@ def _today() -> date:
 
 
 @pleno_cli.command("build")
+@satker_option
 @click.option("--month", "month", default=None, help="Bulan TTTT-BB (bawaan: bulan lalu)")
 def build_cmd(month: str | None) -> None:
     """Susun paket pleno sebuah bulan sekarang (versi baru)."""
@@ -48,6 +50,7 @@ def build_cmd(month: str | None) -> None:
 
 
 @pleno_cli.command("status")
+@satker_option
 @click.option("--year", type=int, default=None, help="Tahun (bawaan: tahun ini)")
 def status_cmd(year: int | None) -> None:
     """Tampilkan status paket pleno setiap bulan dalam setahun."""

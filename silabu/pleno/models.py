@@ -39,9 +39,12 @@ PACKET_STATUS_LABELS = {PacketStatus.DRAFT: "Draf", PacketStatus.PRESENTED: "Sud
 
 class Packet(db.Model):
     __tablename__ = "packets"
-    __table_args__ = (UniqueConstraint("period", "version"),)
+    __table_args__ = (UniqueConstraint("satker_id", "kind", "period", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"), index=True)  # accounts.tenancy
+    # "satker": the satker's own month; "provinsi": a province's roll-up of its children's final packets.
+    kind: Mapped[str] = mapped_column(String(20), default="satker", server_default="satker")
     period: Mapped[str] = mapped_column(String(7), index=True)
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[PacketStatus] = mapped_column(str_enum(PacketStatus), default=PacketStatus.DRAFT)

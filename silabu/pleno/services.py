@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
 from silabu.accounts.models import Role, Unit, User
-from silabu.accounts.org import default_satker, satker_timezone, today_for
+from silabu.accounts.org import satker_timezone, today_for
 from silabu.accounts.services import first_holder
+from silabu.accounts.tenancy import current_satker
 from silabu.core import audit
 from silabu.core.clock import as_utc, parse_period, utcnow
 from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -288,7 +289,7 @@ def unit_softfiles(period: str, stem: str) -> list[packet_files.BuiltFile]:
 
 
 def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
-    satker = default_satker()
+    satker = current_satker()
     config = current_app.config
     return packet_files.PacketMeta(
         period=period, version=version, built_at=built_at, timezone=satker_timezone(),
@@ -304,7 +305,7 @@ def signatories() -> list[packet_files.Signatory]:
             or db.session.scalar(select(Unit).where(Unit.name.ilike("%Perencanaan%")).order_by(Unit.id).limit(1)))
     kasubag = first_holder(Role.KASUBAG, unit_id=unit.id) if unit else None
     sekretaris = first_holder(Role.SEKRETARIS)
-    satker = default_satker()
+    satker = current_satker()
     unit_title = unit.name if unit else "Sub Bagian Perencanaan, Data dan Informasi"
     return [
         packet_files.Signatory(f"Kepala {unit_title}", kasubag.name if kasubag else "(belum ditetapkan)",
@@ -430,7 +431,7 @@ def _issue_final_files(packet: Packet, actor: User | None) -> None:
 
     meta = _meta(packet.period, packet.version, as_utc(packet.built_at), packet.data_sha256)
     ketua = first_holder(Role.KETUA)
-    satker = default_satker()
+    satker = current_satker()
     chair = Signer(f"Ketua {satker.name}" if satker else "Ketua", ketua.name if ketua else "", (ketua.nip or "")
                    if ketua else "", "Mengetahui,")
     outcome = Outcome(berita_acara_number=packet.berita_acara_number or "", pleno_date=packet.pleno_date,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from silabu.accounts import org
 from silabu.accounts.access import role_required
 from silabu.accounts.models import Role, Unit, User
+from silabu.accounts.tenancy import current_satker
 from silabu.admin import bp, forms
 from silabu.core.errors import ValidationFailed
 from silabu.extensions import db
@@ -34,7 +35,7 @@ def unit_new():
     if request.method == "GET":
         return _unit_form(None, {"requires_evidence": False}, {})
     values = forms.unit_values(request.form)
-    satker = org.default_satker()
+    satker = current_satker()
     if satker is None:
         abort(409)
     try:
@@ -69,7 +70,7 @@ def unit_edit(unit_id: int):
 @page_action(back=lambda: url_for("admin.kop_surat"))
 def kop_surat():
     """The satker's letterhead: address, city, telephone, e-mail, website and logo (every PDF prints it)."""
-    satker = org.default_satker()
+    satker = current_satker()
     if satker is None:
         abort(404)
     fields = ("address", "city", "phone", "email", "website")

@@ -54,12 +54,12 @@ CELL_PADDING = 6 + 6 + 1  # reportlab's default left and right cell padding, and
 
 def _letterhead_of(snapshot: Mapping[str, Any]):
     """The kop surat every SILABU PDF prints (``core.pdf``): the frozen satker fields, the current logo."""
-    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
 
     satker = snapshot.get("satker") or {}
     logo = None
     try:
-        current = default_satker()
+        current = current_satker()
         read_logo = getattr(current, "logo_bytes", None)
         logo = read_logo() if callable(read_logo) else None
     except RuntimeError:  # rendering outside an app context (a stored snapshot): no logo

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import Role, User
-from silabu.accounts.org import default_satker, today_for
+from silabu.accounts.org import today_for
 from silabu.accounts.services import first_holder, users_with_role
+from silabu.accounts.tenancy import current_satker
 from silabu.catalog.models import Indicator
 from silabu.core import audit
 from silabu.core.clock import utcnow
@@ -76,13 +77,13 @@ def _person(role: Role, unit_code: str | None = None) -> dict[str, str]:
 def _pk_party(spec) -> dict[str, str]:
     """Pihak Kedua of the Perjanjian Kinerja: the Ketua for the Sekretariat's PK (in SILABU); for the KPU's own PK
     the Ketua of the level above, who is not a SILABU user (a dotted line to write on)."""
-    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
 
     if spec.sekretariat:
         return {"label": institution_title("Ketua"), **_person(Role.KETUA)}
     from silabu.accounts.models import Satker
 
-    satker = default_satker()
+    satker = current_satker()
     parent_code = getattr(satker, "parent_code", None) if satker else None
     parent = db.session.scalar(select(Satker).where(Satker.code == parent_code)) if parent_code else None
     label = f"Ketua {parent.name}" if parent is not None and parent.name else "Ketua KPU tingkat di atasnya"
@@ -141,7 +142,7 @@ def build_snapshot(year: int, report_code: str, period: str | int | None = "tahu
     report_code = normalise_report_code(report_code)
     period = normalise_period(period)
     spec = report_spec(report_code)
-    satker = default_satker()
+    satker = current_satker()
     bands = current_bands()
     indicators = indicators_for(year, report_code)
     data = indicator_data(indicators, year)

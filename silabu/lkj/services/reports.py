@@ -116,9 +116,9 @@ def ensure_report(year: int, report_code: str, period: str | int | None = "tahun
 
 def institution_title(label: str) -> str:
     """A title with its institution, as it is signed: "Sekretaris KPU Kabupaten Kudus"."""
-    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
 
-    satker = default_satker()
+    satker = current_satker()
     if satker is None or not satker.name or satker.name in label:
         return label
     if label.startswith("Kepala Sub Bagian"):
@@ -144,9 +144,9 @@ def corrector_title(label: str, actor: User | None) -> str:
 
 
 def subject_name(spec: ReportSpec) -> str:
-    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
 
-    satker = default_satker()
+    satker = current_satker()
     name = satker.name if satker else "Komisi Pemilihan Umum"
     return f"Sekretariat {name}" if spec.sekretariat else name
 
@@ -160,10 +160,10 @@ def assert_open(year: int, report_code: str) -> None:
 
 def default_recipient() -> str:
     """Whom Kirim sends to by default, recipients separated by ";" (``lkj.letters.default_recipients``)."""
-    from silabu.accounts.org import default_satker
+    from silabu.accounts.tenancy import current_satker
     from silabu.lkj.letters import default_recipients
 
-    return "; ".join(default_recipients(default_satker()))
+    return "; ".join(default_recipients(current_satker()))
 
 
 def can_view(user: User) -> bool:

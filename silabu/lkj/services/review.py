@@ -14,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from silabu.accounts.delegation import delegations_on
 from silabu.accounts.models import Role, User
-from silabu.accounts.org import default_satker, satker_timezone, today_for
+from silabu.accounts.org import satker_timezone, today_for
+from silabu.accounts.tenancy import current_satker
 from silabu.catalog.models import Indicator
 from silabu.core import audit
 from silabu.core.clock import as_utc, utcnow, zone
@@ -286,7 +287,7 @@ def cover_letter(report: LkjReport, doc: LkjDocument, *, number: str, letter_dat
                  subject: str, attachment: str) -> letters.CoverLetter:
     """The surat pengantar of a signed version, signed by whoever signed the LKj."""
     spec = report_spec(report.report_code)
-    satker = default_satker()
+    satker = current_satker()
     signer = doc.signed_by
     return letters.CoverLetter(
         satker_name=satker.name if satker else "Sekretariat KPU",

@@ -1,0 +1,194 @@
+"""Which satker a request, a job or a command acts for, and the one place that keeps it to that satker's rows.
+
+One installation can hold many satker (KPU RI, its provinsi, their kabupaten/kota). Everything a person sees or
+changes belongs to one of them: units and their people, entries and unit-months, the output-code catalogue, the
+office calendar's additions, indicators (Perjanjian Kinerja), budget lines, pleno packets, LKj reports and the audit
+trail. Rather than trusting each of several hundred queries to remember a ``WHERE satker_id = ...``, the scope is
+applied here, to every ORM SELECT the session runs (SQLAlchemy's ``with_loader_criteria``), and new rows get the
+scope's satker when they name none:
+
+- a page or API call runs in the signed-in user's satker (``enter_request_scope``); a province user who reads a
+  child's pages or API names it with ``?satker=CODE`` (read only: the child's own people act on its data);
+- a job runs once per satker, inside ``satker_scope(satker)``; a command takes ``--satker CODE``;
+- outside any scope (the login form finding an account by NIP, the migration, a one-satker installation's command
+  line) nothing is filtered.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from flask import g, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from silabu.accounts.models import Role, Satker, Unit, User
+from silabu.core.errors import Forbidden, NotFound, ValidationFailed
+from silabu.extensions import db
+
+# Roles of a provinsi (or KPU RI) that may read their children's pages: progress, final packets, LKj.
+OVERSEER_ROLES = (Role.SEKRETARIS, Role.RENDATIN, Role.INSPEKTORAT, Role.ADMIN, Role.KETUA)
+
+_G_KEY = "silabu_satker_ids"
+
+
+def scope_ids() -> frozenset[int] | None:
+    """The satker ids the current work is limited to, or None (not limited)."""
+    if not has_app_context():
+        return None
+    return g.get(_G_KEY)
+
+
+@contextmanager
+def satker_scope(*satkers: Satker | int) -> Iterator[None]:
+    """Run the body limited to ``satkers`` (restoring the previous scope after)."""
+    ids = frozenset(s if isinstance(s, int) else s.id for s in satkers)
+    previous = g.get(_G_KEY)
+    setattr(g, _G_KEY, ids)
+    try:
+        yield
+    finally:
+        setattr(g, _G_KEY, previous)
+
+
+@contextmanager
+def unscoped() -> Iterator[None]:
+    """Run the body over every satker (the province's view of its children, the national benchmark)."""
+    previous = g.get(_G_KEY)
+    setattr(g, _G_KEY, None)
+    try:
+        yield
+    finally:
+        setattr(g, _G_KEY, previous)
+
+
+def current_satker() -> Satker | None:
+    """The satker the current work is for: the scope's one satker, else the installation's first (one-satker
+    installations, the command line without ``--satker``)."""
+    ids = scope_ids()
+    if ids and len(ids) == 1:
+        return db.session.get(Satker, next(iter(ids)))
+    from silabu.accounts.org import default_satker
+
+    return default_satker()
+
+
+def satker_by_code(code: str) -> Satker:
+    satker = db.session.scalar(select(Satker).where(Satker.code == code.strip().upper()))
+    if satker is None:
+        raise NotFound(f"Satker dengan kode {code} tidak ditemukan.")
+    return satker
+
+
+def descendant_ids(satker: Satker) -> set[int]:
+    """Ids of the satker under ``satker`` (children, grandchildren), not itself."""
+    children: dict[int | None, list[int]] = {}
+    for sid, parent in db.session.execute(select(Satker.id, Satker.parent_id)):
+        children.setdefault(parent, []).append(sid)
+    out: set[int] = set()
+    stack = [satker.id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def serving_satkers() -> list[Satker]:
+    """The satker that have active units, whose jobs the scheduler runs (first the installation's first)."""
+    with unscoped():
+        has_units = select(Unit.id).where(Unit.satker_id == Satker.id, Unit.is_active.is_(True)).exists()
+        return list(db.session.scalars(select(Satker).where(has_units).order_by(Satker.id)))
+
+
+def children_of(satker: Satker) -> list[Satker]:
+    return list(db.session.scalars(select(Satker).where(Satker.parent_id == satker.id).order_by(Satker.code)))
+
+
+def may_oversee(user: User, satker: Satker) -> bool:
+    """Whether ``user`` (of a provinsi or KPU RI) may read ``satker``'s pages: it lies under the user's satker and
+    the user holds an overseeing role."""
+    own = user.unit.satker
+    return (satker.id != own.id and user.has_role(*OVERSEER_ROLES)
+            and satker.id in descendant_ids(own))
+
+
+def satker_for_command(code: str | None) -> Satker:
+    """The satker a command acts for: ``--satker CODE``, or the only one there is; with several, the code is
+    required (a command must never guess whose data it changes)."""
+    if code:
+        return satker_by_code(code)
+    satkers = list(db.session.scalars(select(Satker).order_by(Satker.id).limit(2)))
+    if not satkers:
+        raise ValidationFailed({"satker": "Belum ada satker; buat dulu dengan flask create-satker."})
+    if len(satkers) > 1:
+        raise ValidationFailed({"satker": "Instalasi ini memiliki lebih dari satu satker; sebutkan --satker KODE."})
+    return satkers[0]
+
+
+def enter_request_scope(user: User, requested_code: str | None, *, writing: bool) -> Satker:
+    """Limit this request to the user's satker, or to the child satker a province user names (read only)."""
+    satker = user.unit.satker
+    if requested_code and requested_code.strip().upper() != satker.code:
+        try:
+            child = satker_by_code(requested_code)
+        except NotFound:
+            raise NotFound(f"Satker {requested_code} tidak ditemukan.") from None
+        if not may_oversee(user, child):
+            raise Forbidden("Satker itu tidak berada di bawah satker Anda, atau peran Anda tidak dapat melihatnya.")
+        if writing:
+            raise Forbidden("Data satker di bawah Anda hanya dapat dilihat; perubahan dilakukan oleh satker itu sendiri.")
+        satker = child
+    setattr(g, _G_KEY, frozenset({satker.id}))
+    g.silabu_satker = satker
+    return satker
+
+
+# -- the criteria ---------------------------------------------------------------------------------------------------
+
+def _unit_ids(ids: Iterable[int]):
+    return select(Unit.id).where(Unit.satker_id.in_(list(ids))).scalar_subquery()
+
+
+def _criteria(ids: frozenset[int]) -> list:
+    from silabu.accounts.models import Delegation
+    from silabu.catalog.models import Indicator, OfficeDay, OutputCode
+    from silabu.core.audit import AuditEvent
+    from silabu.entries.models import Entry, UnitMonth
+    from silabu.lkj.models import BudgetLine, LkjReport
+    from silabu.pleno.models import Packet
+
+    wanted = sorted(ids)
+    direct = [Unit, OutputCode, OfficeDay, Indicator, Packet, LkjReport, AuditEvent]
+    by_unit = [User, Entry, UnitMonth, Delegation]
+    opts = [with_loader_criteria(model, model.satker_id.in_(wanted), include_aliases=True) for model in direct]
+    opts += [with_loader_criteria(model, model.unit_id.in_(_unit_ids(wanted)), include_aliases=True)
+             for model in by_unit]
+    codes = select(OutputCode.id).where(OutputCode.satker_id.in_(wanted)).scalar_subquery()
+    opts.append(with_loader_criteria(BudgetLine, BudgetLine.output_code_id.in_(codes), include_aliases=True))
+    return opts
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _limit_to_scope(state: ORMExecuteState) -> None:
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    ids = scope_ids()
+    if not ids or state.execution_options.get("all_satkers"):
+        return
+    state.statement = state.statement.options(*_criteria(ids))
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, flush_context, instances) -> None:
+    """A new row of a satker's table that names no satker belongs to the scope's (or the installation's first)."""
+    pending = [obj for obj in session.new if hasattr(type(obj), "satker_id") and getattr(obj, "satker_id", 1) is None
+               and not isinstance(obj, Unit)]
+    if not pending:
+        return
+    satker = current_satker()
+    if satker is None:
+        return
+    for obj in pending:
+        obj.satker_id = satker.id
