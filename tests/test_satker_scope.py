@@ -1,0 +1,266 @@
+"""Two satkers in one installation are as separate as two installations (issue 15, "The organisation").
+
+KPU Kabupaten Kudus (3319, the installation's first) and KPU Kabupaten Jepara (3320) sit under KPU Provinsi Jawa
+Tengah (33). Both have the same unit codes and the same output-code catalogue; each has its own ASN, Kasubag,
+Rendatin, admin. Nothing one of them reads through the pages, the API, the command line or a job comes from the
+other; the province reads its children (read only) with ``?satker=CODE``.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from silabu.extensions import db as _db
+from tests.conftest import CODE, PASSWORD, SHARED, login
+
+OCT = "2026-10"
+DAY = date(2026, 10, 7)
+ONLY_KUDUS = "076.01.WA.4499.EBA.999"  # an output code only Kudus's catalogue has
+
+
+@pytest.fixture()
+def tree(db, org, make_user, monkeypatch):
+    """Kudus (org) and Jepara, both under the province, each with its people and catalogue."""
+    from silabu.accounts.org import ensure_satker, ensure_unit
+    from silabu.accounts.services import UserData, create_user
+    from silabu.accounts.tenancy import satker_scope
+    from silabu.catalog.models import OutputCode
+    from silabu.catalog.services import import_output_codes
+    from silabu.core.tables import read_table
+    from tests.conftest import make_nip
+
+    province = ensure_satker("33", "KPU Provinsi Jawa Tengah", "Asia/Jakarta", level="provinsi")
+    kudus = org["SEK"].satker
+    kudus.parent_id = province.id
+    jepara = ensure_satker("3320", "KPU Kabupaten Jepara", "Asia/Makassar", level="kabkota", parent_code="33")
+    _db.session.add(OutputCode(satker_id=kudus.id, code=ONLY_KUDUS, name="Khusus Kudus", level="ro"))
+    ensure_unit(province, "SEK", "Sekretariat")
+    ensure_unit(province, "RDI", "Sub Bagian Perencanaan, Data dan Informasi", "SEK")
+    with satker_scope(jepara):
+        ensure_unit(jepara, "SEK", "Sekretariat")
+        for code in ("KUL", "TPH", "RDI", "HSD"):
+            ensure_unit(jepara, code, f"Sub Bagian {code} Jepara", "SEK")
+        import_output_codes(read_table("output_codes.csv", (SHARED / "data/demo/output_codes.csv").read_bytes()).rows)
+    _db.session.commit()
+
+    def person(satker, unit, roles, name):
+        with satker_scope(satker):
+            user, _ = create_user(UserData(name=name, unit_code=unit, roles=roles, nip=make_nip(), password=PASSWORD),
+                                  must_change_password=False)
+        _db.session.commit()
+        return user
+
+    people = {
+        "kudus_asn": make_user("KUL", "asn", name="Ani Kudus"),
+        "kudus_kasubag": make_user("KUL", "asn,kasubag", name="Kasubag Kudus"),
+        "kudus_rendatin": make_user("RDI", "asn,rendatin", name="Rendatin Kudus"),
+        "kudus_admin": make_user("SEK", "admin", name="Admin Kudus"),
+        "kudus_sekretaris": make_user("SEK", "sekretaris", name="Sekretaris Kudus"),
+        "jepara_asn": person(jepara, "KUL", "asn", "Budi Jepara"),
+        "jepara_kasubag": person(jepara, "KUL", "asn,kasubag", "Kasubag Jepara"),
+        "jepara_rendatin": person(jepara, "RDI", "asn,rendatin", "Rendatin Jepara"),
+        "jepara_admin": person(jepara, "SEK", "admin", "Admin Jepara"),
+        "prov_sekretaris": person(province, "SEK", "sekretaris", "Sekretaris Provinsi"),
+        "prov_inspektorat": person(province, "SEK", "inspektorat", "Inspektur Provinsi"),
+    }
+    monkeypatch.setattr("silabu.accounts.org.local_today", lambda tz=None: date(2026, 11, 2))
+    return {"province": province, "kudus": kudus, "jepara": jepara, **people}
+
+
+def _entry(user, satker, **fields):
+    from silabu.accounts.tenancy import satker_scope
+    from silabu.entries import services
+
+    data = {"entry_date": DAY.isoformat(), "output_code": CODE, "activity": f"Kegiatan {user.name}",
+            "output": "Laporan", "quantity": 2, "unit": "Dokumen", **fields}
+    with satker_scope(satker):
+        entry, _ = services.create_entry(user, data)
+        services.submit_entry(entry, user)
+    _db.session.commit()
+    return entry
+
+
+def _token(client, user):
+    resp = client.post("/api/v1/auth/token", json={"username": user.nip or user.username, "password": PASSWORD})
+    assert resp.status_code == 200, resp.json
+    return {"Authorization": f"Bearer {resp.json['token']}"}
+
+
+def test_a_unit_code_and_an_output_code_are_unique_within_their_satker_only(tree):
+    from silabu.accounts.models import Unit
+    from silabu.accounts.org import create_unit
+    from silabu.catalog.models import OutputCode
+    from silabu.core.errors import ValidationFailed
+
+    assert _db.session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "KUL")) == 2
+    assert _db.session.scalar(select(func.count()).select_from(OutputCode).where(OutputCode.code == CODE)) == 2
+    with pytest.raises(ValidationFailed) as exc:
+        create_unit(code="KUL", name="Lagi", parent_id=None, requires_evidence=False, head_verifier_id=None,
+                    satker_id=tree["jepara"].id, actor=tree["jepara_admin"])
+    assert "sudah dipakai" in exc.value.fields["code"]
+
+
+def test_an_entry_is_made_with_the_asn_s_own_satker_catalogue(tree, client):
+    from silabu.catalog.models import OutputCode
+
+    entry = _entry(tree["jepara_asn"], tree["jepara"])
+    assert _db.session.get(OutputCode, entry.output_code_id).satker_id == tree["jepara"].id
+    headers = _token(client, tree["jepara_asn"])
+    resp = client.post("/api/v1/entries", headers=headers, json={
+        "entry_date": DAY.isoformat(), "output_code": ONLY_KUDUS, "activity": "Memakai kode Kudus", "output": "x",
+        "quantity": 1, "unit": "Dokumen"})
+    assert resp.status_code == 422, resp.json
+    codes = client.get("/api/v1/output-codes?q=EBA.999", headers=headers).json
+    assert all(item["code"] != ONLY_KUDUS for item in codes.get("items", codes if isinstance(codes, list) else []))
+
+
+def test_an_asn_and_a_kasubag_see_only_their_own_satker_s_entries(tree, client):
+    kudus_entry = _entry(tree["kudus_asn"], tree["kudus"])
+    jepara_entry = _entry(tree["jepara_asn"], tree["jepara"])
+
+    headers = _token(client, tree["jepara_kasubag"])
+    queue = client.get(f"/api/v1/verification/queue?month={OCT}", headers=headers)
+    assert queue.status_code == 200
+    text = queue.get_data(as_text=True)
+    assert "Budi Jepara" in text and "Ani Kudus" not in text
+    # The other satker's entry does not exist for Jepara's Kasubag: not to read, not to verify.
+    assert client.get(f"/api/v1/entries/{kudus_entry.id}", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/entries/{kudus_entry.id}/verify", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/entries/{jepara_entry.id}/verify", headers=headers).status_code == 200
+    # Closing "KUL" closes Jepara's KUL, never Kudus's KUL of the same code.
+    closing = client.post(f"/api/v1/verification/KUL/{OCT}/close", headers=headers)
+    assert closing.status_code in (200, 201), closing.json
+    from silabu.entries.models import UnitMonth
+
+    closed = {(um.unit.satker.code, um.unit.code) for um in _db.session.scalars(
+        select(UnitMonth).where(UnitMonth.is_closed.is_(True)))}
+    assert closed == {("3320", "KUL")}
+
+    asn_headers = _token(client, tree["kudus_asn"])
+    mine = client.get(f"/api/v1/entries?month={OCT}", headers=asn_headers).json
+    items = mine.get("items", mine) if isinstance(mine, dict) else mine
+    assert [e["id"] for e in items] == [kudus_entry.id]
+
+
+def test_an_admin_manages_only_their_own_satker_s_people_and_units(tree, client):
+    login(client, tree["jepara_admin"])
+    users_page = client.get("/admin/pengguna").get_data(as_text=True)
+    assert "Budi Jepara" in users_page and "Ani Kudus" not in users_page and "Kasubag Kudus" not in users_page
+    units_page = client.get("/admin/unit").get_data(as_text=True)
+    assert "Sub Bagian KUL Jepara" in units_page
+    assert "Sub Bagian Keuangan, Umum dan Logistik" not in units_page
+    # Another satker's user by id is not found (not even "forbidden": it does not exist for this admin).
+    assert client.get(f"/admin/pengguna/{tree['kudus_asn'].id}").status_code == 404
+
+
+def test_each_satker_builds_its_own_packet_versions_with_its_own_letterhead(tree, client):
+    from silabu.pleno.models import Packet
+
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _entry(tree["jepara_asn"], tree["jepara"])
+    for who in ("kudus_rendatin", "jepara_rendatin"):
+        headers = _token(client, tree[who])
+        assert client.post(f"/api/v1/packets/{OCT}/build", headers=headers).status_code in (201, 202)
+    packets = {(p.satker_id, p.version) for p in _db.session.scalars(select(Packet))}
+    assert packets == {(tree["kudus"].id, 1), (tree["jepara"].id, 1)}
+
+    headers = _token(client, tree["jepara_rendatin"])
+    packet = client.get(f"/api/v1/packets/{OCT}", headers=headers).json
+    assert packet["version"] == 1
+    assert packet["summary"]["asn_count"] == 3  # Budi, Jepara's Kasubag and Rendatin: never Kudus's people too
+    pdf = next(f for f in packet["files"] if f["name"].endswith(".pdf"))
+    body = client.get(pdf["url"], headers=headers)
+    assert body.status_code == 200
+    from tests.test_lkj_workflow import pdf_text
+
+    text = pdf_text(body.data)
+    assert "JEPARA" in text.upper() and "KUDUS" not in text.upper()
+    assert "Ani Kudus" not in text
+
+
+def test_the_audit_trail_is_kept_per_satker(tree, client):
+    from silabu.core.audit import AuditEvent
+
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _entry(tree["jepara_asn"], tree["jepara"])
+    by_satker = dict(_db.session.execute(select(AuditEvent.satker_id, func.count()).where(
+        AuditEvent.action.like("entry.%")).group_by(AuditEvent.satker_id)).all())
+    assert set(by_satker) == {tree["kudus"].id, tree["jepara"].id}
+
+
+def test_a_province_reads_its_child_but_never_changes_it_and_a_sibling_reads_nothing(tree, client):
+    _entry(tree["jepara_asn"], tree["jepara"])
+    headers = _token(client, tree["prov_inspektorat"])
+    queue = client.get(f"/api/v1/verification/queue?month={OCT}&satker=3320", headers=headers)
+    assert queue.status_code in (200, 403)  # the queue is the verifier's; the matrix decides, not the satker
+    me = client.get("/api/v1/packets/2026-10?satker=3320", headers=headers)
+    assert me.status_code == 404  # no packet yet: the child's (empty) month, not the province's
+
+    prov = _token(client, tree["prov_sekretaris"])
+    build = client.post(f"/api/v1/packets/{OCT}/build?satker=3320", headers=prov)
+    assert build.status_code == 403
+    assert "hanya dapat dilihat" in build.json["error"]["message"]
+
+    sibling = _token(client, tree["kudus_rendatin"])
+    refused = client.get(f"/api/v1/packets/{OCT}?satker=3320", headers=sibling)
+    assert refused.status_code == 403
+    assert "tidak berada di bawah satker Anda" in refused.json["error"]["message"]
+
+
+def test_today_is_the_satker_s_own_day(tree):
+    from silabu.accounts.org import satker_timezone
+
+    assert satker_timezone(tree["jepara_asn"].unit) == "Asia/Makassar"
+    assert satker_timezone(tree["kudus_asn"].unit) == "Asia/Jakarta"
+
+
+def test_the_command_line_names_the_satker_when_there_are_several(tree, app, tmp_path):
+    from silabu.accounts.models import User
+
+    runner = app.test_cli_runner()
+    without = runner.invoke(args=["create-user", "--nip", "199001012020121001", "--name", "Tanpa Satker",
+                                  "--unit", "KUL", "--roles", "asn", "--password", PASSWORD])
+    assert without.exit_code != 0
+    assert "sebutkan --satker" in without.output
+    made = runner.invoke(args=["create-user", "--satker", "3320", "--nip", "199001012020121001", "--name",
+                               "Citra Jepara", "--unit", "KUL", "--roles", "asn", "--password", PASSWORD])
+    assert made.exit_code == 0, made.output
+    user = _db.session.scalar(select(User).where(User.nip == "199001012020121001"))
+    assert user.unit.satker.code == "3320"
+
+    units = tmp_path / "units.csv"
+    units.write_text("code,name,parent_code\nPLH,Sub Bagian Baru,SEK\nX,Terlalu pendek,SEK\n")
+    refused = runner.invoke(args=["import-units", str(units), "--satker", "3320"])
+    assert refused.exit_code == 2 and "tidak ada unit yang diubah" in refused.output
+    units.write_text("code,name,parent_code\nPLH2,Sub Bagian Anak,PLH\nPLH,Sub Bagian Baru,SEK\n")
+    done = runner.invoke(args=["import-units", str(units), "--satker", "3320"])
+    assert done.exit_code == 0, done.output
+    from silabu.accounts.models import Unit
+
+    new = {(u.satker.code, u.code, u.parent.code) for u in _db.session.scalars(select(Unit).where(
+        Unit.code.in_(["PLH", "PLH2"])))}
+    assert new == {("3320", "PLH", "SEK"), ("3320", "PLH2", "PLH")}
+
+    build = runner.invoke(args=["pleno", "build", "--month", OCT, "--satker", "3320"])
+    assert build.exit_code == 0, build.output
+    from silabu.pleno.models import Packet
+
+    assert [p.satker_id for p in _db.session.scalars(select(Packet))] == [tree["jepara"].id]
+
+
+def test_the_monthly_rollup_job_builds_one_packet_per_satker(tree, app):
+    from jobs.scheduler import run_now
+    from silabu.ops.models import JobRun
+    from silabu.pleno.models import Packet
+
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _entry(tree["jepara_asn"], tree["jepara"])
+    results = run_now("rollup", period=OCT)
+    assert {r.key for r in results} == {OCT, f"3320:{OCT}", f"33:{OCT}"}
+    assert {p.satker_id for p in _db.session.scalars(select(Packet))} == {
+        tree["kudus"].id, tree["jepara"].id, tree["province"].id}
+    again = run_now("rollup", period=OCT)
+    assert {r.outcome for r in again} == {"skipped"}
+    assert _db.session.scalar(select(func.count()).select_from(JobRun)) == 3
