@@ -184,10 +184,10 @@ class _Base:
 def _rows(stmt, columns: list[str]) -> pd.DataFrame:
     """Grouped rows of a Core select as a DataFrame, column by column.
 
-    Runs on the session's connection (same transaction) but outside the ORM's row handling, and hands pandas
-    one list per column: both matter when the rows number in the hundreds of thousands.
+    Runs through the session, so the satker scope (accounts.tenancy) limits it like every other query, and hands
+    pandas one list per column: that matters when the rows number in the hundreds of thousands.
     """
-    result = db.session.connection().execute(stmt)
+    result = db.session.execute(stmt)
     rows = result.fetchall()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
