@@ -35,9 +35,21 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Pleno", "pleno.index", "doc"))
     if lkj_services.can_view(user):
         items.append(NavItem("LKj", "lkj.index", "doc"))
+    if oversees_children(user):
+        items.append(NavItem("Satker di bawah", "pleno.province", "eye"))
     if user.has_role(Role.ADMIN):
         items.append(NavItem("Admin", "admin.index", "gear"))
     return items
+
+
+def oversees_children(user: User) -> bool:
+    """A provinsi's (or KPU RI's) Sekretaris, Rendatin, Inspektorat... with satker under it (pleno.province)."""
+    from silabu.accounts.models import Satker
+    from silabu.accounts.tenancy import OVERSEER_ROLES
+
+    if not user.has_role(*OVERSEER_ROLES):
+        return False
+    return db.session.scalar(select(Satker.id).where(Satker.parent_id == user.unit.satker_id).limit(1)) is not None
 
 
 def unread_count(user: User) -> int:

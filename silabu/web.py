@@ -227,6 +227,15 @@ def init_web(app: Flask) -> None:
                             writing=request.method not in ("GET", "HEAD", "OPTIONS"))
         return
 
+    @app.url_defaults
+    def _keep_child_satker(endpoint: str, values: dict) -> None:
+        """While a province user reads a child's pages, its links stay in that child (accounts.tenancy)."""
+        viewing = g.get("silabu_satker")
+        if (viewing is None or endpoint == "static" or endpoint.startswith("auth.") or endpoint == "pleno.province"
+                or not current_user.is_authenticated or viewing.id == current_user.unit.satker_id):
+            return
+        values.setdefault("satker", viewing.code)
+
     @app.after_request
     def _headers(response):
         h = response.headers

@@ -268,6 +268,13 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "pleno.build": {"POST": E(allow(PLENO_MANAGE))},
     "pleno.present": {"POST": E(allow(PLENO_MANAGE))},
     "pleno.finalize": {"POST": E(allow(PLENO_MANAGE))},
+    # A province's pages: this world's satker has no satker under it, so they are refused to everyone (with why);
+    # tests/test_satker_scope.py runs them for a province.
+    "pleno.province": {"GET": E(allow(()))},
+    "pleno.province_build": {"POST": E(allow(()))},
+    "pleno.province_present": {"POST": E(allow(()))},
+    "pleno.province_finalize": {"POST": E(allow(()))},
+    "pleno.province_file": {"GET": E(allow(()))},
 
     # ---- LKj (pages) ----
     "lkj.index": {"GET": E(allow(LKJ_VIEW))},

@@ -45,8 +45,8 @@ def test_an_asn_cannot_open_the_pleno_pages(client, closed_month, login_as, trav
     login_as(closed_month["ani"])
     resp = client.get("/pleno/")
     # a page the role may not open says who it is for (issue 14), in Bahasa Indonesia
-    assert resp.status_code == 403 and ("Halaman ini hanya untuk Rendatin, Sekretaris dan Ketua; peran akun Anda "
-                                        "tidak termasuk.") in resp.get_data(as_text=True)
+    assert resp.status_code == 403 and ("Halaman ini hanya untuk Rendatin, Sekretaris, Ketua dan Inspektorat "
+                                        "(baca saja); peran akun Anda tidak termasuk.") in resp.get_data(as_text=True)
     assert client.post(f"/pleno/{PERIOD}/susun").status_code == 403
 
 

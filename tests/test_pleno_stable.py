@@ -46,7 +46,7 @@ def test_the_softfile_pdf_and_xlsx_and_the_hasil_pleno_files_do_not_depend_on_th
     from silabu.accounts.models import Role
     from silabu.accounts.services import first_holder
     from silabu.pleno.files.final import Outcome, build_final
-    from silabu.pleno.services import _meta
+    from silabu.pleno.services import packet_meta as _meta
     from silabu.verification import exports
     from silabu.verification.services import month_report
 

@@ -264,3 +264,103 @@ def test_the_monthly_rollup_job_builds_one_packet_per_satker(tree, app):
     again = run_now("rollup", period=OCT)
     assert {r.outcome for r in again} == {"skipped"}
     assert _db.session.scalar(select(func.count()).select_from(JobRun)) == 3
+
+
+def _final_packet(client, rendatin, satker_code: str, ba: str):
+    """The child's own Rendatin builds, presents and finalizes October (acknowledging what is still open)."""
+    headers = _token(client, rendatin)
+    assert client.post(f"/api/v1/packets/{OCT}/build", headers=headers).status_code in (201, 202)
+    assert client.post(f"/api/v1/packets/{OCT}/present", headers=headers).status_code == 200
+    done = client.post(f"/api/v1/packets/{OCT}/finalize", headers=headers, json={
+        "berita_acara_number": ba, "pleno_date": "2026-11-02", "acknowledge_incomplete": True,
+        "reason": "Unit lain belum menutup bulan"})
+    assert done.status_code == 200, done.json
+
+
+@pytest.fixture()
+def on_nov_2():
+    import time_machine
+
+    with time_machine.travel("2026-11-02 10:00 +07:00", tick=False):
+        yield
+
+
+def test_a_province_sees_its_children_and_rolls_up_their_final_packets(tree, client, on_nov_2):
+    import io
+
+    from openpyxl import load_workbook
+
+    from silabu.pleno.models import Packet
+    from tests.test_lkj_workflow import pdf_text
+
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _entry(tree["jepara_asn"], tree["jepara"])
+    _final_packet(client, tree["kudus_rendatin"], "3319", "7/PL.01-BA/3319/2026")
+
+    prov_rendatin = None
+    from silabu.accounts.services import UserData, create_user
+    from silabu.accounts.tenancy import satker_scope
+    from tests.conftest import make_nip
+
+    with satker_scope(tree["province"]):
+        prov_rendatin, _ = create_user(UserData(name="Rendatin Provinsi", unit_code="RDI", roles="asn,rendatin",
+                                                nip=make_nip(), password=PASSWORD), must_change_password=False)
+    _db.session.commit()
+
+    login(client, tree["prov_sekretaris"])
+    page = client.get(f"/pleno/provinsi?month={OCT}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "3319 KPU Kabupaten Kudus" in text and "3320 KPU Kabupaten Jepara" in text
+    assert "Final v1" in text and "Belum disusun" in text
+    assert "1 dari 2 satker belum memfinalkan" in text
+    # The child's packet page opens in the child's scope, and its links stay there.
+    child = client.get(f"/pleno/{OCT}?satker=3319")
+    assert child.status_code == 200 and "7/PL.01-BA/3319/2026" in child.get_data(as_text=True)
+    assert "satker=3319" in child.get_data(as_text=True)
+    client.post("/keluar")
+
+    login(client, prov_rendatin)
+    assert client.post(f"/pleno/provinsi/{OCT}/susun").status_code == 302
+    packet = _db.session.scalar(select(Packet).where(Packet.kind == "provinsi"))
+    assert packet.satker_id == tree["province"].id and packet.version == 1
+    assert packet.summary["children_final"] == 1 and packet.summary["children_missing"] == ["3320"]
+    files = {f.name: f for f in packet.files}
+    xlsx_name = next(n for n in files if n.endswith(".xlsx"))
+    body = client.get(f"/pleno/provinsi/{OCT}/v1/berkas/{xlsx_name}")
+    assert body.status_code == 200
+    ws = load_workbook(io.BytesIO(body.data)).active
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    assert rows["3319"][2] == "v1" and rows["3319"][3] == "7/PL.01-BA/3319/2026"
+    assert rows["3320"][2] == "Belum final" and rows["3320"][8] is None
+    pdf_name = next(n for n in files if n.endswith(".pdf"))
+    pdf = pdf_text(client.get(f"/pleno/provinsi/{OCT}/v1/berkas/{pdf_name}").data)
+    assert "JAWA TENGAH" in pdf.upper() and "Belum final" in pdf and "KPU Kabupaten Jepara" in pdf
+
+    # Finalizing with a child not final yet needs the pleno's acknowledgement and a reason.
+    assert client.post(f"/pleno/provinsi/{OCT}/v1/dipaparkan").status_code == 302
+    refused = client.post(f"/pleno/provinsi/{OCT}/v1/final", data={"berita_acara_number": "3/BA/33/2026",
+                                                                     "pleno_date": "2026-11-02"})
+    _db.session.refresh(packet)
+    assert packet.status.value == "presented"
+    assert refused.status_code in (302, 409)
+    done = client.post(f"/pleno/provinsi/{OCT}/v1/final", data={
+        "berita_acara_number": "3/BA/33/2026", "pleno_date": "2026-11-02", "acknowledge_incomplete": "1",
+        "reason": "Jepara menyusul pada pleno koreksi"})
+    assert done.status_code == 302
+    _db.session.refresh(packet)
+    assert packet.status.value == "final" and packet.incomplete_reason == "Jepara menyusul pada pleno koreksi"
+    assert packet.incomplete_detail["units"][0]["code"] == "3320"
+    # The province's roll-up never shows up as the province's own monthly packet.
+    assert client.get(f"/api/v1/packets/{OCT}", headers=_token(client, prov_rendatin)).status_code == 404
+
+
+def test_the_inspektorat_reads_the_province_page_but_builds_nothing(tree, client):
+    login(client, tree["prov_inspektorat"])
+    assert client.get(f"/pleno/provinsi?month={OCT}").status_code == 200
+    assert client.post(f"/pleno/provinsi/{OCT}/susun").status_code == 403
+    # A kabupaten has nothing under it: its people get the reason, not an empty page.
+    client.post("/keluar")
+    login(client, tree["kudus_sekretaris"])
+    refused = client.get(f"/pleno/provinsi?month={OCT}")
+    assert refused.status_code == 403 and "satker di bawahnya" in refused.get_data(as_text=True)

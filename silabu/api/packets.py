@@ -1,15 +1,15 @@
 """Monthly pleno packets: build, read, present, finalize, download (Rendatin, Sekretaris; the Ketua reads)."""
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 from flask_login import current_user, login_required
 
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import packet_json
-from silabu.core.errors import NotFound, ValidationFailed
+from silabu.core.errors import ValidationFailed
 from silabu.core.parsing import parse_int, parse_month, parse_year
-from silabu.evidence.storage import get_storage
+from silabu.evidence.storage import send_packet_file
 from silabu.extensions import db
 from silabu.pleno import services
 
@@ -93,18 +93,7 @@ def finalize_packet(month: str):
 @api_bp.route("/packets/<month>/versions/<int:version>/files/<name>")
 @login_required
 def packet_file(month: str, version: int, name: str):
-    f = services.packet_file_for(current_user, month, version, name)
-    storage = get_storage()
-    if not storage.exists(f.storage_key):
-        raise NotFound("Berkas paket tidak ditemukan di penyimpanan.")
-    path = storage.local_path(f.storage_key)
-    resp = send_file(path if path else storage.open(f.storage_key), mimetype=f.content_type, as_attachment=True,
-                     download_name=f.name, conditional=True, max_age=0, etag=f.sha256)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-cache"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return resp
-
+    return send_packet_file(services.packet_file_for(current_user, month, version, name))
 
 MONTH = path_param("month", "string")
 FINALIZE_SCHEMA = {"type": "object", "required": ["berita_acara_number", "pleno_date"],

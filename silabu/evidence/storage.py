@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 from silabu.core.errors import StorageFull
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from flask import Flask, Response
 
 STORAGE_FULL_MESSAGE = "Ruang penyimpanan server penuh; berkas tidak tersimpan. Hubungi admin."
 TEMP_DIR = ".tmp"
@@ -219,3 +219,22 @@ def get_storage(app: Flask | None = None) -> Storage:
         storage = FileSystemStorage(where)
     app.extensions["silabu.storage"] = (where, storage)
     return storage
+
+
+def send_packet_file(f) -> Response:
+    """A stored packet file (``PacketFile``) as a download after the caller's access check: private, revalidated,
+    sandboxed, its sha256 as the ETag."""
+    from flask import send_file
+
+    from silabu.core.errors import NotFound
+
+    storage = get_storage()
+    if not storage.exists(f.storage_key):
+        raise NotFound("Berkas paket tidak ditemukan di penyimpanan.")
+    path = storage.local_path(f.storage_key)
+    resp = send_file(path if path else storage.open(f.storage_key), mimetype=f.content_type, as_attachment=True,
+                     download_name=f.name, conditional=True, max_age=0, etag=f.sha256)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp

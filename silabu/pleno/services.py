@@ -43,7 +43,8 @@ from silabu.pleno.rollup import rollup as _rollup
 
 # The admin keeps the organisation's settings, not its work: packets hold the units' entries, so no admin role here.
 MANAGE_ROLES = (Role.RENDATIN, Role.SEKRETARIS)
-VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA)
+SATKER_PACKET, PROVINCE_PACKET = "satker", "provinsi"  # Packet.kind: the satker's own month, a province's roll-up
+VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.INSPEKTORAT)
 BERITA_ACARA_MAX = 120
 NOTES_MAX = 5000
 REASON_MAX = 2000
@@ -59,7 +60,7 @@ def can_view(user: User | None) -> bool:
     return user is not None and user.has_role(*VIEW_ROLES)
 
 
-def _require_manager(actor: User | None) -> None:
+def require_manager(actor: User | None) -> None:
     # None is the scheduler or the command line, run by whoever operates the server.
     if actor is not None and not can_manage(actor):
         raise Forbidden("Hanya Rendatin atau Sekretaris yang dapat mengelola paket pleno.")
@@ -75,7 +76,7 @@ def assert_may_manage(user: User) -> None:
     """A request's user about to change a packet: 404 when they may not see packets, 403 when they only read them
     (the Ketua). Checked before the request's body or parameters are looked at."""
     assert_may_view(user)
-    _require_manager(user)
+    require_manager(user)
 
 
 def rollup(period: str) -> Rollup:
@@ -83,24 +84,25 @@ def rollup(period: str) -> Rollup:
     return _rollup(parse_month(period))
 
 
-def latest_packet(period: str) -> Packet | None:
-    return db.session.scalar(select(Packet).where(Packet.period == period)
+def latest_packet(period: str, kind: str = SATKER_PACKET) -> Packet | None:
+    return db.session.scalar(select(Packet).where(Packet.period == period, Packet.kind == kind)
                              .options(selectinload(Packet.files)).order_by(Packet.version.desc()).limit(1))
 
 
-def packet_versions(period: str) -> list[Packet]:
+def packet_versions(period: str, kind: str = SATKER_PACKET) -> list[Packet]:
     """Every version of the month, newest first."""
-    return list(db.session.scalars(select(Packet).where(Packet.period == period)
+    return list(db.session.scalars(select(Packet).where(Packet.period == period, Packet.kind == kind)
                                    .options(selectinload(Packet.files)).order_by(Packet.version.desc())))
 
 
-def get_packet(period: str, version: int | None = None) -> Packet:
+def get_packet(period: str, version: int | None = None, kind: str = SATKER_PACKET) -> Packet:
     """One version (the latest when ``version`` is None); NotFound when there is none."""
     parse_month(period)
     if version is None:
-        packet = latest_packet(period)
+        packet = latest_packet(period, kind)
     else:
-        packet = db.session.scalar(select(Packet).where(Packet.period == period, Packet.version == version)
+        packet = db.session.scalar(select(Packet).where(Packet.period == period, Packet.version == version,
+                                                        Packet.kind == kind)
                                    .options(selectinload(Packet.files)))
     if packet is None:
         raise NotFound("Paket pleno untuk bulan ini belum ada." if version is None
@@ -125,21 +127,24 @@ def packet_file_for(user: User, period: str, version: int, name: str) -> PacketF
 def final_periods(year: int) -> list[str]:
     """Months of ``year`` with a final packet: only these feed the LKj (a correction under way keeps its month)."""
     rows = db.session.scalars(select(Packet.period).where(Packet.period.like(f"{int(year):04d}-%"),
-                                                          Packet.status == PacketStatus.FINAL)
+                                                          Packet.status == PacketStatus.FINAL,
+                                                          Packet.kind == SATKER_PACKET)
                               .group_by(Packet.period).order_by(Packet.period))
     return list(rows)
 
 
-def final_packet(period: str) -> Packet | None:
+def final_packet(period: str, kind: str = SATKER_PACKET) -> Packet | None:
     """The final packet of a month: its newest final version (a superseded one never), or None."""
-    return db.session.scalar(select(Packet).where(Packet.period == period, Packet.status == PacketStatus.FINAL)
+    return db.session.scalar(select(Packet).where(Packet.period == period, Packet.status == PacketStatus.FINAL,
+                                                  Packet.kind == kind)
                              .options(selectinload(Packet.files)).order_by(Packet.version.desc()).limit(1))
 
 
 def packets_of_year(year: int) -> dict[str, Packet]:
     """Per month of ``year``: the final packet where there is one, else the latest version (the LKj's trace)."""
     out: dict[str, Packet] = {}
-    for p in db.session.scalars(select(Packet).where(Packet.period.like(f"{int(year):04d}-%"))
+    for p in db.session.scalars(select(Packet).where(Packet.period.like(f"{int(year):04d}-%"),
+                                                     Packet.kind == SATKER_PACKET)
                                 .order_by(Packet.period, Packet.version)):
         if p.status == PacketStatus.FINAL or out.get(p.period) is None or out[p.period].status != PacketStatus.FINAL:
             out[p.period] = p
@@ -153,7 +158,7 @@ def year_overview(year: int) -> list[dict[str, Any]]:
     periods = [f"{int(year):04d}-{m:02d}" for m in range(1, 13)]
     latest: dict[str, Packet] = {}
     counts: dict[str, int] = {}
-    for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods)).order_by(Packet.version)):
+    for p in db.session.scalars(select(Packet).where(Packet.period.in_(periods), Packet.kind == SATKER_PACKET).order_by(Packet.version)):
         latest[p.period] = p
         counts[p.period] = counts.get(p.period, 0) + 1
     # The one rule of which units count (``completeness.counted_unit_ids``): never the Sekretariat without staff.
@@ -204,10 +209,38 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
     finalized with its own Berita Acara, supersedes the final one (kept). Someone who may not build is refused
     (403) before the month is looked at."""
-    _require_manager(actor)
+    require_manager(actor)
     parse_month(period)
     assert_month_started(period, now)
-    latest = latest_packet(period)
+    version, supersedes, why = next_version(period, SATKER_PACKET, actor, correction_reason)
+    built_at = as_utc(now) if now is not None else utcnow()
+
+    r = _rollup(period)
+    data_sha = r.data_sha256()
+    meta = packet_meta(period, version, built_at, data_sha)
+    storage = get_storage()
+
+    def open_blob(key: str) -> bytes | None:
+        try:
+            with storage.open(key) as fh:
+                return fh.read()
+        except (FileNotFoundError, ValueError):
+            return None
+
+    built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
+    summary = r.summary()
+    summary["evidence_index"] = evidence_info
+    return publish_packet(period, SATKER_PACKET, version, built, summary=summary, data_sha=data_sha,
+                          built_at=built_at, actor=actor, supersedes=supersedes, why=why)
+
+
+def next_version(period: str, kind: str, actor: User | None, correction_reason: str | None
+                 ) -> tuple[int, int | None, str]:
+    """(version, the final version it would supersede, the correction's reason) of a new build of the month.
+
+    A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
+    finalized with its own Berita Acara, supersedes the final one (kept)."""
+    latest = latest_packet(period, kind)
     why = " ".join(str(correction_reason or "").split())
     supersedes = latest.supersedes_version if latest is not None and latest.status != PacketStatus.FINAL else None
     if latest is not None and latest.status == PacketStatus.FINAL:
@@ -222,21 +255,13 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     else:
         why = ""
     version = (latest.version + 1) if latest is not None else 1
-    built_at = as_utc(now) if now is not None else utcnow()
+    return version, supersedes, why
 
-    r = _rollup(period)
-    data_sha = r.data_sha256()
-    meta = _meta(period, version, built_at, data_sha)
+
+def publish_packet(period: str, kind: str, version: int, built: list[packet_files.BuiltFile], *, summary: dict,
+                   data_sha: str, built_at: datetime, actor: User | None, supersedes: int | None, why: str) -> Packet:
+    """Store the built files and add the version (flushed, audited); a lost race is a clear 409."""
     storage = get_storage()
-
-    def open_blob(key: str) -> bytes | None:
-        try:
-            with storage.open(key) as fh:
-                return fh.read()
-        except (FileNotFoundError, ValueError):
-            return None
-
-    built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
     # Aside first: content-addressed blobs nobody refers to yet (the orphan clean-up spares young files).
     rows = []
     for f in built:
@@ -244,9 +269,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         storage.store(key, f.data)
         rows.append(PacketFile(name=f.name, content_type=f.content_type, size=f.size, sha256=f.sha256,
                                storage_key=key))
-    summary = r.summary()
-    summary["evidence_index"] = evidence_info
-    packet = Packet(period=period, version=version, status=PacketStatus.DRAFT, built_at=built_at,
+    packet = Packet(period=period, kind=kind, version=version, status=PacketStatus.DRAFT, built_at=built_at,
                     built_by_id=actor.id if actor is not None else None, summary=summary, data_sha256=data_sha,
                     supersedes_version=supersedes, correction_reason=why or None)
     packet.files = rows
@@ -260,7 +283,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         raise Conflict("Paket bulan ini sedang disusun oleh proses lain. Muat ulang halaman beberapa saat lagi.",
                        code="packet_build_in_progress") from None
     audit.record("packet.build", packet, actor=actor,
-                 after={"period": period, "version": version, "data_sha256": data_sha,
+                 after={"period": period, "kind": kind, "version": version, "data_sha256": data_sha,
                         "files": len(rows), "is_empty": summary["is_empty"], "supersedes_version": supersedes,
                         "correction_reason": why or None})
     return packet
@@ -288,7 +311,7 @@ def unit_softfiles(period: str, stem: str) -> list[packet_files.BuiltFile]:
     return out
 
 
-def _meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
+def packet_meta(period: str, version: int, built_at: datetime, data_sha: str) -> packet_files.PacketMeta:
     satker = current_satker()
     config = current_app.config
     return packet_files.PacketMeta(
@@ -319,14 +342,15 @@ def signatories() -> list[packet_files.Signatory]:
 def _assert_latest_and_open(packet: Packet) -> None:
     if packet.status in (PacketStatus.FINAL, PacketStatus.SUPERSEDED):
         raise Conflict("Paket ini sudah final dan tidak dapat diubah.", code="packet_final")
-    newer = db.session.scalar(select(func.max(Packet.version)).where(Packet.period == packet.period))
+    newer = db.session.scalar(select(func.max(Packet.version)).where(Packet.period == packet.period,
+                                                                     Packet.kind == packet.kind))
     if newer is not None and newer > packet.version:
         raise Conflict(f"Sudah ada versi yang lebih baru (v{newer}); gunakan versi terbaru.", code="packet_outdated")
 
 
 def mark_presented(packet: Packet, actor: User | None) -> Packet:
     """Rendatin presented this version at the Rapat Pleno Laporan Bulanan."""
-    _require_manager(actor)
+    require_manager(actor)
     _assert_latest_and_open(packet)
     if packet.status == PacketStatus.PRESENTED:
         return packet
@@ -345,7 +369,7 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
     Only a presented packet is finalized. While a counted unit is open or verified entries of the month are not
     in the packet, it is refused (``incomplete_month``) unless the pleno acknowledges it with a reason, which
     the packet keeps with what was missing (the Berita Acara and the hasil-pleno PDF print both)."""
-    _require_manager(actor)
+    require_manager(actor)
     errors: dict[str, str] = {}
     number = " ".join(str(berita_acara_number or "").split())
     if not number:
@@ -376,14 +400,14 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
     _assert_latest_and_open(packet)
     replaced = None
     if packet.supersedes_version is not None:
-        replaced = get_packet(packet.period, packet.supersedes_version)
+        replaced = get_packet(packet.period, packet.supersedes_version, packet.kind)
         if replaced.berita_acara_number and replaced.berita_acara_number.casefold() == number.casefold():
             raise ValidationFailed({"berita_acara_number": "Pleno koreksi memerlukan nomor Berita Acara sendiri "
                                                            f"(bukan {replaced.berita_acara_number})."})
     if packet.status != PacketStatus.PRESENTED:
         raise Conflict("Paket harus ditandai sudah dipaparkan di rapat pleno sebelum difinalkan.",
                        code="packet_not_presented")
-    gaps = month_completeness(packet.period, packet)
+    gaps = _completeness_of(packet)
     if not gaps.is_complete:
         if not acknowledge_incomplete:
             raise Conflict("Bulan ini belum lengkap: " + gaps.message + " Finalkan hanya bila pleno menyetujuinya, "
@@ -418,7 +442,7 @@ def finalize(packet: Packet, actor: User | None, berita_acara_number: str | None
 def _correction_text(packet: Packet) -> str:
     if packet.supersedes_version is None:
         return ""
-    old = get_packet(packet.period, packet.supersedes_version)
+    old = get_packet(packet.period, packet.supersedes_version, packet.kind)
     return (f"Pleno koreksi: menggantikan paket versi {old.version} (Berita Acara {old.berita_acara_number}, "
             f"{tanggal(old.pleno_date) if old.pleno_date else '-'}), yang tetap disimpan dan ditandai diganti. "
             f"Alasan koreksi: {packet.correction_reason or '-'}")
@@ -429,7 +453,7 @@ def _issue_final_files(packet: Packet, actor: User | None) -> None:
     from silabu.core.pdf import Signer
     from silabu.pleno.files.final import Outcome, build_final
 
-    meta = _meta(packet.period, packet.version, as_utc(packet.built_at), packet.data_sha256)
+    meta = packet_meta(packet.period, packet.version, as_utc(packet.built_at), packet.data_sha256)
     ketua = first_holder(Role.KETUA)
     satker = current_satker()
     chair = Signer(f"Ketua {satker.name}" if satker else "Ketua", ketua.name if ketua else "", (ketua.nip or "")
@@ -450,6 +474,16 @@ def _issue_final_files(packet: Packet, actor: User | None) -> None:
     db.session.flush()
 
 
+def _completeness_of(packet: Packet):
+    """What the pleno must acknowledge before finalizing: open units of the satker's month, or, for a province's
+    roll-up, the children without a final packet (``pleno.province``)."""
+    if packet.kind == PROVINCE_PACKET:
+        from silabu.pleno.province import children_completeness
+
+        return children_completeness(packet.period, packet)
+    return month_completeness(packet.period, packet)
+
+
 def completeness(period: str, packet: Packet | None = None) -> Completeness:
     """What a build now (or ``packet``) leaves out of the month; the build page shows it beforehand."""
     parse_month(period)
@@ -463,7 +497,8 @@ def _guarded_update(packet: Packet, **values: Any) -> None:
     result = db.session.execute(
         update(Packet).where(Packet.id == packet.id,
                              Packet.status.not_in([PacketStatus.FINAL, PacketStatus.SUPERSEDED]),
-                             ~exists().where(newer.period == Packet.period, newer.version > Packet.version))
+                             ~exists().where(newer.period == Packet.period, newer.kind == Packet.kind,
+                                             newer.satker_id == Packet.satker_id, newer.version > Packet.version))
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict("Paket telah berubah (sudah final atau ada versi baru). Muat ulang halaman.",

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from silabu.accounts.access import role_required
 from silabu.accounts.org import today_for, units
+from silabu.accounts.tenancy import OVERSEER_ROLES
 from silabu.core.clock import period_of, previous_period
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.core.formatting import bulan
@@ -18,6 +19,7 @@ bp = Blueprint("pleno", __name__, url_prefix="/pleno")
 
 VIEWERS = services.VIEW_ROLES
 MANAGERS = services.MANAGE_ROLES
+OVERSEERS = OVERSEER_ROLES
 
 
 def _year_arg() -> int:
@@ -178,3 +180,98 @@ def _charts(per_unit: dict[str, dict], months: list[dict]) -> list[dict]:
         charts.append({"code": code, "name": data["name"], "bars": bars, "top": top, "activities": total,
                        "compliance": round(sum(values) / len(values), 2) if values else None})
     return charts
+
+
+# A province (or KPU RI) and its children (pleno.province)
+
+def _province_or_403():
+    from silabu.accounts.tenancy import current_satker
+    from silabu.pleno.province import assert_province
+
+    return assert_province(current_satker())
+
+
+def province_required(view):
+    """Page decorator: the pages of a satker with satker under it (403 with the reason, before anything else)."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        _province_or_403()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _back_to_province(month: str, **_: object) -> str:
+    return url_for("pleno.province", month=month)
+
+
+@bp.route("/provinsi")
+@role_required(*OVERSEERS)
+def province():
+    from silabu.pleno import province as prov
+
+    satker = _province_or_403()
+    period = month_or_none(request.args.get("month")) or previous_period(period_of(today_for(current_user)))
+    children = prov.children_progress(satker, period)
+    versions = prov.province_packet_versions(period)
+    latest = versions[0] if versions else None
+    return render_template("pleno/province.html", satker=satker, period=period, label=bulan(period),
+                           children=children, versions=versions, latest=latest,
+                           summary=(latest.summary or {}) if latest else {},
+                           ahead=prov.children_completeness(period) if not latest or latest.status.value != "final"
+                           else None, can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
+                           errors={}, form={})
+
+
+@bp.route("/provinsi/<month>/susun", methods=["POST"])
+@role_required(*MANAGERS)
+@province_required
+@page_action(back=_back_to_province)
+def province_build(month: str):
+    from silabu.pleno.province import build_province_packet
+
+    period = _period_or_404(month)
+    packet = build_province_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
+    flash(f"Rekap provinsi {bulan(period)} versi {packet.version} selesai disusun.", "success")
+    return redirect(url_for("pleno.province", month=period))
+
+
+@bp.route("/provinsi/<month>/v<int:version>/dipaparkan", methods=["POST"])
+@role_required(*MANAGERS)
+@province_required
+@page_action(back=_back_to_province)
+def province_present(month: str, version: int):
+    period = _period_or_404(month)
+    services.mark_presented(services.get_packet(period, version, services.PROVINCE_PACKET), current_user)
+    flash(f"Rekap provinsi versi {version} ditandai sudah dipaparkan.", "success")
+    return redirect(url_for("pleno.province", month=period))
+
+
+@bp.route("/provinsi/<month>/v<int:version>/final", methods=["POST"])
+@role_required(*MANAGERS)
+@province_required
+@page_action(back=_back_to_province)
+def province_finalize(month: str, version: int):
+    period = _period_or_404(month)
+    packet = services.get_packet(period, version, services.PROVINCE_PACKET)
+    form = forms.pleno_outcome(request.form)
+    services.finalize(packet, current_user, form["berita_acara_number"], form["pleno_date"], form["notes"],
+                      acknowledge_incomplete=bool(form["acknowledge_incomplete"]), reason=form["reason"])
+    flash(f"Hasil pleno dicatat; rekap provinsi {bulan(period)} versi {version} sudah final.", "success")
+    return redirect(url_for("pleno.province", month=period))
+
+
+@bp.route("/provinsi/<month>/v<int:version>/berkas/<name>")
+@role_required(*OVERSEERS)
+@province_required
+def province_file(month: str, version: int, name: str):
+    from silabu.evidence.storage import send_packet_file
+
+    period = _period_or_404(month)
+    packet = services.get_packet(period, version, services.PROVINCE_PACKET)
+    f = next((f for f in packet.files if f.name == name), None)
+    if f is None:
+        abort(404)
+    return send_packet_file(f)

@@ -14,7 +14,8 @@ from silabu.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from silabu.extensions import db
 from silabu.lkj.models import LKJ_PERIODS, LkjReport, LkjStatus
 
-LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KOMISIONER, Role.KASUBAG, Role.ADMIN)
+LKJ_VIEW_ROLES = (Role.RENDATIN, Role.SEKRETARIS, Role.KETUA, Role.KOMISIONER, Role.KASUBAG, Role.ADMIN,
+                  Role.INSPEKTORAT)
 LKJ_MANAGE_ROLES = (Role.RENDATIN,)
 NOTE_MAX = 4000
 
