@@ -4,16 +4,27 @@ from __future__ import annotations
 import time_machine
 from sqlalchemy import func, select
 
+from silabu.accounts.models import Satker
+from silabu.accounts.tenancy import satker_scope
+
 
 @time_machine.travel("2026-11-18 09:00 +07:00", tick=False)
 def test_demo_data_fills_every_page_and_can_run_twice(app, db):
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["demo-data"])
+    assert r.exit_code == 0, r.output
+    _the_province_and_its_kabupaten(db)
+    kudus = db.session.scalar(select(Satker).where(Satker.code == "3319"))
+    with satker_scope(kudus):
+        _kudus(app, db, runner)
+
+
+def _kudus(app, db, runner):
+    """Kudus, the demo's satker (the installation's first), as a one-satker demo would show it."""
     from silabu.accounts.models import User
     from silabu.entries.models import Entry, EntryStatus, Evidence, UnitMonth
     from silabu.pleno.models import Packet, PacketStatus
 
-    runner = app.test_cli_runner()
-    r = runner.invoke(args=["demo-data"])
-    assert r.exit_code == 0, r.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 30
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     assert admin is not None and admin.has_role("admin") and not admin.must_change_password
@@ -38,6 +49,34 @@ def test_demo_data_fills_every_page_and_can_run_twice(app, db):
     assert r.exit_code == 0, r.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 30
     assert db.session.scalar(select(func.count()).select_from(Entry)) == total
+
+
+def _the_province_and_its_kabupaten(db):
+    """KPU Provinsi Jawa Tengah over Kudus, Jepara and Pati: the province's pages have children to show."""
+    from silabu.accounts.models import User
+    from silabu.entries.models import Entry, EntryStatus, UnitMonth
+    from silabu.pleno.models import Packet, PacketStatus
+
+    tree = {s.code: (s.level, s.parent.code if s.parent else None) for s in db.session.scalars(select(Satker))}
+    assert tree == {"33": ("provinsi", None), "3319": ("kabkota", "33"), "3320": ("kabkota", "33"),
+                    "3318": ("kabkota", "33")}
+    assert min((s.id, s.code) for s in db.session.scalars(select(Satker)))[1] == "3319"  # still the first
+    for code in ("33", "3320", "3318"):
+        satker = db.session.scalar(select(Satker).where(Satker.code == code))
+        with satker_scope(satker):
+            people = list(db.session.scalars(select(User)))
+            assert people and all(u.unit.satker_id == satker.id for u in people)
+            sept = dict(db.session.execute(select(Entry.status, func.count()).where(Entry.period == "2026-09")
+                                           .group_by(Entry.status)).all())
+            packet = db.session.scalar(select(Packet).where(Packet.period == "2026-09"))
+            closed = db.session.scalar(select(func.count()).select_from(UnitMonth).where(
+                UnitMonth.period == "2026-09", UnitMonth.is_closed.is_(True)))
+        if code == "33":
+            assert any(u.has_role("inspektorat") for u in people) and not sept
+        elif code == "3320":  # went through its pleno
+            assert packet.status == PacketStatus.FINAL and closed == 2 and set(sept) == {EntryStatus.VERIFIED}
+        else:  # Pati's Kasubag is still verifying
+            assert packet is None and closed == 0 and sept[EntryStatus.SUBMITTED] > 0
 
 
 def _the_final_month_reads_as_a_real_one(db):

@@ -127,34 +127,43 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
     satker = ensure_satker(satker_row["code"], satker_row["name"], satker_row.get("timezone") or "Asia/Jakarta",
                            level=satker_row.get("level", "kabupaten"), parent_code=satker_row.get("parent_code"),
                            address=satker_row.get("address", ""), city="Kudus")
-    for row in read_table("units.csv", (folder / "units.csv").read_bytes()).rows:
-        ensure_unit(satker, row["code"], row["name"], row.get("parent_code") or None)
-    import_output_codes(read_table("output_codes.csv", (folder / "output_codes.csv").read_bytes()).rows)
-    users_rows = read_table("users.csv", (folder / "users.csv").read_bytes()).rows
-    for row in users_rows:
-        if not row.get("nip") and "admin" in row.get("roles", ""):
-            row["username"] = "admin"
-        if "komisioner" in row.get("roles", "") and not row.get("division"):
-            row["division"] = PLANNING_DIVISION  # the demo's komisioner corrects and initials the LKj KPU
-    report = import_users(users_rows)
-    demo_hash = hash_password(password)
-    for login in report.created:
-        user = db.session.scalar(select(User).where((User.nip == login) | (User.username == login)))
-        user.password_hash = demo_hash
-        user.must_change_password = False
-    today = today or local_today(satker.timezone)
-    import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()).rows, today.year)
-    db.session.flush()
-    _demo_targets(today.year)
-    made = 0
-    if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
-        made = _demo_entries(today)
-    from silabu.demo.lkj import load_lkj_demo  # the LKj's figures beside the entries (issue 13)
+    from silabu.accounts.tenancy import satker_scope
 
-    lkj_note = load_lkj_demo(folder, today)
+    with satker_scope(satker):  # Kudus's own organisation and months (accounts.tenancy)
+        for row in read_table("units.csv", (folder / "units.csv").read_bytes()).rows:
+            ensure_unit(satker, row["code"], row["name"], row.get("parent_code") or None)
+        import_output_codes(read_table("output_codes.csv", (folder / "output_codes.csv").read_bytes()).rows)
+        users_rows = read_table("users.csv", (folder / "users.csv").read_bytes()).rows
+        for row in users_rows:
+            if not row.get("nip") and "admin" in row.get("roles", ""):
+                row["username"] = "admin"
+            if "komisioner" in row.get("roles", "") and not row.get("division"):
+                row["division"] = PLANNING_DIVISION  # the demo's komisioner corrects and initials the LKj KPU
+        report = import_users(users_rows)
+        demo_hash = hash_password(password)
+        for login in report.created:
+            user = db.session.scalar(select(User).where((User.nip == login) | (User.username == login)))
+            user.password_hash = demo_hash
+            user.must_change_password = False
+        today = today or local_today(satker.timezone)
+        import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()).rows, today.year)
+        db.session.flush()
+        _demo_targets(today.year)
+        made = 0
+        if with_entries and db.session.scalar(select(Entry.id).limit(1)) is None:
+            made = _demo_entries(today)
+        from silabu.demo.lkj import load_lkj_demo  # the LKj's figures beside the entries (issue 13)
+
+        lkj_note = load_lkj_demo(folder, today)
+    from silabu.demo.province import load_province_demo
+
+    province_note = load_province_demo(
+        satker, read_table("units.csv", (folder / "units.csv").read_bytes()).rows,
+        read_table("output_codes.csv", (folder / "output_codes.csv").read_bytes()).rows, demo_hash, today,
+        with_entries)
     return (f"Demo dimuat: satker {satker.code}, {len(report.created)} pengguna baru, {made} entri contoh. "
             f"Kata sandi akun demo: {password} (nama pengguna 'admin', 'ketua', 'komisioner'; pegawai: NIP)."
-            + (f" {lkj_note}" if lkj_note else ""))
+            + (f" {lkj_note}" if lkj_note else "") + f" {province_note}")
 
 
 def _demo_targets(year: int) -> None:
