@@ -156,7 +156,8 @@ class Asn(Person):
                      json=dict(body, client_uuid=client_uuid))
             return
         body = {"entry_date": random.choice(CURRENT_DAYS).isoformat(), "output_code": random.choice(self.codes),
-                "activity": random.choice(ACTIVITIES), "output": "Dokumen", "quantity": random.randint(1, 4),
+                "activity": f"{random.choice(ACTIVITIES)} ({random.randint(1, 999)})", "output": "Dokumen",
+                "quantity": random.randint(1, 4),
                 "unit": "Dokumen"}
         client_uuid = str(uuid.uuid4())
         resp = self.api("POST", "/api/v1/entries", (201,), name="/api/v1/entries [POST]",
