@@ -515,14 +515,11 @@ http {{
     client_max_body_size 25m;
     upstream silabu {{
 {servers}
-        keepalive 32;
     }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass http://silabu;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
@@ -656,7 +653,7 @@ def load_test(url: str, *, users: int, run_time: str, workers: int, spawn_rate: 
                 role = "master" if pid == s.process.pid else "worker"
                 rss[f"web{n} {role} {pid}"] = [round(now_mb, 1), round(peak_mb, 1)]
                 print(f"  web{n} {role:6} {pid:>7}: {now_mb:6.1f} / {peak_mb:6.1f}")
-        served = [sum(1 for ln in s.log_path.read_text(errors="replace").splitlines() if " HTTP/1.1\" " in ln)
+        served = [sum(1 for ln in s.log_path.read_text(errors="replace").splitlines() if " HTTP/1." in ln)
                   for s in servers]
         print(f"requests each instance logged (nginx's round robin, warm-up and sign-in included): {served}")
         result.update({
@@ -668,8 +665,14 @@ def load_test(url: str, *, users: int, run_time: str, workers: int, spawn_rate: 
             "loadavg": [load0, load1], "rss_mb": rss})
         print(f"\noverall: {result['requests']} requests, {result['rps']} req/s, p50 {result['p50_ms']:.0f} ms, "
               f"p95 {result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, errors {result['failures']}")
+        nginx_errors = [ln for ln in (tmp / "nginx" / "error.log").read_text(errors="replace").splitlines()
+                        if "[error]" in ln or "[crit]" in ln]
+        result["nginx_errors"] = len(nginx_errors)
+        if nginx_errors:
+            print(f"nginx error.log: {len(nginx_errors)} errors, e.g.\n  " + "\n  ".join(nginx_errors[:5]))
         if result["failures"]:
-            print("web1 log (tail):\n" + servers[0].log_tail(15))
+            for n, s in enumerate(servers, 1):
+                print(f"web{n} log (tail):\n" + s.log_tail(10))
         return result
     finally:
         if nginx is not None:
