@@ -15,7 +15,7 @@
    each of its queries on entries, units, users and unit_months (a ``before_execute`` hook,
    ``restrict_to_units``): same SQL shape, a province's rows.
 3. Month-end load test: two gunicorn instances (gunicorn.conf.py) behind nginx (a temporary config, its own
-   pid and logs), locust headless with benchmarks/loadtest/locustfile.py: ASN and Kasubag of several satkers
+   pid and logs; no upstream keep-alive, as README's nginx), locust headless with benchmarks/loadtest/locustfile.py: ASN and Kasubag of several satkers
    in several provinces (the Rendatin's packet build is left out: it compiles the whole national month in
    one request, see README). Prints req/s, p50/p95/p99, errors and every gunicorn worker's RSS after the run.
 
