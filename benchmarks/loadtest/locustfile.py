@@ -30,7 +30,7 @@ from pathlib import Path
 import gevent
 from gevent.event import Event
 from locust import between, events, task
-from locust.contrib.fasthttp import FastHttpUser
+from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 
 PLAN = json.loads(Path(os.environ["SILABU_LOAD_PLAN"]).read_text())
 GOOD = Path(__file__).resolve().parents[3] / "shared" / "data" / "uploads" / "good"
@@ -70,10 +70,10 @@ class Person(FastHttpUser):
     login_name = ""
     password = ""
 
-    def expect(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None,
+    def expect(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None, client=None,
                **kwargs):
         """One request; a status not in ``status`` is an error. Returns the response or None."""
-        with self.client.request(method, path, name=name, catch_response=True, **kwargs) as resp:
+        with (client or self.client).request(method, path, name=name, catch_response=True, **kwargs) as resp:
             if resp.status_code not in status:
                 body = (resp.text or "")[:200].replace("\n", " ")
                 resp.failure(f"{resp.status_code}: {body}")
@@ -82,7 +82,10 @@ class Person(FastHttpUser):
             return resp
 
     def sign_in(self) -> None:
-        resp = self.expect("POST", "/api/v1/auth/token", (200,),
+        # The phone app's calls carry the bearer token and no session cookie (the API asks a call that sends a
+        # session cookie for the CSRF token, token or not): a client of their own, apart from the browser's.
+        self.api_client = FastHttpSession(self.host, self.environment.events.request, user=self)
+        resp = self.expect("POST", "/api/v1/auth/token", (200,), client=self.api_client,
                            json={"username": self.login_name, "password": self.password})
         self.bearer = {"Authorization": f"Bearer {resp.json()['token']}"} if resp is not None else {}
         page = self.expect("GET", "/masuk", (200,))
@@ -100,7 +103,7 @@ class Person(FastHttpUser):
 
     def api(self, method: str, path: str, status: tuple[int, ...], *, name: str | None = None, **kwargs):
         headers = dict(self.bearer, Accept="application/json", **kwargs.pop("headers", {}))
-        return self.expect(method, path, status, name=name, headers=headers, **kwargs)
+        return self.expect(method, path, status, name=name, headers=headers, client=self.api_client, **kwargs)
 
 
 def _arrived() -> None:
@@ -153,7 +156,8 @@ class Asn(Person):
                      json=dict(body, client_uuid=client_uuid))
             return
         body = {"entry_date": random.choice(CURRENT_DAYS).isoformat(), "output_code": random.choice(self.codes),
-                "activity": random.choice(ACTIVITIES), "output": "Dokumen", "quantity": random.randint(1, 4),
+                "activity": f"{random.choice(ACTIVITIES)} ({random.randint(1, 999)})", "output": "Dokumen",
+                "quantity": random.randint(1, 4),
                 "unit": "Dokumen"}
         client_uuid = str(uuid.uuid4())
         resp = self.api("POST", "/api/v1/entries", (201,), name="/api/v1/entries [POST]",
