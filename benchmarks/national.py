@@ -7,13 +7,11 @@
    its four Sub Bagian (/work/shared/data/demo/units.csv), 45 people per satker (Sekretaris, a Kasubag per
    Sub Bagian, 40 ASN of whom one is the Rendatin: 24 885 accounts), 300 output codes, and last month's
    entries (~1 000 000: 90 % verified; 95 % of the unit-months closed). Every account's password is
-   PASSWORD. Unit codes are unique across the country ("KUL-3501"); a table that has a satker_id column
-   (a later migration adds them) gets it filled, see ``_fill_satker``.
+   PASSWORD. Each satker has its own catalogue of the 300 codes (a code is unique within its satker); unit
+   codes carry the satker's code ("KUL-3501") so a log line names the satker.
 2. Roll-ups, each in a fresh child process (wall time and peak RSS): the national month through
-   ``silabu.pleno.rollup.rollup``, and one province's (Jawa Timur's kabupaten/kota units). ``rollup`` takes
-   no unit filter, so the provincial figure is the same function with ``WHERE unit_id IN (...)`` added to
-   each of its queries on entries, units, users and unit_months (a ``before_execute`` hook,
-   ``restrict_to_units``): same SQL shape, a province's rows.
+   ``silabu.pleno.rollup.rollup``, and one province's (Jawa Timur's kabupaten/kota): the same function inside
+   ``satker_scope(<its children>)``, the scope every request and job runs in (accounts.tenancy).
 3. Month-end load test: two gunicorn instances (gunicorn.conf.py) behind nginx (a temporary config, its own
    pid and logs; no upstream keep-alive, as README's nginx), locust headless with benchmarks/loadtest/locustfile.py: ASN and Kasubag of several satkers
    in several provinces (the Rendatin's packet build is left out: it compiles the whole national month in
@@ -39,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -249,11 +248,13 @@ def load(url: str, *, scale: float = 1.0, seed: int = 2026, period: str | None =
                               "template": code})
                 unit_satker[uid] = s["id"]
         counts["units"] = w.write("units", [{k: v for k, v in u.items() if k != "template"} for u in units])
-        codes = [{"id": i, "code": f"076.01.WA.4499.EBA.{i:03d}", "name": f"Layanan uji nasional {i}",
-                  "default_unit": UOMS[i % len(UOMS)], "level": "ro", "parent_id": None, "is_active": True,
-                  "created_at": now} for i in range(1, OUTPUT_CODES + 1)]
-        # The national catalogue belongs to KPU RI when output codes get a satker.
-        counts["output_codes"] = w.write("output_codes", codes, satker_id_of=lambda r: 1)
+        # Every satker's own catalogue (the same 300 codes): code i of satker index k has id k * 300 + i.
+        code_base = {s["id"]: k * OUTPUT_CODES for k, s in enumerate(sk)}
+        codes = [{"id": code_base[s["id"]] + i, "satker_id": s["id"], "code": f"076.01.WA.4499.EBA.{i:03d}",
+                  "name": f"Layanan uji nasional {i}", "default_unit": UOMS[i % len(UOMS)], "level": "ro",
+                  "parent_id": None, "is_active": True, "created_at": now}
+                 for s in sk for i in range(1, OUTPUT_CODES + 1)]
+        counts["output_codes"] = w.write("output_codes", codes)
 
         users, roles = [], []
         loggers: list[tuple[int, int]] = []  # (user id, unit id) of everyone who logs entries
@@ -302,7 +303,8 @@ def load(url: str, *, scale: float = 1.0, seed: int = 2026, period: str | None =
              "closed_by_id": None if uid in open_units else heads[uid]}
             for n, uid in enumerate(logging_units)], satker_id_of=lambda r: unit_satker[r["unit_id"]])
 
-        unit_codes = {uid: rng.sample(range(1, OUTPUT_CODES + 1), k=10) for uid in logging_units}
+        unit_codes = {uid: [code_base[unit_satker[uid]] + i for i in rng.sample(range(1, OUTPUT_CODES + 1), k=10)]
+                      for uid in logging_units}
         per_person = max(1, round(ENTRIES_PER_PERSON * min(1.0, scale * 10)))
         entries, evidence = [], []
         n_entries = n_evidence = 0
@@ -368,39 +370,12 @@ def load(url: str, *, scale: float = 1.0, seed: int = 2026, period: str | None =
 # ---------------------------------------------------------------- 2. the roll-ups
 
 
-def restrict_to_units(engine, unit_ids: list[int]):
-    """Add ``WHERE <unit column> IN unit_ids`` to every SELECT reading entries, units, users or unit_months
-    in its FROM (not in subqueries): ``rollup`` itself takes no unit filter. Returns the listener to remove."""
-    from sqlalchemy import Table, event
-    from sqlalchemy.sql import Join, Select
-
-    from silabu.accounts.models import Unit, User
-    from silabu.entries.models import Entry, UnitMonth
-
-    filters = {"entries": Entry.unit_id, "units": Unit.id, "users": User.unit_id, "unit_months": UnitMonth.unit_id}
-    ids = list(unit_ids)
-
-    def tables_of(from_) -> list[str]:
-        if isinstance(from_, Join):
-            return tables_of(from_.left) + tables_of(from_.right)
-        return [from_.name] if isinstance(from_, Table) else []
-
-    def before_execute(conn, clauseelement, multiparams, params, execution_options):
-        if isinstance(clauseelement, Select):
-            names = {n for f in clauseelement.get_final_froms() for n in tables_of(f)}
-            for name in sorted(names & filters.keys()):
-                clauseelement = clauseelement.where(filters[name].in_(ids))
-        return clauseelement, multiparams, params
-
-    event.listen(engine, "before_execute", before_execute, retval=True)
-    return before_execute
-
-
 def measure(url: str, scope: str) -> dict:
     """In a fresh process: the month's roll-up, national or of one province's kabupaten/kota units."""
     from sqlalchemy import select
 
     from silabu.accounts.models import Satker, Unit
+    from silabu.accounts.tenancy import satker_scope
     from silabu.entries.models import UnitMonth
     from silabu.extensions import db
     from silabu.pleno.rollup import rollup
@@ -412,14 +387,17 @@ def measure(url: str, scope: str) -> dict:
             out: dict = {"scope": scope, "period": period, "rss_before_mb": round(_rss_mb(), 1)}
             if scope != "national":
                 province = db.session.scalar(select(Satker).where(Satker.code == scope))
-                ids = list(db.session.scalars(select(Unit.id).join(Satker, Unit.satker_id == Satker.id)
-                                              .where(Satker.parent_id == province.id)))
-                out.update(province=province.name, units=len(ids))
-                restrict_to_units(db.engine, ids)
-            rollup(period)  # warm-up: imports, first connection, holiday tables
-            db.session.remove()
-            t = time.perf_counter()
-            r = rollup(period)
+                children = list(db.session.scalars(select(Satker.id).where(Satker.parent_id == province.id)))
+                ids = list(db.session.scalars(select(Unit.id).where(Unit.satker_id.in_(children))))
+                out.update(province=province.name, satker=len(children), units=len(ids))
+                scope_ctx = satker_scope(*children)
+            else:
+                scope_ctx = nullcontext()
+            with scope_ctx:
+                rollup(period)  # warm-up: imports, first connection, holiday tables
+                db.session.remove()
+                t = time.perf_counter()
+                r = rollup(period)
             out["seconds"] = round(time.perf_counter() - t, 3)
             out["rss_peak_mb"] = round(_rss_mb(), 1)
             s = r.summary()
