@@ -156,8 +156,17 @@ def _criteria(ids: frozenset[int]) -> list:
     from silabu.catalog.models import Indicator, OfficeDay, OutputCode
     from silabu.core.audit import AuditEvent
     from silabu.entries.models import Entry, UnitMonth
-    from silabu.lkj.models import BudgetLine, LkjReport
-    from silabu.pleno.models import Packet
+    from silabu.lkj.models import (
+        BudgetLine,
+        IndicatorOutputCode,
+        IndicatorTarget,
+        LkjDocument,
+        LkjFile,
+        LkjReport,
+        LkjReviewStep,
+        ManualRealisasi,
+    )
+    from silabu.pleno.models import Packet, PacketFile
 
     wanted = sorted(ids)
     direct = [Unit, OutputCode, OfficeDay, Indicator, Packet, LkjReport, AuditEvent]
@@ -167,6 +176,16 @@ def _criteria(ids: frozenset[int]) -> list:
              for model in by_unit]
     codes = select(OutputCode.id).where(OutputCode.satker_id.in_(wanted)).scalar_subquery()
     opts.append(with_loader_criteria(BudgetLine, BudgetLine.output_code_id.in_(codes), include_aliases=True))
+    # What hangs off an indicator, an LKj report or a packet, for a lookup by its own id (a manual realisasi's
+    # evidence, an LKj file): the parent's satker decides.
+    indicators = select(Indicator.id).where(Indicator.satker_id.in_(wanted)).scalar_subquery()
+    reports = select(LkjReport.id).where(LkjReport.satker_id.in_(wanted)).scalar_subquery()
+    packets = select(Packet.id).where(Packet.satker_id.in_(wanted)).scalar_subquery()
+    opts += [with_loader_criteria(model, model.indicator_id.in_(indicators), include_aliases=True)
+             for model in (ManualRealisasi, IndicatorTarget, IndicatorOutputCode)]
+    opts += [with_loader_criteria(model, model.report_id.in_(reports), include_aliases=True)
+             for model in (LkjDocument, LkjReviewStep, LkjFile)]
+    opts.append(with_loader_criteria(PacketFile, PacketFile.packet_id.in_(packets), include_aliases=True))
     return opts
 
 

@@ -247,7 +247,9 @@ def format_code(code: str) -> str:
 def _new_code() -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if db.session.scalar(select(LkjDocument.id).where(LkjDocument.verification_code == code)) is None:
+        # Unique across every satker of the installation: the public verification page finds it by the code alone.
+        if db.session.scalar(select(LkjDocument.id).where(LkjDocument.verification_code == code)
+                             .execution_options(all_satkers=True)) is None:
             return code
 
 
@@ -394,7 +396,7 @@ def document_by_code(code: str) -> LkjDocument:
     if len(clean) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in clean):
         raise NotFound("Kode verifikasi tidak dikenal.")
     doc = db.session.scalar(select(LkjDocument).where(LkjDocument.verification_code == clean)
-                            .options(selectinload(LkjDocument.report)))
+                            .options(selectinload(LkjDocument.report)).execution_options(all_satkers=True))
     if doc is None:
         raise NotFound("Kode verifikasi tidak dikenal.")
     return doc
