@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,12 +198,14 @@ def assert_month_started(period: str, now: datetime | None = None) -> None:
 
 
 def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None,
-                 correction_reason: str | None = None) -> Packet:
+                 correction_reason: str | None = None,
+                 progress: Callable[[int, str], None] | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
 
     A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
     finalized with its own Berita Acara, supersedes the final one (kept). Someone who may not build is refused
-    (403) before the month is looked at."""
+    (403) before the month is looked at. ``progress(percent, message)`` hears of the steps (a background task)."""
+    progress = progress or (lambda percent, message: None)
     _require_manager(actor)
     parse_month(period)
     assert_month_started(period, now)
@@ -223,6 +226,7 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
     version = (latest.version + 1) if latest is not None else 1
     built_at = as_utc(now) if now is not None else utcnow()
 
+    progress(10, "Merekap entri terverifikasi bulan ini.")
     r = _rollup(period)
     data_sha = r.data_sha256()
     meta = _meta(period, version, built_at, data_sha)
@@ -235,7 +239,9 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         except (FileNotFoundError, ValueError):
             return None
 
+    progress(30, "Menyusun berkas paket (XLSX, PDF, softfile unit, indeks bukti).")
     built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
+    progress(80, "Menyimpan berkas paket.")
     # Aside first: content-addressed blobs nobody refers to yet (the orphan clean-up spares young files).
     rows = []
     for f in built:

@@ -10,6 +10,8 @@ from silabu.core.clock import period_of, previous_period
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.core.formatting import bulan
 from silabu.core.parsing import month_or_none, parse_year
+from silabu.ops import tasks
+from silabu.ops.models import TaskStatus
 from silabu.pleno import forms, services
 from silabu.pleno.models import PACKET_STATUS_LABELS
 from silabu.web import page_action
@@ -71,12 +73,12 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
 @page_action(back=_back_to_month)
 def build(month: str):
     period = _period_or_404(month)
-    packet = services.build_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
-    if (packet.summary or {}).get("is_empty"):
-        flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
-              "dari bulan unit yang sudah ditutup.", "warning")
-    else:
-        flash(f"Paket {bulan(period)} versi {packet.version} selesai disusun.", "success")
+    # The build runs as a background task; its page follows it (inline mode: it is done already).
+    task = tasks.submit("pleno.build", period, {"correction_reason": request.form.get("correction_reason")},
+                        current_user)
+    if task.status != TaskStatus.DONE:
+        return redirect(url_for("tasks.show", task_id=task.id))
+    flash(task.message, "warning" if (task.result or {}).get("is_empty") else "success")
     return redirect(url_for("pleno.month", month=period))
 
 
