@@ -325,3 +325,20 @@ def test_the_openapi_document_describes_the_task_endpoint(client):
 def test_enqueue_knows_only_its_kinds(db, rendatin):
     with pytest.raises(ValueError):
         tasks.enqueue("tidak.ada", "x", {}, rendatin)
+
+
+def test_the_month_page_links_to_a_build_under_way_and_the_thread_worker_finishes_it(app, db, client, closed_month,
+                                                                                     rendatin, login_as, threaded):
+    login_as(rendatin)
+    task, _ = tasks.enqueue("pleno.build", PERIOD, {}, rendatin)  # queued; this process's thread is not up yet
+    db.session.commit()
+    html = client.get(f"/pleno/{PERIOD}").get_data(as_text=True)
+    assert "Menunggu giliran" in html and f'href="/tugas/{task.id}"' in html and "Lihat progres" in html
+    page = ""
+    for _ in range(100):  # opening the task page starts the worker thread (mode "thread"); the page refreshes
+        page = client.get(f"/tugas/{task.id}").get_data(as_text=True)
+        if "Selesai" in page:
+            break
+        time.sleep(0.1)
+    assert "Paket Oktober 2026 versi 1 selesai disusun." in page and "oleh Rina Rendatin" in page
+    assert "Lihat progres" not in client.get(f"/pleno/{PERIOD}").get_data(as_text=True)

@@ -119,7 +119,10 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            can_upload_copy=bool(report_) and services.may_upload_signed_copy(report_, current_user),
                            default_subject=services.default_letter_subject(report_) if report_ else "",
                            blockers=services.version_blockers(services.current_document(report_))
-                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else []), status
+                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else [],
+                           active_task=tasks.active_for("lkj.compile",
+                                                        tasks.lkj_key(year, code, services.normalise_period(sem)),
+                                                        current_user)), status
 
 
 def _back_to_report(year: int, report_code: str, **_: object) -> str:

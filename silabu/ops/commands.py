@@ -23,9 +23,13 @@ def register_ops(app: Flask) -> None:
 @click.option("--once", is_flag=True, help="Kerjakan antrean sampai habis, lalu berhenti")
 def worker_run_cmd(once: bool) -> None:
     """Jalankan pekerja tugas latar (satu proses; hentikan dengan Ctrl+C atau SIGTERM)."""
+    import logging
     import signal
 
     from silabu.ops.tasks import Worker
+
+    if not logging.getLogger().handlers:  # its log is the journal's: which task, how long, what failed
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
     if once:

@@ -402,6 +402,13 @@ def get_task_for(user: User | None, task_id: int) -> BackgroundTask:
     return task
 
 
+def active_for(kind: str, key: str, user: User | None) -> BackgroundTask | None:
+    """The queued or running task of (kind, key) in the user's satker, for the page it concerns."""
+    task = db.session.scalar(select(BackgroundTask)
+                             .where(BackgroundTask.active_key == active_key(kind, key, _satker_of(user))))
+    return task if task is not None and may_read(user, task) else None
+
+
 def title(task: BackgroundTask) -> str:
     spec = KINDS.get(task.kind)
     return spec.title(task) if spec else task.kind

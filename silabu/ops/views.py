@@ -35,5 +35,9 @@ def show(task_id: int):
     task = tasks.get_task_for(current_user, task_id)
     if not task.is_finished and tasks.mode() == "thread":
         tasks.ensure_thread_worker(current_app._get_current_object())  # a queued task of a restarted process
+    from silabu.accounts.models import User
+    from silabu.extensions import db
+
+    requester = db.session.get(User, task.requested_by_id) if task.requested_by_id is not None else None
     return render_template("ops/task.html", task=task, title=tasks.title(task), refresh=REFRESH_SECONDS,
-                           links=tasks.result_links(task), link_label=tasks.link_label(task))
+                           links=tasks.result_links(task), link_label=tasks.link_label(task), requester=requester)

@@ -65,7 +65,8 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
                            gaps=gaps, ahead=ahead, started=services.month_started(period),
                            summary=(latest.summary or {}) if latest else {}, errors=errors or {}, form=form or {},
                            can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
-                           status_label=services.status_label(latest)), status
+                           status_label=services.status_label(latest),
+                           active_task=tasks.active_for("pleno.build", period, current_user)), status
 
 
 @bp.route("/<month>/susun", methods=["POST"])
