@@ -95,6 +95,15 @@ class Config:
         self.REMINDER_TIME = os.environ.get("SILABU_REMINDER_TIME", "15:30")
         # Several scheduler processes may run; the one holding this lease runs the jobs (silabu/ops/lease.py).
         self.SCHEDULER_LEASE_SECONDS = _int("SILABU_SCHEDULER_LEASE_SECONDS", 60)
+        # Long work (packet builds, LKj compiles) runs as a background task (silabu/ops/tasks.py): "thread" (a
+        # thread of the web process, started on first use), "external" (the `jobs run` / `worker run` process).
+        self.TASK_WORKER = os.environ.get("SILABU_TASK_WORKER", "thread")
+        # A running task whose worker has not beaten for this long is requeued once, then failed.
+        self.TASK_STALE_MINUTES = _int("SILABU_TASK_STALE_MINUTES", 5)
+        self.TASK_HEARTBEAT_SECONDS = _int("SILABU_TASK_HEARTBEAT_SECONDS", 15)
+        self.TASK_POLL_SECONDS = _int("SILABU_TASK_POLL_SECONDS", 2)
+        # The API's build/compile answers 201 when the task finishes within this wait, else 202 with the task.
+        self.TASK_API_WAIT_SECONDS = _int("SILABU_TASK_API_WAIT_SECONDS", 20)
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SILABU_SESSION_HOURS", 12))
         self.API_TOKEN_HOURS = _int("SILABU_API_TOKEN_HOURS", 24 * 30)
         self.SESSION_COOKIE_HTTPONLY = True

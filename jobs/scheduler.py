@@ -429,6 +429,13 @@ def run_scheduler(app: Flask, *, with_catch_up: bool = True) -> None:
                               replace_existing=True)
 
     leadership.on_gain = gained
+    # Background tasks (packet builds, LKj compiles queued by pages and the API) run in a thread of this process;
+    # every scheduler process may run one, the claim keeps each task to one worker.
+    from silabu.ops.tasks import Worker, mode
+
+    task_worker = Worker(app)
+    if mode(app) != "inline":
+        task_worker.start_thread()
     if leadership.start() and with_catch_up:
         _catch_up_logged(app, tz_name)
 
@@ -444,4 +451,5 @@ def run_scheduler(app: Flask, *, with_catch_up: bool = True) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        task_worker.stop()
         leadership.stop()

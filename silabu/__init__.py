@@ -71,11 +71,12 @@ def register_blueprints(app: Flask) -> None:
     from silabu.lkj.views import bp as lkj_bp
     from silabu.notifications.views import bp as notifications_bp
     from silabu.ops.views import bp as ops_bp
+    from silabu.ops.views import tasks_bp
     from silabu.pleno.views import bp as pleno_bp
     from silabu.verification.views import bp as verification_bp
 
     for bp in (auth_bp, admin_bp, catalog_bp, entries_bp, evidence_bp, verification_bp, pleno_bp,
-               notifications_bp, lkj_bp, ops_bp, api_bp):
+               notifications_bp, lkj_bp, ops_bp, tasks_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -275,6 +275,8 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "pleno.province_present": {"POST": E(allow(()))},
     "pleno.province_finalize": {"POST": E(allow(()))},
     "pleno.province_file": {"GET": E(allow(()))},
+    # ---- background tasks: the world's task is rendatin's packet build; the requester and the builders read it ----
+    "tasks.show": {"GET": E(allow(PLENO_MANAGE, deny=404))},
 
     # ---- LKj (pages) ----
     "lkj.index": {"GET": E(allow(LKJ_VIEW))},
@@ -358,6 +360,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "api.packet_file": {"GET": E(allow(PLENO_VIEW, deny=404), download=True)},
     # building is refused with 403 (API.md, OpenAPI: "403 Bukan Rendatin/Sekretaris")
     "api.build_packet": {"POST": E(allow(PLENO_MANAGE))},
+    "api.get_task": {"GET": E(allow(PLENO_MANAGE, deny=404))},
     # present/finalize: the Ketua reads packets but does not manage them (403); the rest do not see them (404)
     "api.present_packet": {"POST": E(allow(PLENO_MANAGE, deny=404, ketua=403))},
     "api.finalize_packet": {"POST": E(allow(PLENO_MANAGE, deny=404, ketua=403))},

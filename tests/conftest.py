@@ -101,6 +101,7 @@ def app(_app_root, _test_database_url):
         "BACKUP_DIR": str(_app_root / "backups"),
         "LOGIN_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # production uses scrypt; tests need speed, not strength
+        "TASK_WORKER": "inline",  # background tasks run at once in the request; test_background_tasks overrides
     })
     with app.app_context():
         _db.drop_all()

@@ -157,6 +157,10 @@ def _build_world(db, request) -> World:
 
     packet = build_packet(PERIOD, people["rendatin"])
     db.session.commit()
+    from silabu.ops.tasks import enqueue
+
+    task, _ = enqueue("pleno.build", PERIOD, {}, people["rendatin"])  # a rebuild waiting for a worker
+    db.session.commit()
 
     import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, YEAR)
     db.session.commit()
@@ -182,6 +186,7 @@ def _build_world(db, request) -> World:
         "manual_id": manual.id, "kind": "pdf", "key": "kata_pengantar", "code": doc.verification_code,
         "code_id": db.session.scalar(select(OutputCode.id).where(OutputCode.code == CODE)),
         "day": office_day.day.isoformat(), "notification_id": note.id, "delegation_id": plh.id,
+        "task_id": task.id,
     }
     logins = {actor: user.nip or user.username for actor, user in people.items()}
     return World(values=values, tokens=tokens, logins=logins)

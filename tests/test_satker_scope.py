@@ -364,3 +364,22 @@ def test_the_inspektorat_reads_the_province_page_but_builds_nothing(tree, client
     login(client, tree["kudus_sekretaris"])
     refused = client.get(f"/pleno/provinsi?month={OCT}")
     assert refused.status_code == 403 and "satker di bawahnya" in refused.get_data(as_text=True)
+
+
+def test_a_background_build_runs_for_the_requester_s_satker(tree, app):
+    """Two Rendatin queue October's build at once, one in each satker: the worker (no request, no scope of its
+    own) builds each in its requester's satker: two packets, each with its own people."""
+    from silabu.ops import tasks
+    from silabu.pleno.models import Packet
+
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _entry(tree["jepara_asn"], tree["jepara"])
+    for who in ("jepara_rendatin", "kudus_rendatin"):
+        tasks.enqueue("pleno.build", OCT, {}, tree[who])
+    _db.session.commit()
+    assert tasks.Worker(app, worker_id="uji").drain() == 2
+    _db.session.expire_all()
+    packets = {p.satker_id: p for p in _db.session.scalars(select(Packet))}
+    assert set(packets) == {tree["kudus"].id, tree["jepara"].id}
+    assert {p.version for p in packets.values()} == {1}
+    assert packets[tree["jepara"].id].summary["asn_count"] == 3

@@ -166,6 +166,7 @@ def _criteria(ids: frozenset[int]) -> list:
         LkjReviewStep,
         ManualRealisasi,
     )
+    from silabu.ops.models import BackgroundTask
     from silabu.pleno.models import Packet, PacketFile
 
     wanted = sorted(ids)
@@ -186,6 +187,7 @@ def _criteria(ids: frozenset[int]) -> list:
     opts += [with_loader_criteria(model, model.report_id.in_(reports), include_aliases=True)
              for model in (LkjDocument, LkjReviewStep, LkjFile)]
     opts.append(with_loader_criteria(PacketFile, PacketFile.packet_id.in_(packets), include_aliases=True))
+    opts.append(with_loader_criteria(BackgroundTask, BackgroundTask.satker_id.in_(wanted), include_aliases=True))
     return opts
 
 

@@ -122,4 +122,5 @@ from silabu.api import entries as _entries  # noqa: E402,F401
 from silabu.api import lkj as _lkj  # noqa: E402,F401
 from silabu.api import openapi as _openapi  # noqa: E402,F401
 from silabu.api import packets as _packets  # noqa: E402,F401
+from silabu.api import tasks as _tasks  # noqa: E402,F401
 from silabu.api import verification as _verification  # noqa: E402,F401

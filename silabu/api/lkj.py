@@ -9,11 +9,14 @@ from flask_login import current_user, login_required
 from silabu.accounts.org import today_for
 from silabu.api import SPEC_SCHEMAS, api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import capaian_row_json, number
+from silabu.api.tasks import accepted, task_outcome
 from silabu.core.clock import as_utc
 from silabu.core.errors import Forbidden, NotFound
 from silabu.extensions import db
 from silabu.lkj import services
 from silabu.lkj.models import LkjDocument, LkjReport, LkjStatus
+from silabu.ops import tasks
+from silabu.ops.models import TaskStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -201,8 +204,13 @@ def lkj_file(year: int, report_code: str, kind: str):
 def lkj_compile(year: int, report_code: str):
     if not current_user.has_role(*services.LKJ_MANAGE_ROLES):
         raise Forbidden("Kompilasi LKj dilakukan oleh Rendatin.")
-    doc = services.compile_report(year, report_code, current_user, _period())
-    db.session.commit()
+    code, period = services.normalise_report_code(report_code), _period()
+    task = tasks.submit("lkj.compile", tasks.lkj_key(year, code, period),
+                        {"year": year, "report_code": code, "period": period}, current_user)
+    task = task_outcome(task)
+    if task.status != TaskStatus.DONE:
+        return accepted(task)
+    doc = db.session.get(LkjDocument, task.result["document_id"])
     return ok({**_document_json(doc), "period": doc.report.period, "period_label": doc.report.period_label}, 201)
 
 
@@ -337,7 +345,10 @@ spec("/api/v1/lkj/{year}/{report_code}/compile", "post",
      "LKj Semester I / II dari bulan semester itu saja",
      tags=["lkj"], params=[_YEAR, _REPORT, _SEMESTER],
      body={"type": "object", "properties": {"semester": {"type": "integer", "enum": [1, 2]}}},
-     responses={"201": "Versi baru", "403": "Hanya Rendatin", "409": "Sudah ditandatangani",
+     responses={"201": "Versi baru (tugas latar selesai dalam waktu tunggu)",
+                "202": "Kompilasi masih berjalan sebagai tugas latar: Task, dengan Location /api/v1/tasks/{id}; "
+                       "header Prefer: respond-async menjawab 202 tanpa menunggu",
+                "403": "Hanya Rendatin", "409": "Sudah ditandatangani",
                 "422": "Belum ada indikator"})
 spec("/api/v1/lkj/{year}/{report_code}/document.docx", "get",
      "Dokumen LKj (DOCX). Tanpa ?version: draf dari data terkini, atau versi yang ditandatangani bila sudah "

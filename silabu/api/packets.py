@@ -7,11 +7,15 @@ from flask_login import current_user, login_required
 from silabu.accounts.org import today_for
 from silabu.api import api_bp, json_body, ok, path_param, query_param, spec
 from silabu.api.serializers import packet_json
-from silabu.core.errors import ValidationFailed
+from silabu.api.tasks import accepted, task_outcome
+from silabu.core.errors import Forbidden, ValidationFailed
 from silabu.core.parsing import parse_int, parse_month, parse_year
 from silabu.evidence.storage import send_packet_file
 from silabu.extensions import db
+from silabu.ops import tasks
+from silabu.ops.models import TaskStatus
 from silabu.pleno import services
+from silabu.pleno.models import Packet
 
 
 def _version(raw: object) -> int | None:
@@ -42,11 +46,16 @@ def list_packets():
 @api_bp.route("/packets/<month>/build", methods=["POST"])
 @login_required
 def build_packet(month: str):
-    # Who may not build is refused (403) by the service before the body means anything.
-    data = json_body() if services.can_manage(current_user) else {}
-    packet = services.build_packet(month, current_user, correction_reason=data.get("correction_reason"))
-    db.session.commit()
-    return ok(packet_json(packet), 201)
+    # Who may not build is refused (403) before the body means anything; the service checks again in the task.
+    if not services.can_manage(current_user):
+        raise Forbidden("Hanya Rendatin atau Sekretaris yang dapat mengelola paket pleno.")
+    data = json_body()
+    parse_month(month)
+    task = tasks.submit("pleno.build", month, {"correction_reason": data.get("correction_reason")}, current_user)
+    task = task_outcome(task)
+    if task.status != TaskStatus.DONE:
+        return accepted(task)
+    return ok(packet_json(db.session.get(Packet, task.result["packet_id"])), 201)
 
 
 @api_bp.route("/packets/<month>")
@@ -113,7 +122,10 @@ spec("/api/v1/packets/{month}/build", "post", "Susun (atau susun ulang sebagai v
          "type": "string", "maxLength": 2000,
          "description": "pleno koreksi atas paket final: versi baru yang, setelah final dengan Berita Acara "
                         "sendiri, menggantikan versi final lama (tetap disimpan)"}}},
-     responses={"201": "Paket tersusun (sinkron) beserta berkasnya", "403": "Bukan Rendatin/Sekretaris",
+     responses={"201": "Paket tersusun beserta berkasnya (tugas latar selesai dalam waktu tunggu)",
+                "202": "Penyusunan masih berjalan sebagai tugas latar: Task, dengan Location "
+                       "/api/v1/tasks/{id}; header Prefer: respond-async menjawab 202 tanpa menunggu",
+                "403": "Bukan Rendatin/Sekretaris",
                 "409": "Paket sudah final (tanpa correction_reason), atau sedang disusun proses lain",
                 "422": "Format bulan atau alasan koreksi salah"})
 spec("/api/v1/packets/{month}", "get",

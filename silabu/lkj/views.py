@@ -27,6 +27,8 @@ from silabu.lkj.capaian import describe_band
 from silabu.lkj.document import narrative_html
 from silabu.lkj.models import LKJ_STATUS_LABELS, LkjStatus
 from silabu.lkj.services import budget as budget_service
+from silabu.ops import tasks
+from silabu.ops.models import TaskStatus
 from silabu.web import page_action
 
 bp = Blueprint("lkj", __name__, url_prefix="/lkj")
@@ -117,7 +119,10 @@ def report(year: int, report_code: str, errors: dict | None = None, form: dict |
                            can_upload_copy=bool(report_) and services.may_upload_signed_copy(report_, current_user),
                            default_subject=services.default_letter_subject(report_) if report_ else "",
                            blockers=services.version_blockers(services.current_document(report_))
-                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else []), status
+                           if report_ and report_.status in (LkjStatus.REVISI, LkjStatus.PARAF) else [],
+                           active_task=tasks.active_for("lkj.compile",
+                                                        tasks.lkj_key(year, code, services.normalise_period(sem)),
+                                                        current_user)), status
 
 
 def _back_to_report(year: int, report_code: str, **_: object) -> str:
@@ -138,11 +143,16 @@ def _back_to_indicator(indicator_id: int, **_: object) -> str:
 def compile_(year: int, report_code: str):
     code = _code(report_code)
     sem = _semester()
-    doc = services.compile_report(_year(year), code, current_user, sem)
-    flash((f"{doc.report.period_label}: versi" if sem else "Versi")
-          + f" {doc.version} berhasil dikompilasi (DOCX dan PDF, kode verifikasi "
-          f"{services.format_code(doc.verification_code)}).", "success")
+    period = services.normalise_period(sem)
+    # The compile runs as a background task; its page follows it (inline mode: it is done already).
+    task = tasks.submit("lkj.compile", tasks.lkj_key(_year(year), code, period),
+                        {"year": year, "report_code": code, "period": period}, current_user)
     problem = base_url_problem()
+    if task.status != TaskStatus.DONE:
+        if problem:
+            flash(problem, "warning")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    flash(task.message, "success")
     if problem:
         flash(problem, "warning")
     return redirect(url_for("lkj.report", year=year, report_code=code, semester=sem))

@@ -1,20 +1,47 @@
-"""Operations commands: `flask backup`, `flask restore PATH`, `flask cleanup-orphans`."""
+"""Operations commands: `flask backup`, `flask restore PATH`, `flask cleanup-orphans`, `flask worker run`."""
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import Flask
-from flask.cli import with_appcontext
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from silabu.core.clock import utcnow
 from silabu.extensions import db
 from silabu.ops.services import FAILED, OUTCOME_LABELS, RUNNING, SUCCESS, run_job
 
+worker_cli = AppGroup("worker", help="Pekerja tugas latar (penyusunan paket pleno, kompilasi LKj).")
+
 
 def register_ops(app: Flask) -> None:
-    for command in (backup_cmd, restore_cmd, cleanup_orphans_cmd):
+    for command in (backup_cmd, restore_cmd, cleanup_orphans_cmd, worker_cli):
         app.cli.add_command(command)
+
+
+@worker_cli.command("run")
+@click.option("--once", is_flag=True, help="Kerjakan antrean sampai habis, lalu berhenti")
+def worker_run_cmd(once: bool) -> None:
+    """Jalankan pekerja tugas latar (satu proses; hentikan dengan Ctrl+C atau SIGTERM)."""
+    import logging
+    import signal
+
+    from silabu.ops.tasks import Worker
+
+    if not logging.getLogger().handlers:  # its log is the journal's: which task, how long, what failed
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    if once:
+        ran = worker.drain()
+        click.echo(f"{ran} tugas latar dikerjakan.")
+        return
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop())
+    click.echo(f"Pekerja tugas latar SILABU berjalan ({worker.worker_id}). Hentikan dengan Ctrl+C.")
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
 
 
 @click.command("backup")

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -203,18 +204,21 @@ def assert_month_started(period: str, now: datetime | None = None) -> None:
 
 
 def build_packet(period: str, actor: User | None = None, *, now: datetime | None = None,
-                 correction_reason: str | None = None) -> Packet:
+                 correction_reason: str | None = None,
+                 progress: Callable[[int, str], None] | None = None) -> Packet:
     """Compile the month and publish it as version N+1 (flushed; the caller commits).
 
     A final month is rebuilt only for a correction pleno: by a person, with a reason; the new version, once
     finalized with its own Berita Acara, supersedes the final one (kept). Someone who may not build is refused
-    (403) before the month is looked at."""
+    (403) before the month is looked at. ``progress(percent, message)`` hears of the steps (a background task)."""
+    progress = progress or (lambda percent, message: None)
     require_manager(actor)
     parse_month(period)
     assert_month_started(period, now)
     version, supersedes, why = next_version(period, SATKER_PACKET, actor, correction_reason)
     built_at = as_utc(now) if now is not None else utcnow()
 
+    progress(10, "Merekap entri terverifikasi bulan ini.")
     r = _rollup(period)
     data_sha = r.data_sha256()
     meta = packet_meta(period, version, built_at, data_sha)
@@ -227,7 +231,9 @@ def build_packet(period: str, actor: User | None = None, *, now: datetime | None
         except (FileNotFoundError, ValueError):
             return None
 
+    progress(30, "Menyusun berkas paket (XLSX, PDF, softfile unit, indeks bukti).")
     built, evidence_info = packet_files.build_all(r, meta, open_blob, unit_softfiles(period, meta.stem))
+    progress(80, "Menyimpan berkas paket.")
     summary = r.summary()
     summary["evidence_index"] = evidence_info
     return publish_packet(period, SATKER_PACKET, version, built, summary=summary, data_sha=data_sha,

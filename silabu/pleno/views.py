@@ -11,6 +11,8 @@ from silabu.core.clock import period_of, previous_period
 from silabu.core.errors import Conflict, ValidationFailed
 from silabu.core.formatting import bulan
 from silabu.core.parsing import month_or_none, parse_year
+from silabu.ops import tasks
+from silabu.ops.models import TaskStatus
 from silabu.pleno import forms, services
 from silabu.pleno.models import PACKET_STATUS_LABELS
 from silabu.web import page_action
@@ -65,7 +67,8 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
                            gaps=gaps, ahead=ahead, started=services.month_started(period),
                            summary=(latest.summary or {}) if latest else {}, errors=errors or {}, form=form or {},
                            can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
-                           status_label=services.status_label(latest)), status
+                           status_label=services.status_label(latest),
+                           active_task=tasks.active_for("pleno.build", period, current_user)), status
 
 
 @bp.route("/<month>/susun", methods=["POST"])
@@ -73,12 +76,12 @@ def _render_month(period: str, errors: dict | None = None, form: dict | None = N
 @page_action(back=_back_to_month)
 def build(month: str):
     period = _period_or_404(month)
-    packet = services.build_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
-    if (packet.summary or {}).get("is_empty"):
-        flash(f"Paket {bulan(period)} versi {packet.version} tersusun, tetapi belum ada data terverifikasi "
-              "dari bulan unit yang sudah ditutup.", "warning")
-    else:
-        flash(f"Paket {bulan(period)} versi {packet.version} selesai disusun.", "success")
+    # The build runs as a background task; its page follows it (inline mode: it is done already).
+    task = tasks.submit("pleno.build", period, {"correction_reason": request.form.get("correction_reason")},
+                        current_user)
+    if task.status != TaskStatus.DONE:
+        return redirect(url_for("tasks.show", task_id=task.id))
+    flash(task.message, "warning" if (task.result or {}).get("is_empty") else "success")
     return redirect(url_for("pleno.month", month=period))
 
 

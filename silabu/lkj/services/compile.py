@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -266,10 +266,13 @@ def render(snapshot: Mapping[str, Any], narrative: Mapping[str, str], *, version
 
 
 def compile_report(year: int, report_code: str, actor: User | None = None,
-                   period: str | int | None = "tahun") -> LkjDocument:
+                   period: str | int | None = "tahun", *,
+                   progress: Callable[[int, str], None] | None = None) -> LkjDocument:
     """Compile a new version of the LKj from the current data and narrative: DOCX + PDF with a verification code.
 
-    ``period``: "tahun" (the annual report) or a semester, "s1"/"s2" (or 1/2)."""
+    ``period``: "tahun" (the annual report) or a semester, "s1"/"s2" (or 1/2). ``progress(percent, message)``
+    hears of the steps (a background task)."""
+    progress = progress or (lambda percent, message: None)
     report = ensure_report(year, report_code, period)
     if report.is_signed:
         raise Conflict("LKj sudah ditandatangani; versi yang ditandatangani tidak dapat dikompilasi ulang.",
@@ -277,13 +280,16 @@ def compile_report(year: int, report_code: str, actor: User | None = None,
     if not indicators_for(year, report.report_code):
         raise ValidationFailed({"indicators": f"Belum ada indikator {report.report_code} untuk tahun {year}. "
                                               "Impor atau tambahkan Perjanjian Kinerja terlebih dahulu."})
+    progress(10, "Menghitung capaian indikator dan anggaran.")
     snapshot = build_snapshot(year, report.report_code, report.period)
     narrative = dict(report.narrative or {})
     version = report.current_version + 1
     code = _new_code()
     compiled_at = utcnow()
+    progress(40, "Menyusun dokumen DOCX dan PDF.")
     docx_bytes, pdf_bytes = render(snapshot, narrative, version=version, code=code,
                                    status_label=f"Draf versi {version}", compiled_at=compiled_at)
+    progress(85, "Menyimpan versi dokumen.")
     docx_key, docx_sha, docx_size = store_bytes(docx_bytes, ".docx")
     pdf_key, pdf_sha, pdf_size = store_bytes(pdf_bytes, ".pdf")
     doc = LkjDocument(report_id=report.id, version=version, compiled_at=compiled_at,
