@@ -356,6 +356,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # ---- API: pleno packets (readers see them; others get 404 as if there were none) ----
     "api.list_packets": {"GET": E(allow(PLENO_VIEW, deny=404))},
     "api.get_packet": {"GET": E(allow(PLENO_VIEW, deny=404))},
+    "api.province_month": {"GET": E(allow(()))},  # no satker under this world's: refused to all
     "api.packet_versions": {"GET": E(allow(PLENO_VIEW, deny=404))},
     "api.packet_file": {"GET": E(allow(PLENO_VIEW, deny=404), download=True)},
     # building is refused with 403 (API.md, OpenAPI: "403 Bukan Rendatin/Sekretaris")

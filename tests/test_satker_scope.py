@@ -383,3 +383,39 @@ def test_a_background_build_runs_for_the_requester_s_satker(tree, app):
     assert set(packets) == {tree["kudus"].id, tree["jepara"].id}
     assert {p.version for p in packets.values()} == {1}
     assert packets[tree["jepara"].id].summary["asn_count"] == 3
+
+
+def test_the_province_api_lists_each_child_s_month(tree, client):
+    _entry(tree["jepara_asn"], tree["jepara"])
+    headers = _token(client, tree["prov_inspektorat"])
+    body = client.get(f"/api/v1/province/{OCT}", headers=headers)
+    assert body.status_code == 200, body.json
+    children = {c["code"]: c for c in body.json["children"]}
+    assert set(children) == {"3319", "3320"}
+    assert children["3320"]["entries"]["submitted"] == 1 and children["3319"]["entries"]["total"] == 0
+    assert children["3320"]["packet"] is None and body.json["rollup"] is None
+    asn = _token(client, tree["jepara_asn"])
+    assert client.get(f"/api/v1/province/{OCT}", headers=asn).status_code == 403
+
+
+def test_a_satker_s_office_closure_and_audit_trail_are_its_own(tree, client):
+    from datetime import date as _date
+
+    from silabu.accounts.tenancy import satker_scope
+    from silabu.catalog.calendar import MonthCalendar, add_office_day
+
+    closed = _date(2026, 10, 9)  # a Friday: Jepara's office is closed (a regional day), Kudus works
+    with satker_scope(tree["jepara"]):
+        add_office_day(closed.isoformat(), "closure", "Hari jadi Kabupaten Jepara", actor=tree["jepara_admin"])
+        _db.session.commit()
+        assert closed not in MonthCalendar(2026, 10).working_days
+    with satker_scope(tree["kudus"]):
+        assert closed in MonthCalendar(2026, 10).working_days
+        # The same day may be Kudus's own addition too: unique within a satker only.
+        add_office_day(closed.isoformat(), "closure", "Kerja bakti kantor", actor=tree["kudus_admin"])
+        _db.session.commit()
+
+    login(client, tree["kudus_admin"])
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Kerja bakti kantor" in page or "office_day" in page
+    assert "Hari jadi Kabupaten Jepara" not in page and "Admin Jepara" not in page

@@ -5,7 +5,8 @@ installation knows, one level up (a kabupaten/kota under a provinsi, a provinsi 
 nothing), no cycle, a timezone of Indonesia (WIB/WITA/WIT). ``flask create-satker`` adds one satker, ``flask
 import-satker`` a file of them; a file with any bad row changes nothing.
 
-Which satker the rest of the application serves is still ``org.default_satker()`` (the first one).
+Which satker a request, job or command works for, and the rule that keeps it to that satker's rows, is
+``accounts.tenancy``.
 """
 from __future__ import annotations
 

@@ -201,15 +201,17 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(*_criteria(ids))
 
 
-@event.listens_for(Session, "before_flush")
-def _stamp_new_rows(session: Session, flush_context, instances) -> None:
-    """A new row of a satker's table that names no satker belongs to the scope's (or the installation's first)."""
-    pending = [obj for obj in session.new if hasattr(type(obj), "satker_id") and getattr(obj, "satker_id", 1) is None
-               and not isinstance(obj, Unit)]
-    if not pending:
+@event.listens_for(Session, "transient_to_pending")
+def _stamp_new_row(session: Session, obj) -> None:
+    """A new row of a satker's table that names no satker belongs to the scope's (or the installation's first),
+    decided when it is added — not at a later flush, which may happen after the scope is gone."""
+    if isinstance(obj, Unit) or not hasattr(type(obj), "satker_id") or getattr(obj, "satker_id", 1) is not None:
         return
-    satker = current_satker()
-    if satker is None:
+    ids = scope_ids()
+    if ids and len(ids) == 1:
+        obj.satker_id = next(iter(ids))
         return
-    for obj in pending:
+    with session.no_autoflush:
+        satker = current_satker()
+    if satker is not None:
         obj.satker_id = satker.id

@@ -149,3 +149,48 @@ spec("/api/v1/packets/{month}/finalize", "post", "Catat hasil pleno (nomor dan t
 spec("/api/v1/packets/{month}/versions/{version}/files/{name}", "get", "Unduh satu berkas paket (lampiran)",
      tags=["pleno"], params=[MONTH, path_param("version"), path_param("name", "string")],
      responses={"200": "Berkas", "404": "Tidak ada, atau tidak berwenang"})
+
+
+@api_bp.route("/province/<month>")
+@login_required
+def province_month(month: str):
+    """A province's (or KPU RI's) children for the month, and its roll-up of their final packets."""
+    from flask import url_for
+
+    from silabu.accounts.access import roles_reason
+    from silabu.accounts.tenancy import OVERSEER_ROLES, current_satker
+    from silabu.pleno import province
+
+    if not current_user.has_role(*OVERSEER_ROLES):
+        raise Forbidden(roles_reason(OVERSEER_ROLES))
+    satker = province.assert_province(current_satker())
+    period = parse_month(month)
+    children = []
+    for c in province.children_progress(satker, period):
+        packet = c.final or c.latest
+        children.append({
+            "code": c.satker.code, "name": c.satker.name, "units_total": c.units_total,
+            "units_closed": c.units_closed, "entries": dict(c.counts), "verification_progress": c.progress,
+            "asn_count": c.asn_count, "asn_filling": c.asn_filling, "compliance_avg": c.compliance_avg,
+            "packet": None if packet is None else {
+                "version": packet.version, "status": packet.status.value,
+                "berita_acara_number": packet.berita_acara_number,
+                "pleno_date": packet.pleno_date.isoformat() if packet.pleno_date else None,
+                "data_sha256": packet.data_sha256}})
+    versions = province.province_packet_versions(period)
+    rollup = None
+    if versions:
+        p = versions[0]
+        rollup = {"version": p.version, "status": p.status.value, "built_at": p.built_at.isoformat(),
+                  "berita_acara_number": p.berita_acara_number, "summary": {
+                      k: v for k, v in (p.summary or {}).items() if k != "children"},
+                  "files": [{"name": f.name, "content_type": f.content_type, "size": f.size, "sha256": f.sha256,
+                             "url": url_for("pleno.province_file", month=period, version=p.version, name=f.name)}
+                            for f in p.files]}
+    return ok({"satker": {"code": satker.code, "name": satker.name}, "month": period, "children": children,
+               "rollup": rollup})
+
+
+spec("/api/v1/province/{month}", "GET", "Satker di bawah provinsi: kemajuan bulan ini per satker, paket pleno "
+     "mereka, dan rekap provinsi dari paket final mereka (Sekretaris, Rendatin, Inspektorat provinsi)",
+     tags=["pleno"], params=[MONTH])

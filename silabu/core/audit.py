@@ -72,7 +72,7 @@ def record(action: str, obj: Any = None, *, actor: Any = None, before: dict | No
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
     ev = AuditEvent(action=action, object_type=object_type or "", object_id=object_id,
-                    actor_id=getattr(actor, "id", None), before=_jsonable(before), after=_jsonable(after),
+                    actor_id=getattr(actor, "id", None), satker_id=_scope_satker_id(actor), before=_jsonable(before), after=_jsonable(after),
                     note=note, on_behalf_of=on_behalf_of)
     db.session.add(ev)
     return ev
@@ -91,12 +91,17 @@ def record_refusal(action: str, *, actor: Any, object_type: str, object_id: int 
 
 
 def _scope_satker_id(actor: Any) -> int | None:
-    from silabu.accounts.tenancy import current_satker
+    """The trail an event belongs to: the work's satker (the scope), else the actor's, else the installation's first."""
+    from silabu.accounts.tenancy import current_satker, scope_ids
 
+    ids = scope_ids()
+    if ids and len(ids) == 1:
+        return next(iter(ids))
     unit = getattr(actor, "unit", None)
     if unit is not None:
         return unit.satker_id
-    satker = current_satker()
+    with db.session.no_autoflush:
+        satker = current_satker()
     return satker.id if satker is not None else None
 
 
