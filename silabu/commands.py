@@ -34,19 +34,21 @@ def _fail(message: str) -> None:
 
 
 def satker_option(command):
-    """``--satker CODE``: the command acts inside that satker (accounts.tenancy); without it, inside the only satker
-    there is, and with several it refuses instead of guessing."""
+    """``--satker CODE``: the command acts inside that satker (accounts.tenancy); without it, inside the
+    installation's first (said on stderr when there are several)."""
 
     @click.option("--satker", "satker_code", default=None,
                   help="Kode satker (wajib bila instalasi memiliki lebih dari satu satker)")
     @functools.wraps(command)
     def wrapped(*args, satker_code=None, **kwargs):
-        from silabu.accounts.tenancy import satker_for_command, satker_scope
+        from silabu.accounts.tenancy import satker_for_command, satker_scope, several_satkers
 
         try:
             satker = satker_for_command(satker_code)
         except ServiceError as exc:
             _fail("; ".join(exc.fields.values()) or exc.message)
+        if not satker_code and several_satkers():  # on stderr: stdout stays what scripts read
+            click.echo(f"Satker: {satker.code} {satker.name} (bawaan; --satker KODE untuk satker lain)", err=True)
         with satker_scope(satker):
             return command(*args, **kwargs)
 

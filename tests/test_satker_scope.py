@@ -216,14 +216,18 @@ def test_today_is_the_satker_s_own_day(tree):
     assert satker_timezone(tree["kudus_asn"].unit) == "Asia/Jakarta"
 
 
-def test_the_command_line_names_the_satker_when_there_are_several(tree, app, tmp_path):
+def test_the_command_line_acts_in_the_satker_it_names(tree, app, tmp_path):
     from silabu.accounts.models import User
 
     runner = app.test_cli_runner()
-    without = runner.invoke(args=["create-user", "--nip", "199001012020121001", "--name", "Tanpa Satker",
+    # Without --satker (API.md's fixed command line): the installation's first satker, and it says so.
+    without = runner.invoke(args=["create-user", "--nip", "199001012020121002", "--name", "Tanpa Satker",
                                   "--unit", "KUL", "--roles", "asn", "--password", PASSWORD])
-    assert without.exit_code != 0
-    assert "sebutkan --satker" in without.output
+    assert without.exit_code == 0, without.output
+    assert "Satker: 3319 KPU Kabupaten Kudus (bawaan" in without.output
+    assert _db.session.scalar(select(User).where(User.nip == "199001012020121002")).unit.satker.code == "3319"
+    unknown = runner.invoke(args=["pleno", "build", "--month", OCT, "--satker", "9999"])
+    assert unknown.exit_code == 1 and "9999 tidak ditemukan" in unknown.output
     made = runner.invoke(args=["create-user", "--satker", "3320", "--nip", "199001012020121001", "--name",
                                "Citra Jepara", "--unit", "KUL", "--roles", "asn", "--password", PASSWORD])
     assert made.exit_code == 0, made.output

@@ -115,16 +115,20 @@ def may_oversee(user: User, satker: Satker) -> bool:
 
 
 def satker_for_command(code: str | None) -> Satker:
-    """The satker a command acts for: ``--satker CODE``, or the only one there is; with several, the code is
-    required (a command must never guess whose data it changes)."""
+    """The satker a command acts for: ``--satker CODE``, else the installation's first (its home satker: the
+    fixed command lines of API.md name no satker, and a one-satker installation never needs to)."""
     if code:
         return satker_by_code(code)
-    satkers = list(db.session.scalars(select(Satker).order_by(Satker.id).limit(2)))
-    if not satkers:
+    from silabu.accounts.org import default_satker
+
+    satker = default_satker()
+    if satker is None:
         raise ValidationFailed({"satker": "Belum ada satker; buat dulu dengan flask create-satker."})
-    if len(satkers) > 1:
-        raise ValidationFailed({"satker": "Instalasi ini memiliki lebih dari satu satker; sebutkan --satker KODE."})
-    return satkers[0]
+    return satker
+
+
+def several_satkers() -> bool:
+    return len(list(db.session.scalars(select(Satker.id).limit(2)))) > 1
 
 
 def enter_request_scope(user: User, requested_code: str | None, *, writing: bool) -> Satker:
