@@ -227,6 +227,12 @@ def init_web(app: Flask) -> None:
                             writing=request.method not in ("GET", "HEAD", "OPTIONS"))
         return
 
+    @app.teardown_request
+    def _satker_scope_ends(exc: BaseException | None = None) -> None:
+        from silabu.accounts.tenancy import leave_request_scope
+
+        leave_request_scope()
+
     @app.url_defaults
     def _keep_child_satker(endpoint: str, values: dict) -> None:
         """While a province user reads a child's pages, its links stay in that child (accounts.tenancy)."""

@@ -423,3 +423,27 @@ def test_a_satker_s_office_closure_and_audit_trail_are_its_own(tree, client):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Kerja bakti kantor" in page or "office_day" in page
     assert "Hari jadi Kabupaten Jepara" not in page and "Admin Jepara" not in page
+
+
+def test_a_request_leaves_no_scope_behind(tree, app):
+    """A request run inside an app context someone holds (a test's, a script's) shares its ``g``: the request's
+    satker scope ends with the request."""
+    from silabu.accounts.tenancy import scope_ids
+
+    with app.app_context():
+        client = app.test_client()
+        headers = _token(client, tree["jepara_rendatin"])
+        assert client.get("/api/v1/packets?year=2026", headers=headers).status_code == 200
+        assert scope_ids() is None
+
+
+def test_a_nip_is_one_person_s_across_satkers(tree, client):
+    """Jepara's admin adding someone whose NIP Kudus already has gets the form's message, not a server error."""
+    from silabu.accounts.models import User
+
+    login(client, tree["jepara_admin"])
+    taken = tree["kudus_asn"].nip
+    resp = client.post("/admin/pengguna/baru", data={"nip": taken, "name": "Salah NIP", "unit": "KUL",
+                                                     "roles": "asn"})
+    assert resp.status_code == 422 and "NIP sudah terdaftar" in resp.get_data(as_text=True)
+    assert [u.name for u in _db.session.scalars(select(User).where(User.nip == taken))] == ["Ani Kudus"]

@@ -72,7 +72,11 @@ def parse_roles(value: str | Iterable[str]) -> set[Role]:
 
 
 def unit_by_code(code: str) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.code == (code or "").strip().upper()))
+    """The current satker's unit of that code (accounts.tenancy: a unit code is unique within its satker)."""
+    from silabu.accounts.tenancy import current_satker_id
+
+    unit = db.session.scalar(select(Unit).where(Unit.code == (code or "").strip().upper(),
+                                                Unit.satker_id == current_satker_id()))
     if unit is None:
         raise ValidationFailed({"unit": f"Unit dengan kode '{code}' tidak ditemukan."})
     return unit
@@ -114,14 +118,16 @@ def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[d
         if problem:
             errors["nip"] = problem
         else:
-            other = db.session.scalar(select(User).where(User.nip == nip))
+            # A NIP is one person's across the installation (every satker), as is a login name.
+            other = db.session.scalar(select(User).where(User.nip == nip).execution_options(all_satkers=True))
             if other is not None and other is not existing:
                 errors["nip"] = "NIP sudah terdaftar."
     if username:
         if not username.replace(".", "").replace("_", "").replace("-", "").isalnum() or len(username) > 60:
             errors["username"] = "Nama pengguna hanya huruf, angka, titik, garis bawah atau tanda hubung."
         else:
-            other = db.session.scalar(select(User).where(User.username == username))
+            other = db.session.scalar(select(User).where(User.username == username)
+                                      .execution_options(all_satkers=True))
             if other is not None and other is not existing:
                 errors["username"] = "Nama pengguna sudah dipakai."
     name = (data.name or "").strip()

@@ -73,6 +73,16 @@ def current_satker() -> Satker | None:
     return default_satker()
 
 
+def current_satker_id() -> int | None:
+    """The id of ``current_satker()``: what a lookup by a code every satker has (a unit's, an output code's) names,
+    so it never picks another satker's row even where no scope is set."""
+    ids = scope_ids()
+    if ids and len(ids) == 1:
+        return next(iter(ids))
+    satker = current_satker()
+    return satker.id if satker is not None else None
+
+
 def satker_by_code(code: str) -> Satker:
     satker = db.session.scalar(select(Satker).where(Satker.code == code.strip().upper()))
     if satker is None:
@@ -144,9 +154,20 @@ def enter_request_scope(user: User, requested_code: str | None, *, writing: bool
         if writing:
             raise Forbidden("Data satker di bawah Anda hanya dapat dilihat; perubahan dilakukan oleh satker itu sendiri.")
         satker = child
+    # A test (or a command) may run requests inside its own app context, whose ``g`` the request then shares:
+    # keep what was there, for ``leave_request_scope`` to put back.
+    g.silabu_scope_before_request = (g.get(_G_KEY), g.get("silabu_satker"))
     setattr(g, _G_KEY, frozenset({satker.id}))
     g.silabu_satker = satker
     return satker
+
+
+def leave_request_scope() -> None:
+    """At the end of a request: the scope as it was before it (nothing, in a served request)."""
+    saved = g.pop("silabu_scope_before_request", None)
+    if saved is not None:
+        setattr(g, _G_KEY, saved[0])
+        g.silabu_satker = saved[1]
 
 
 # -- the criteria ---------------------------------------------------------------------------------------------------

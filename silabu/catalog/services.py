@@ -86,7 +86,10 @@ def search_codes(q: str | None = None, limit: int = 50) -> list[OutputCode]:
 
 
 def get_usable_code(code: str) -> OutputCode:
-    return check_usable(db.session.scalar(select(OutputCode).where(OutputCode.code == (code or "").strip())))
+    from silabu.accounts.tenancy import current_satker_id
+
+    return check_usable(db.session.scalar(select(OutputCode).where(OutputCode.code == (code or "").strip(),
+                                                                   OutputCode.satker_id == current_satker_id())))
 
 
 def check_usable(oc: OutputCode | None) -> OutputCode:

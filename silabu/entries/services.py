@@ -94,7 +94,7 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     month: tuple[UnitMonth | None] | None = None  # the unit-month row, when the code's statement read it
     code_value = value("output_code")
     if isinstance(code_value, str) or code_value is None:
-        found, month = _code_and_month(code_value or "", lock_unit, period)
+        found, month = _code_and_month(code_value or "", lock_unit, period, user.unit.satker_id)
         try:
             oc = check_usable(found)
             output_code_id = oc.id
@@ -157,18 +157,21 @@ def validate_input(user: User, raw: Mapping[str, Any], *, current: Entry | None 
     return result
 
 
-def _code_and_month(code: str, unit_id: int, period: str | None) -> tuple[OutputCode | None,
+def _code_and_month(code: str, unit_id: int, period: str | None, satker_id: int) -> tuple[OutputCode | None,
                                                                        tuple[UnitMonth | None] | None]:
     """The output code and the unit-month row the new date falls in, read in one statement (a create's hot path)
     and from the database now, as ``month_is_closed`` reads it. The month comes back as a 1-tuple, or None when
-    it was not read (no period yet, or no such code: the caller asks ``month_is_closed``)."""
+    it was not read (no period yet, or no such code: the caller asks ``month_is_closed``). The code is one of the
+    ASN's own satker's catalogue."""
     code = (code or "").strip()
     if period is None:
-        return db.session.scalar(select(OutputCode).where(OutputCode.code == code)), None
+        return db.session.scalar(select(OutputCode).where(OutputCode.code == code,
+                                                          OutputCode.satker_id == satker_id)), None
     row = db.session.execute(
         select(OutputCode, UnitMonth).select_from(OutputCode)
         .outerjoin(UnitMonth, and_(UnitMonth.unit_id == unit_id, UnitMonth.period == period))
-        .where(OutputCode.code == code).execution_options(populate_existing=True)).first()
+        .where(OutputCode.code == code, OutputCode.satker_id == satker_id)
+        .execution_options(populate_existing=True)).first()
     if row is None:
         return None, None
     return row[0], (row[1],)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from silabu.accounts.models import User
+from silabu.accounts.tenancy import current_satker_id
 from silabu.catalog.models import Consolidation, Indicator, Measure, OutputCode, Polarity
 from silabu.catalog.services import CatalogImportReport
 from silabu.core import audit
@@ -246,7 +247,8 @@ def import_indicators(rows: list[dict[str, str]], year: int, *, actor: User | No
             report.errors.append((number, "report, indicator_code dan indicator wajib diisi"))
             continue
         oc_code = (row.get("output_code") or "").strip()
-        oc = db.session.scalar(select(OutputCode).where(OutputCode.code == oc_code)) if oc_code else None
+        oc = db.session.scalar(select(OutputCode).where(OutputCode.code == oc_code,
+                                                        OutputCode.satker_id == current_satker_id())) if oc_code else None
         if oc_code and oc is None:
             report.errors.append((number, f"kode output {oc_code} tidak ada di katalog"))
             continue
