@@ -447,3 +447,17 @@ def test_a_nip_is_one_person_s_across_satkers(tree, client):
                                                      "roles": "asn"})
     assert resp.status_code == 422 and "NIP sudah terdaftar" in resp.get_data(as_text=True)
     assert [u.name for u in _db.session.scalars(select(User).where(User.nip == taken))] == ["Ani Kudus"]
+
+
+def test_the_provincial_roll_up_is_built_by_the_worker_in_the_province(tree, app):
+    from silabu.ops import tasks
+    from silabu.pleno.models import Packet
+
+    task, _ = tasks.enqueue("pleno.province_build", OCT, {}, tree["prov_sekretaris"])
+    _db.session.commit()
+    assert tasks.Worker(app, worker_id="uji").drain() == 1
+    _db.session.expire_all()
+    packet = _db.session.scalar(select(Packet))
+    assert (packet.kind, packet.satker_id, packet.summary["children_total"]) == ("provinsi", tree["province"].id, 2)
+    done = _db.session.get(type(task), task.id)
+    assert done.status.value == "done" and "Rekap provinsi Oktober 2026 versi 1" in done.message

@@ -129,7 +129,27 @@ def _lkj_links(task: BackgroundTask) -> dict[str, str]:
             "api": f"/api/v1/lkj/{p['year']}/{p['report_code']}{query}"}
 
 
+def _province_title(task: BackgroundTask) -> str:
+    from silabu.core.formatting import bulan
+
+    return f"Penyusunan rekap provinsi {bulan(task.key)}"
+
+
+def _province_run(task: BackgroundTask, actor: User | None, progress: Progress) -> tuple[dict[str, Any], str]:
+    from silabu.core.formatting import bulan
+    from silabu.pleno.province import build_province_packet
+
+    packet = build_province_packet(task.key, actor, correction_reason=task.params.get("correction_reason"),
+                                   progress=progress)
+    return ({"packet_id": packet.id, "period": packet.period, "version": packet.version},
+            f"Rekap provinsi {bulan(task.key)} versi {packet.version} selesai disusun.")
+
+
 KINDS: dict[str, TaskKind] = {
+    "pleno.province_build": TaskKind("pleno.province_build", _province_title, _pleno_roles, _province_run,
+                                     lambda t: {"page": url_for("pleno.province", month=t.key),
+                                                "api": f"/api/v1/province/{t.key}"},
+                                     lambda t: "Buka rekap provinsi"),
     "pleno.build": TaskKind("pleno.build", _pleno_title, _pleno_roles, _pleno_run,
                             lambda t: {"page": url_for("pleno.month", month=t.key),
                                        "api": f"/api/v1/packets/{t.key}"},

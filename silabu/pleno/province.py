@@ -175,14 +175,18 @@ def children_completeness(period: str, packet: Packet | None = None) -> Children
 
 
 def build_province_packet(period: str, actor: User | None, *, correction_reason: str | None = None,
-                          now: datetime | None = None) -> Packet:
-    """The province's roll-up of its children's final packets for ``period`` as version N+1 (flushed)."""
+                          now: datetime | None = None, progress=None) -> Packet:
+    """The province's roll-up of its children's final packets for ``period`` as version N+1 (flushed).
+    ``progress(percent, message)`` hears of the steps (a background task)."""
+    progress = progress or (lambda percent, message: None)
     services.require_manager(actor)
     province = assert_province(current_satker())
     services.assert_month_started(period, now)
     version, supersedes, why = services.next_version(period, services.PROVINCE_PACKET, actor, correction_reason)
     built_at = as_utc(now) if now is not None else utcnow()
+    progress(10, "Membaca paket final satker di bawah.")
     rows = [c.as_row() for c in children_progress(province, period)]
+    progress(60, "Menyusun berkas rekap (XLSX, PDF).")
     summary = _summary(period, rows)
     data_sha = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     stem = f"rekap-provinsi-{province.code}-{period}-v{version}"

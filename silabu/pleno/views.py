@@ -225,7 +225,8 @@ def province():
                            summary=(latest.summary or {}) if latest else {},
                            ahead=prov.children_completeness(period) if not latest or latest.status.value != "final"
                            else None, can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
-                           errors={}, form={})
+                           errors={}, form={},
+                           active_task=tasks.active_for("pleno.province_build", period, current_user))
 
 
 @bp.route("/provinsi/<month>/susun", methods=["POST"])
@@ -233,11 +234,13 @@ def province():
 @province_required
 @page_action(back=_back_to_province)
 def province_build(month: str):
-    from silabu.pleno.province import build_province_packet
-
     period = _period_or_404(month)
-    packet = build_province_packet(period, current_user, correction_reason=request.form.get("correction_reason"))
-    flash(f"Rekap provinsi {bulan(period)} versi {packet.version} selesai disusun.", "success")
+    # As the satker's packet: a background task whose page follows it (inline mode: done already).
+    task = tasks.submit("pleno.province_build", period,
+                        {"correction_reason": request.form.get("correction_reason")}, current_user)
+    if task.status != TaskStatus.DONE:
+        return redirect(url_for("tasks.show", task_id=task.id))
+    flash(task.message, "success")
     return redirect(url_for("pleno.province", month=period))
 
 
