@@ -161,6 +161,8 @@ MAIN_PAGES = {
     "sekretaris": (None, ["/beranda", "/verifikasi/pantauan", "/pleno/", "/lkj/"]),
     "rendatin": (None, ["/beranda", "/pleno/"]),
     "admin": (None, ["/beranda", "/admin/"]),
+    # KPU Provinsi Jawa Tengah's Sekretaris: the children's month, and a child's pleno pages (read only)
+    "provinsi": (None, ["/beranda", "/pleno/provinsi", "/pleno/?satker=3320"]),
 }
 
 
@@ -173,7 +175,8 @@ def test_main_pages_of_every_role_have_no_serious_accessibility_violation(phone,
 
     accounts = {"asn": ASN_HSD, "kasubag": KASUBAG_KUL, "rendatin": RENDATIN,
                 "sekretaris": Account("199411232021012001", "Sri Lestari", "SEK"),
-                "admin": Account("admin", "Administrator Sistem", "SEK")}
+                "admin": Account("admin", "Administrator Sistem", "SEK"),
+                "provinsi": Account("199005262015052700", "Retno Wulandari", "SEK")}
     p = phone()
     p.login(accounts[role])
     axe = Axe()
