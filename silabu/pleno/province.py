@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from silabu.accounts.models import Role, Satker, User, UserRole
-from silabu.accounts.org import today_for
 from silabu.accounts.tenancy import children_of, current_satker, satker_scope
 from silabu.catalog.calendar import MonthCalendar
-from silabu.core.clock import as_utc, parse_period, utcnow
+from silabu.core.clock import as_utc, local_today, parse_period, utcnow
 from silabu.core.errors import Forbidden
 from silabu.core.formatting import angka, bulan, persen, tanggal
 from silabu.entries.compliance import compliance_pct, filled_day_sql, working_days
@@ -29,7 +28,7 @@ from silabu.entries.models import Entry
 from silabu.extensions import db
 from silabu.pleno import services
 from silabu.pleno.files.meta import PDF_TYPE, XLSX_TYPE, BuiltFile
-from silabu.pleno.models import Packet
+from silabu.pleno.models import Packet, PacketStatus
 
 
 @dataclass
@@ -59,8 +58,8 @@ class ChildMonth:
         if self.final is not None:
             return f"Final v{self.final.version}"
         if self.latest is not None:
-            return {"draft": "Draf", "presented": "Dipaparkan"}.get(self.latest.status.value, "Draf") + \
-                f" v{self.latest.version}"
+            state = "Dipaparkan" if self.latest.status == PacketStatus.PRESENTED else "Draf"
+            return f"{state} v{self.latest.version}"
         return "Belum disusun"
 
     def as_row(self) -> dict[str, Any]:
@@ -97,7 +96,7 @@ def _child_month(child: Satker, period: str, year: int, month: int) -> ChildMont
     from silabu.verification.services.oversight import oversight
 
     row = ChildMonth(child, period)
-    today = today_for(_any_user())
+    today = local_today(child.timezone)  # the child's own day (WIB, WITA or WIT)
     units = oversight(period, today)
     row.units_total = len(units)
     row.units_closed = sum(1 for u in units if u.is_closed)
@@ -120,10 +119,6 @@ def _child_month(child: Satker, period: str, year: int, month: int) -> ChildMont
     row.latest = services.latest_packet(period)
     row.final = services.final_packet(period)
     return row
-
-
-def _any_user() -> User | None:
-    return db.session.scalar(select(User).order_by(User.id).limit(1))
 
 
 @dataclass
