@@ -118,16 +118,9 @@ def import_units(rows: list[dict[str, str]], satker: Satker) -> tuple[list[str],
 
 
 def _unit_descendant_ids(unit_id: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for uid, parent in db.session.execute(select(Unit.id, Unit.parent_id)):
-        children.setdefault(parent, []).append(uid)
-    out, stack = set(), [unit_id]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in out:
-                out.add(child)
-                stack.append(child)
-    return out
+    from silabu.core.trees import descendants
+
+    return descendants(db.session.execute(select(Unit.id, Unit.parent_id)), unit_id)
 
 
 def _unit_snapshot(unit: Unit) -> dict[str, Any]:

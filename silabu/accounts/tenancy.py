@@ -43,9 +43,7 @@ def scope_ids() -> frozenset[int] | None:
 
 
 @contextmanager
-def satker_scope(*satkers: Satker | int) -> Iterator[None]:
-    """Run the body limited to ``satkers`` (restoring the previous scope after)."""
-    ids = frozenset(s if isinstance(s, int) else s.id for s in satkers)
+def _scope(ids: frozenset[int] | None) -> Iterator[None]:
     previous = g.get(_G_KEY)
     setattr(g, _G_KEY, ids)
     try:
@@ -54,15 +52,14 @@ def satker_scope(*satkers: Satker | int) -> Iterator[None]:
         setattr(g, _G_KEY, previous)
 
 
-@contextmanager
-def unscoped() -> Iterator[None]:
-    """Run the body over every satker (the province's view of its children, the national benchmark)."""
-    previous = g.get(_G_KEY)
-    setattr(g, _G_KEY, None)
-    try:
-        yield
-    finally:
-        setattr(g, _G_KEY, previous)
+def satker_scope(*satkers: Satker | int):
+    """Run the body limited to ``satkers`` (restoring the previous scope after)."""
+    return _scope(frozenset(s if isinstance(s, int) else s.id for s in satkers))
+
+
+def unscoped():
+    """Run the body over every satker (the scheduler finding whose jobs to run, the national benchmark)."""
+    return _scope(None)
 
 
 def current_satker() -> Satker | None:
@@ -95,17 +92,9 @@ def satker_by_code(code: str) -> Satker:
 
 def descendant_ids(satker: Satker) -> set[int]:
     """Ids of the satker under ``satker`` (children, grandchildren), not itself."""
-    children: dict[int | None, list[int]] = {}
-    for sid, parent in db.session.execute(select(Satker.id, Satker.parent_id)):
-        children.setdefault(parent, []).append(sid)
-    out: set[int] = set()
-    stack = [satker.id]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in out:
-                out.add(child)
-                stack.append(child)
-    return out
+    from silabu.core.trees import descendants
+
+    return descendants(db.session.execute(select(Satker.id, Satker.parent_id)), satker.id)
 
 
 def serving_satkers() -> list[Satker]:

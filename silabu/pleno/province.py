@@ -49,9 +49,9 @@ class ChildMonth:
 
     @property
     def progress(self) -> float | None:
-        """Verified share of what the ASN handed in (drafts not counted), as the Sekretaris's view computes it."""
-        handed_in = self.counts["submitted"] + self.counts["verified"] + self.counts["returned"]
-        return round(self.counts["verified"] * 100 / handed_in, 2) if handed_in else None
+        from silabu.verification.services.oversight import verification_progress
+
+        return verification_progress(self.counts)
 
     @property
     def packet_label(self) -> str:

@@ -20,6 +20,12 @@ from silabu.verification.services.unit_month import verification_window, zero_co
 OVERDUE_LOOKBACK_MONTHS = 12
 
 
+def verification_progress(counts: dict[str, int]) -> float | None:
+    """Verified share of what the ASNs handed in (drafts not counted), in percent; None when nothing was."""
+    handed_in = counts["submitted"] + counts["verified"] + counts["returned"]
+    return round(counts["verified"] * 100 / handed_in, 2) if handed_in else None
+
+
 @dataclass
 class UnitProgress:
     unit: Unit
@@ -44,9 +50,7 @@ class UnitProgress:
 
     @property
     def progress(self) -> float | None:
-        """Verified share of what the ASNs handed in (drafts not counted)."""
-        handed_in = self.counts["submitted"] + self.counts["verified"] + self.counts["returned"]
-        return round(self.counts["verified"] * 100 / handed_in, 2) if handed_in else None
+        return verification_progress(self.counts)
 
     @property
     def state(self) -> str:
