@@ -19,6 +19,28 @@ UPLOADS = SHARED / "data" / "uploads"
 PASSWORD = "Rahasia-Uji-2026"
 
 
+TMPFS = Path("/dev/shm")
+TMPFS_MIN_FREE = 2 * 1024 ** 3
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """The tests' temporary files (SQLite databases, upload folders, backups, the e2e server's folder, Chromium's
+    profile) go to tmpfs when there is one and TMPDIR does not name another place. On this project's disk (ext4
+    mounted with ``discard``) a mkdir + rmdir takes ~2 ms against ~3 µs on tmpfs, and the suite empties its upload
+    folder after every test: the access-matrix file took 45 s wall on disk and 18 s on tmpfs, for the same CPU.
+    Set before pytest picks its base temporary folder; the xdist workers and every subprocess inherit it."""
+    if os.environ.get("TMPDIR") or not (TMPFS.is_dir() and os.access(TMPFS, os.W_OK)):
+        return
+    stat = os.statvfs(TMPFS)
+    if stat.f_bavail * stat.f_frsize < TMPFS_MIN_FREE:
+        return
+    import tempfile
+
+    os.environ["TMPDIR"] = str(TMPFS)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
 def _one_page_pdf() -> bytes:
     """The smallest PDF a reader opens: one blank page (what a scanned notulen stands in for in tests)."""
     import io
