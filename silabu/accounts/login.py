@@ -3,12 +3,13 @@ database so every worker shares the count)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from silabu.accounts.models import LoginAttempt, User
-from silabu.accounts.services import find_login
+from silabu.accounts.services import find_login, password_hash_method
 from silabu.core.clock import utcnow
 from silabu.extensions import db
 
@@ -79,7 +80,7 @@ def authenticate(login: str, password: str, address: str, *, max_attempts: int =
     attempt = reserve_attempt(login_key, address, max_attempts=max_attempts, lock_minutes=lock_minutes)
     user = find_login(login)
     # Hash even when the user is unknown so response time does not reveal which NIPs exist.
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or not user.is_active_account:
         return None  # the reserved attempt stays: it was a failure
     if user.has_two_factor:
@@ -89,4 +90,12 @@ def authenticate(login: str, password: str, address: str, *, max_attempts: int =
     return user
 
 
-_DUMMY_HASH = generate_password_hash("silabu-dummy-password", method="scrypt")
+def _dummy_hash() -> str:
+    """What an unknown login is checked against: a hash made as real accounts' are (the configured method, scrypt
+    unless a test configures a cheaper one), so it costs what checking a real account costs."""
+    return _dummy_hash_by_method(password_hash_method())
+
+
+@cache
+def _dummy_hash_by_method(method: str) -> str:
+    return generate_password_hash("silabu-dummy-password", method=method)

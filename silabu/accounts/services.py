@@ -34,12 +34,15 @@ PPPK_GOLONGAN = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "X
                  "XVI", "XVII"}
 
 
-def hash_password(password: str) -> str:
+def password_hash_method() -> str:
     from flask import current_app, has_app_context
 
     # scrypt (werkzeug's default cost); tests may configure a cheaper method to stay fast.
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-    return generate_password_hash(password, method=method)
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=password_hash_method())
 
 
 def password_problem(password: str, user: User | None = None) -> str | None:
