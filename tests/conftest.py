@@ -389,9 +389,10 @@ def _lkj_render_of_the_module(request):
 # them while the other had finished. `./run test` passes --no-loadscope-reorder so that this order holds. Only
 # under xdist: in one process the order is the usual one.
 SLOW_FILES = {
-    "test_demo_data.py": 21, "test_access_matrix.py": 19, "test_scheduler_lease.py": 12, "test_api_fuzz.py": 10,
-    "test_object_storage.py": 9, "test_evidence_processing.py": 8, "test_lkj_semester.py": 6.5,
-    "test_pleno_packet.py": 6,
+    "test_demo_data.py": 30, "test_access_matrix.py": 19, "test_access_matrix_satker.py": 14,
+    "test_scheduler_lease.py": 12, "test_api_fuzz.py": 10, "test_satker_scope.py": 10,
+    "test_background_tasks.py": 9, "test_object_storage.py": 9, "test_evidence_processing.py": 8,
+    "test_lkj_semester.py": 6.5, "test_pleno_packet.py": 6,
 }
 
 
