@@ -170,8 +170,13 @@ def test_month_flow_from_photo_entry_to_downloaded_packet(phone, photo):
     rendatin.goto(f"/pleno/{period}")
     expect(rpage.get_by_role("heading", name=f"Paket Pleno {label}")).to_be_visible()
     rpage.get_by_role("button", name="Susun sekarang").click()
+    # The build runs in the background worker; its page follows it (refreshing itself) until it is done.
+    rpage.wait_for_url("**/tugas/*")
+    expect(rpage.get_by_text(re.compile(r"versi 1 selesai disusun"))).to_be_visible(timeout=60_000)
+    assert_fits_phone(rpage)
+    screenshot(rpage, "07-packet-task")
+    rpage.get_by_role("link", name="Buka paket pleno").click()
     rpage.wait_for_url(f"**/pleno/{period}")
-    expect(rpage.get_by_text(re.compile(r"versi 1 selesai disusun"))).to_be_visible()
     assert_fits_phone(rpage)
     screenshot(rpage, "07-packet")
 
