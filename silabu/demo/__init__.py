@@ -260,12 +260,13 @@ def _demo_entries(today: date) -> int:
             _return_a_few(current, heads, rng)
             continue
         for unit_id, head in heads.items():
-            verifier_for_staff = head
-            for entry in db.session.scalars(select(Entry).where(Entry.unit_id == unit_id, Entry.period == period,
-                                                                Entry.status == EntryStatus.SUBMITTED)):
-                who = sekretaris if entry.user_id == head.id else verifier_for_staff
+            # As the Kasubag does it at month end: verify-all per ASN (the Sekretaris verifies the Kasubag's own).
+            owners = db.session.scalars(select(Entry.user_id).where(
+                Entry.unit_id == unit_id, Entry.period == period, Entry.status == EntryStatus.SUBMITTED).distinct())
+            for owner in [db.session.get(User, uid) for uid in owners]:
+                who = sekretaris if owner.id == head.id else head
                 if who is not None:
-                    verification.verify_entry(entry, who)
+                    verification.verify_all(owner, period, who)
         if period == before_last:
             for head in heads.values():
                 verification.close_month(head.unit, period, head)
