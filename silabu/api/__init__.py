@@ -113,8 +113,10 @@ def path_param(name: str, kind: str = "integer") -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
-def query_param(name: str, kind: str = "string", description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+def query_param(name: str, kind: str = "string", description: str = "", **schema: Any) -> dict:
+    """An optional query parameter; ``schema`` adds constraints (minimum, enum, pattern) the endpoint enforces."""
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind, **schema},
+            "description": description}
 
 
 from silabu.api import auth as _auth  # noqa: E402,F401

@@ -156,7 +156,7 @@ ENTRY_SCHEMA = {"type": "object", "required": ["entry_date", "output_code", "act
                                "activity": {"type": "string", "maxLength": 1000},
                                "output": {"type": "string", "maxLength": 1000},
                                "quantity": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
-                               "unit": {"type": "string", "maxLength": 50},
+                               "unit": {"type": "string", "minLength": 1, "maxLength": 50},
                                "start_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "end_time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                                "client_uuid": {"type": "string", "format": "uuid"}}}
@@ -174,7 +174,8 @@ spec("/api/v1/entries", "post", "Buat entri harian (draf); client_uuid membuatny
                 "409": "Bulan sudah ditutup, atau possible_duplicate: entri serupa sudah ada (di bawah 'existing'); "
                        "kirim ulang dengan confirm_duplicate: true untuk tetap menyimpan"})
 spec("/api/v1/entries", "get", "Entri sebulan yang boleh dilihat pemanggil", tags=["entries"],
-     params=[query_param("month", description="TTTT-BB"), query_param("user_id", "integer"), query_param("status")])
+     params=[query_param("month", description="TTTT-BB"), query_param("user_id", "integer", minimum=1),
+             query_param("status")])
 spec("/api/v1/entries/{entry_id}", "get", "Satu entri dengan bukti dan riwayatnya", tags=["entries"],
      params=[path_param("entry_id")])
 spec("/api/v1/entries/{entry_id}", "patch", "Ubah entri draf/dikembalikan", tags=["entries"],

@@ -282,9 +282,10 @@ SPEC_SCHEMAS["LkjCapaian"] = {"type": "object", "properties": {
     "items": {"type": "array", "items": {"$ref": "#/components/schemas/LkjCapaianRow"}}}}
 _YEAR = path_param("year")
 _REPORT = path_param("report_code", "string")
-_PERIOD = query_param("period", description="tahun (bawaan), s1, s2, tw1-tw4, atau bulan TTTT-BB")
+_PERIOD = query_param("period", description="tahun (bawaan), s1, s2, tw1-tw4, atau bulan TTTT-BB",
+                      pattern="^(tahun|s[12]|tw[1-4]|\\d{4}-(0[1-9]|1[0-2]))$")
 _SEMESTER = query_param("semester", "integer", description="1 atau 2: LKj Semester I / II (Mentawai); tanpa "
-                                                           "parameter: LKj tahunan")
+                                                           "parameter: LKj tahunan", enum=[1, 2])
 spec("/api/v1/lkj/{year}/{report_code}/capaian", "get",
      "Tabel Capaian Kinerja (realisasi dari paket pleno final dan realisasi manual)", tags=["lkj"],
      params=[_YEAR, _REPORT, _PERIOD],
