@@ -348,11 +348,22 @@ def test_json_nested_a_hundred_thousand_deep_is_refused(client, make_asn, api_to
     "/api/v1/entries/10000000000000000001", "/api/v1/evidence/99999999999999999999",
     "/api/v1/entries?user_id=10000000000000000001", "/api/v1/output-codes?limit=abc", "/api/v1/output-codes?limit=-1",
     "/api/v1/packets?year=-1", "/api/v1/packets?year=99999", "/api/v1/entries?month=2026-13",
+    # past PostgreSQL's 32-bit INTEGER, within SQLite's 64 bits: "integer out of range" was a 500 (the fuzzer, signed in)
+    "/api/v1/entries/2147483648", "/api/v1/evidence/268198419655430", "/api/v1/entries?user_id=2147483648",
 ])
 def test_numbers_out_of_range_are_a_4xx(client, make_asn, api_token, path):
     resp = client.get(path, headers=api_token(make_asn()))
     assert resp.status_code in (404, 422), (path, resp.status_code)
     assert resp.json["error"]["message"]
+
+
+def test_an_id_past_the_databases_integers_in_a_write_is_a_4xx(client, make_asn, make_user, api_token):
+    headers = api_token(make_asn())
+    assert client.patch("/api/v1/entries/268198419655430", headers=headers, json={"activity": "x"}).status_code == 404
+    sekretaris = api_token(make_user("SEK", "sekretaris"))
+    resp = client.post("/api/v1/delegations", headers=sekretaris, json={
+        "unit": "KUL", "delegate_id": 268198419655430, "start_date": "2026-11-02", "end_date": "2026-11-03"})
+    assert resp.status_code == 422 and "delegate_id" in resp.json["error"]["fields"]
 
 
 def test_a_negative_limit_does_not_return_every_code(client, make_asn, api_token):

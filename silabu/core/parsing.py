@@ -16,8 +16,9 @@ from silabu.core.clock import YEAR_MAX, YEAR_MIN, parse_period
 from silabu.core.errors import ValidationFailed
 
 MONTH_MESSAGE = "Format bulan harus TTTT-BB, misalnya 2026-11."
-# Identifiers and counters are 64-bit signed integers in both databases.
-INT_MAX = 2**63 - 1
+# Identifiers and counters are INTEGER columns: 32-bit signed on PostgreSQL (SQLite's are 64-bit). A number past
+# that in a URL or a body is no row of ours; handed to PostgreSQL it would be "integer out of range", a 500.
+INT_MAX = 2**31 - 1
 
 
 def _fail(field: str, message: str, errors: dict[str, str] | None) -> None:
@@ -93,7 +94,7 @@ def parse_year(value: Any, default: int | None = None, field: str = "year",
 
 
 def int_or_none(value: Any, *, minimum: int = -INT_MAX, maximum: int = INT_MAX) -> int | None:
-    """A whole number within the bounds (and within the databases' 64-bit integers), else None."""
+    """A whole number within the bounds (and within the databases' INTEGER columns), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
