@@ -186,11 +186,13 @@ def _validate_user_data(data: UserData, existing: User | None = None) -> tuple[d
     return values, roles
 
 
-def create_user(data: UserData, *, actor: User | None = None, must_change_password: bool | None = None) -> tuple[User, str]:
-    """Create a user; returns the user and the password (generated when none was given)."""
+def create_user(data: UserData, *, actor: User | None = None, must_change_password: bool | None = None,
+                password_hash: str | None = None) -> tuple[User, str]:
+    """Create a user; returns the user and the password (generated when none was given). ``password_hash``: an
+    already hashed password to store instead (the demo gives every account one; returns "" for the password)."""
     values, roles = _validate_user_data(data)
-    password = data.password or generate_initial_password()
-    user = User(**values, password_hash=hash_password(password),
+    password = "" if password_hash else (data.password or generate_initial_password())
+    user = User(**values, password_hash=password_hash or hash_password(password),
                 must_change_password=(data.password is None) if must_change_password is None else must_change_password)
     user.role_rows = [UserRole(role=r) for r in sorted(roles, key=lambda r: r.value)]
     _set_division(user, data.division)
@@ -336,8 +338,10 @@ class ImportReport:
         return not self.errors
 
 
-def import_users(rows: list[dict[str, str]], *, actor: User | None = None) -> ImportReport:
-    """Create or update users from rows shaped like ``users.csv``; a bad row is reported, the rest go in."""
+def import_users(rows: list[dict[str, str]], *, actor: User | None = None,
+                 password_hash: str | None = None) -> ImportReport:
+    """Create or update users from rows shaped like ``users.csv``; a bad row is reported, the rest go in.
+    ``password_hash``: new accounts get that hashed password (the demo's) instead of a generated one."""
     report = ImportReport()
     for number, row in enumerate(rows, start=2):
         nip = row.get("nip", "").strip()
@@ -358,9 +362,10 @@ def import_users(rows: list[dict[str, str]], *, actor: User | None = None) -> Im
                     update_user(existing, data, actor=actor)
                     report.updated.append(existing.login_name)
                 else:
-                    user, password = create_user(data, actor=actor)
+                    user, password = create_user(data, actor=actor, password_hash=password_hash)
                     report.created.append(user.login_name)
-                    report.passwords[user.login_name] = password
+                    if password:
+                        report.passwords[user.login_name] = password
         except ValidationFailed as exc:
             report.errors.append((number, "; ".join(f"{k}: {v}" for k, v in exc.fields.items())))
     return report

@@ -139,11 +139,10 @@ def load_demo(folder: Path, *, password: str, with_entries: bool = True, today: 
                 row["username"] = "admin"
             if "komisioner" in row.get("roles", "") and not row.get("division"):
                 row["division"] = PLANNING_DIVISION  # the demo's komisioner corrects and initials the LKj KPU
-        report = import_users(users_rows)
-        demo_hash = hash_password(password)
+        demo_hash = hash_password(password)  # once: every demo account has the same password
+        report = import_users(users_rows, password_hash=demo_hash)
         for login in report.created:
             user = db.session.scalar(select(User).where((User.nip == login) | (User.username == login)))
-            user.password_hash = demo_hash
             user.must_change_password = False
         today = today or local_today(satker.timezone)
         import_indicators(read_table("indicators.csv", (folder / "indicators.csv").read_bytes()).rows, today.year)

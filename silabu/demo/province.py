@@ -69,10 +69,9 @@ def load_province_demo(kudus: Satker, units: list[dict[str, str]], codes: list[d
             for row in rows:
                 ensure_unit(satker, row["code"], row["name"], row.get("parent_code") or None)
             import_output_codes(codes)
-            report = import_users(_people(sat_code, 700 + 10 * n, satker is province))
+            report = import_users(_people(sat_code, 700 + 10 * n, satker is province), password_hash=demo_hash)
             for login in report.created:
-                user = db.session.scalar(select(User).where(User.nip == login))
-                user.password_hash, user.must_change_password = demo_hash, False
+                db.session.scalar(select(User).where(User.nip == login)).must_change_password = False
             db.session.flush()
             if with_entries and satker is not province and db.session.scalar(select(Entry.id).limit(1)) is None:
                 made += _entries(satker, today, final=sat_code == CHILDREN[0][0])
