@@ -12,7 +12,10 @@ def openapi():
         "openapi": "3.0.3",
         "info": {"title": "SILABU API", "version": "1.0.0",
                  "description": "API JSON SILABU (Sistem Laporan Bulanan). Autentikasi: token Bearer dari "
-                                "POST /api/v1/auth/token, atau sesi peramban dengan header X-CSRFToken."},
+                                "POST /api/v1/auth/token, atau sesi peramban dengan header X-CSRFToken. Setiap "
+                                "panggilan bekerja dalam satker pemanggil; Sekretaris, Rendatin, Inspektorat, Ketua "
+                                "dan admin KPU Provinsi atau KPU RI dapat membaca (GET) data satker di bawahnya "
+                                "dengan parameter ?satker=KODE (perubahan ditolak, 403)."},
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
