@@ -461,3 +461,34 @@ def test_the_provincial_roll_up_is_built_by_the_worker_in_the_province(tree, app
     assert (packet.kind, packet.satker_id, packet.summary["children_total"]) == ("provinsi", tree["province"].id, 2)
     done = _db.session.get(type(task), task.id)
     assert done.status.value == "done" and "Rekap provinsi Oktober 2026 versi 1" in done.message
+
+
+# Tables the satker scope does not limit, each with why. A new table must be added here or to the scope
+# (accounts.tenancy._criteria): the test below fails until someone decides.
+NOT_SCOPED = {
+    "satker": "the tree itself: names and codes of the organisation, read to find a child or a parent",
+    "api_tokens": "a person's own tokens, found by their hash at sign-in (before any scope)",
+    "user_sessions": "a person's own sessions, found at sign-in",
+    "recovery_codes": "a person's own two-factor recovery codes",
+    "login_attempts": "the lockout counts logins by name and address, installation-wide",
+    "user_roles": "read with its user, whom the scope limits",
+    "notifications": "a person's own, always read by user_id",
+    "favorite_codes": "a person's own, always read by user_id (the code itself is scoped)",
+    "evidence": "read through its entry, whom the scope limits, and by the entry's access check",
+    "job_runs": "the scheduler's record; a satker's job has its code in the key",
+    "scheduler_lease": "one lease for the installation's scheduler processes",
+    "role_policies": "two-factor policy per role, installation-wide",
+    "lkj_kategori_bands": "the kategori bands of the capaian, installation-wide",
+}
+
+
+def test_every_table_is_scoped_or_says_why_not(app):
+    from silabu.accounts.tenancy import _criteria
+    from silabu.extensions import db
+
+    with app.app_context():
+        scoped = set(_criteria(frozenset({1})))
+        tables = set(db.metadata.tables)
+    assert tables - scoped - set(NOT_SCOPED) == set(), "a new table: scope it or say why not"
+    assert set(NOT_SCOPED) <= tables, "a table named here is gone"
+    assert not scoped & set(NOT_SCOPED)
