@@ -29,7 +29,6 @@ import csv
 import json
 import os
 import random
-import resource
 import secrets
 import shutil
 import signal
@@ -374,6 +373,7 @@ def measure(url: str, scope: str) -> dict:
     """In a fresh process: the month's roll-up, national or of one province's kabupaten/kota units."""
     from sqlalchemy import select
 
+    from benchmarks.pleno_rollup import _rss_mb
     from silabu.accounts.models import Satker, Unit
     from silabu.accounts.tenancy import satker_scope
     from silabu.entries.models import UnitMonth
@@ -405,18 +405,6 @@ def measure(url: str, scope: str) -> dict:
                                                 "missing_entries", "evidence", "compliance_avg")}
             db.session.remove()
     return out
-
-
-def _rss_mb() -> float:
-    """Peak resident memory of this process so far (VmHWM, else ru_maxrss), in MB."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_measure(url: str, scope: str) -> dict:

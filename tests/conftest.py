@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -405,3 +406,30 @@ def pytest_collection_modifyitems(config, items):
     order = {id(item): n for n, item in enumerate(items)}
     items.sort(key=lambda item: (-SLOW_FILES.get(item.path.name, 0), -counts[item.path.name], str(item.path),
                                  order[id(item)]))
+
+
+def in_threads(app, n: int, work) -> list:
+    """``work(i)`` in ``n`` threads released at the same instant, each with its own app context and session."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list = []
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results[i] = work(i)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                from silabu.extensions import db
+
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return results

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, in_threads
 from sqlalchemy import func, select
 
 from silabu.core.clock import utcnow
@@ -46,33 +46,6 @@ def worker_once(app) -> str:
 def all_tasks(db) -> list[BackgroundTask]:
     db.session.expire_all()
     return list(db.session.scalars(select(BackgroundTask).order_by(BackgroundTask.id)))
-
-
-def in_threads(app, n: int, work) -> list:
-    """``work(i)`` in ``n`` threads released at the same instant, each with its own app context and session."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list = []
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results[i] = work(i)
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                from silabu.extensions import db
-
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 def test_requests_at_the_same_instant_queue_one_task(app, db, rendatin):

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,26 +51,11 @@ def test_a_released_lease_is_taken_at_once(db):
 
 
 def _race(app, db, seconds: float, contenders: int = 8) -> tuple[list[int], list[Exception]]:
-    barrier = threading.Barrier(contenders)
-    won, errors = [], []
+    """``contenders`` processes' worth of connections asking for the lease at the same instant: who won."""
+    from tests.conftest import in_threads
 
-    def contender(n: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                if lease.acquire(f"p{n}", seconds):
-                    won.append(n)
-            except Exception as exc:
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=contender, args=(n,)) for n in range(contenders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return won, errors
+    won = [n for n, got in enumerate(in_threads(app, contenders, lambda n: lease.acquire(f"p{n}", seconds))) if got]
+    return won, []
 
 
 def test_of_processes_racing_for_a_free_lease_exactly_one_wins(app, db):
