@@ -108,6 +108,16 @@ def role_home(user: User) -> list[HomeCard]:
         lines = lkj_waiting(user, today)
         cards.append(HomeCard("Laporan Kinerja", lines or ["Tidak ada tahap LKj yang menunggu Anda."], "Buka LKj",
                               "lkj.index", urgent=bool(lines)))
+    if oversees_children(user):
+        from silabu.pleno.province import children_not_final
+
+        children, missing = children_not_final(user.unit.satker, last)
+        lines = [f"{len(children) - len(missing)} dari {len(children)} satker di bawah sudah memfinalkan paket "
+                 f"pleno {bulan(last)}."]
+        if missing:
+            lines.append("Belum: " + ", ".join(f"{c.code} {c.name}" for c in missing[:5])
+                         + (f", dan {len(missing) - 5} lainnya." if len(missing) > 5 else "."))
+        cards.append(HomeCard("Satker di bawah", lines, "Buka satker di bawah", "pleno.province"))
     if user.has_role(Role.ADMIN):
         cards.append(HomeCard("Administrasi", ["Pengguna, unit, kode output, kalender, dan keamanan."],
                               "Buka admin", "admin.index"))

@@ -492,3 +492,12 @@ def test_every_table_is_scoped_or_says_why_not(app):
     assert tables - scoped - set(NOT_SCOPED) == set(), "a new table: scope it or say why not"
     assert set(NOT_SCOPED) <= tables, "a table named here is gone"
     assert not scoped & set(NOT_SCOPED)
+
+
+def test_the_province_s_home_says_which_children_are_not_final_yet(tree, client, on_nov_2):
+    _entry(tree["kudus_asn"], tree["kudus"])
+    _final_packet(client, tree["kudus_rendatin"], "3319", "7/PL.01-BA/3319/2026")
+    login(client, tree["prov_inspektorat"])
+    home = client.get("/beranda").get_data(as_text=True)
+    assert "1 dari 2 satker di bawah sudah memfinalkan paket pleno Oktober 2026." in home
+    assert "Belum: 3320 KPU Kabupaten Jepara." in home

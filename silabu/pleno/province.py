@@ -92,6 +92,16 @@ def children_progress(province: Satker, period: str) -> list[ChildMonth]:
     return out
 
 
+def children_not_final(province: Satker, period: str) -> tuple[list[Satker], list[Satker]]:
+    """(all children, those without a final packet for ``period``): one query, for the province's home page."""
+    children = children_of(province)
+    final = set(db.session.scalars(
+        select(Packet.satker_id).where(Packet.satker_id.in_([c.id for c in children]), Packet.period == period,
+                                       Packet.kind == services.SATKER_PACKET, Packet.status == PacketStatus.FINAL)
+        .execution_options(all_satkers=True))) if children else set()
+    return children, [c for c in children if c.id not in final]
+
+
 def _child_month(child: Satker, period: str, year: int, month: int) -> ChildMonth:
     from silabu.verification.services.oversight import oversight
 
