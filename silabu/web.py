@@ -192,7 +192,10 @@ def init_web(app: Flask) -> None:
 
         if not current_user.is_authenticated:
             return {"nav_items": [], "unread_notifications": 0}
-        return {"nav_items": nav_items(current_user), "unread_notifications": unread_count(current_user)}
+        from silabu.accounts.tenancy import reading_other_satker
+
+        return {"nav_items": nav_items(current_user), "unread_notifications": unread_count(current_user),
+                "reading_satker": reading_other_satker(current_user)}
 
     @app.before_request
     def _account_gate():

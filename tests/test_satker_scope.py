@@ -501,3 +501,12 @@ def test_the_province_s_home_says_which_children_are_not_final_yet(tree, client,
     home = client.get("/beranda").get_data(as_text=True)
     assert "1 dari 2 satker di bawah sudah memfinalkan paket pleno Oktober 2026." in home
     assert "Belum: 3320 KPU Kabupaten Jepara." in home
+
+
+def test_a_child_s_pages_say_whose_they_are_and_offer_no_action(tree, client):
+    login(client, tree["prov_sekretaris"])
+    page = client.get("/pleno/?satker=3320").get_data(as_text=True)
+    assert "Anda melihat data <strong>3320 KPU Kabupaten Jepara</strong>, baca saja." in page
+    assert "Susun sekarang" not in page
+    own = client.get("/pleno/").get_data(as_text=True)
+    assert "baca saja" not in own and "Susun sekarang" in own

@@ -154,6 +154,14 @@ def enter_request_scope(user: User, requested_code: str | None, *, writing: bool
     return satker
 
 
+def reading_other_satker(user: User | None) -> Satker | None:
+    """The child satker ``user`` is reading in this request (``?satker=CODE``, read only), or None."""
+    viewing = g.get("silabu_satker") if has_app_context() else None
+    if viewing is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return viewing if viewing.id != user.unit.satker_id else None
+
+
 def leave_request_scope() -> None:
     """At the end of a request: the scope as it was before it (nothing, in a served request)."""
     saved = g.pop("silabu_scope_before_request", None)

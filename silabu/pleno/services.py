@@ -54,7 +54,11 @@ SUFFIXES = {packet_files.XLSX_TYPE: ".xlsx", packet_files.PDF_TYPE: ".pdf", pack
 
 
 def can_manage(user: User | None) -> bool:
-    return user is not None and user.has_role(*MANAGE_ROLES)
+    """Builds, presents and finalizes packets: Rendatin and the Sekretaris, of their own satker only (a province
+    reading a child's packets changes nothing there)."""
+    from silabu.accounts.tenancy import reading_other_satker
+
+    return user is not None and user.has_role(*MANAGE_ROLES) and reading_other_satker(user) is None
 
 
 def can_view(user: User | None) -> bool:
