@@ -240,7 +240,8 @@ def init_web(app: Flask) -> None:
     def _keep_child_satker(endpoint: str, values: dict) -> None:
         """While a province user reads a child's pages, its links stay in that child (accounts.tenancy)."""
         viewing = g.get("silabu_satker")
-        if (viewing is None or endpoint == "static" or endpoint.startswith("auth.") or endpoint == "pleno.province"
+        if (viewing is None or endpoint == "static" or endpoint.startswith("auth.")
+                or endpoint in ("pleno.province", "entries.home")  # the way back to one's own satker
                 or not current_user.is_authenticated or viewing.id == current_user.unit.satker_id):
             return
         values.setdefault("satker", viewing.code)

@@ -508,5 +508,7 @@ def test_a_child_s_pages_say_whose_they_are_and_offer_no_action(tree, client):
     page = client.get("/pleno/?satker=3320").get_data(as_text=True)
     assert "Anda melihat data <strong>3320 KPU Kabupaten Jepara</strong>, baca saja." in page
     assert "Susun sekarang" not in page
+    assert 'href="/pleno/2026-10?satker=3320"' in page or "?satker=3320" in page  # its links stay in the child
+    assert 'href="/beranda"' in page  # home is one's own
     own = client.get("/pleno/").get_data(as_text=True)
     assert "baca saja" not in own and "Susun sekarang" in own
