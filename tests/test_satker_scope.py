@@ -512,3 +512,36 @@ def test_a_child_s_pages_say_whose_they_are_and_offer_no_action(tree, client):
     assert 'href="/beranda"' in page  # home is one's own
     own = client.get("/pleno/").get_data(as_text=True)
     assert "baca saja" not in own and "Susun sekarang" in own
+
+
+def test_a_child_s_lkj_read_from_the_province_offers_no_step(tree, client, app):
+    """The province's Rendatin reading Jepara's LKj page sees no compile button and no review step, and the API's
+    allowed_actions is empty there."""
+    from silabu.accounts.tenancy import satker_scope
+    from silabu.core.tables import read_table
+    from silabu.lkj import services as lkj
+    from silabu.lkj.services import import_indicators
+
+    with satker_scope(tree["jepara"]):
+        import_indicators(read_table("indicators.csv", (SHARED / "data/demo/indicators.csv").read_bytes()).rows, 2026)
+        _db.session.commit()
+        assert lkj.indicators_for(2026, "LKJ-SEK")
+    from silabu.accounts.services import UserData, create_user
+    from tests.conftest import make_nip
+
+    with satker_scope(tree["province"]):
+        rendatin, _ = create_user(UserData(name="Rendatin Provinsi", unit_code="RDI", roles="asn,rendatin",
+                                           nip=make_nip(), password=PASSWORD), must_change_password=False)
+    _db.session.commit()
+    login(client, rendatin)
+    page = client.get("/lkj/2026/LKJ-SEK/?satker=3320")
+    assert page.status_code == 200, page.status_code
+    text = page.get_data(as_text=True)
+    assert "3320 KPU Kabupaten Jepara</strong>, baca saja" in text
+    assert "Kompilasi draf pertama" not in text and "/kompilasi" not in text
+    own = client.get("/lkj/2026/LKJ-SEK/").get_data(as_text=True)  # the province's own LKj: Rendatin compiles
+    assert "Kompilasi draf pertama" in own or "belum ada indikator" in own.lower()
+    api = client.get("/api/v1/lkj/2026/LKJ-SEK?satker=3320", headers=_token(client, rendatin))
+    assert api.status_code in (200, 404)
+    if api.status_code == 200:
+        assert api.json["allowed_actions"] == []

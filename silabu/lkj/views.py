@@ -82,7 +82,7 @@ def _period_title(year: int, semester: int | None) -> str:
 
 
 def _can_manage() -> bool:
-    return current_user.has_role(*MANAGE)
+    return services.can_manage(current_user)
 
 
 @bp.route("/")

@@ -171,6 +171,13 @@ def can_view(user: User) -> bool:
     return user.has_role(*LKJ_VIEW_ROLES)
 
 
+def can_manage(user: User) -> bool:
+    """Rendatin of the report's own satker (a province reading a child's LKj changes nothing there)."""
+    from silabu.accounts.tenancy import reading_other_satker
+
+    return user.has_role(*LKJ_MANAGE_ROLES) and reading_other_satker(user) is None
+
+
 def sees_entries(user: User) -> bool:
     """Whether the trace lists the entries behind a figure, or only their count.
 

@@ -112,7 +112,11 @@ def _may(report: LkjReport, who: str, user: User, on_date: date) -> tuple[bool, 
 
 
 def allowed_actions(report: LkjReport, user: User, on_date: date) -> list[Action]:
-    """The actions ``user`` may take on the report as it stands."""
+    """The actions ``user`` may take on the report as it stands (none on another satker's, read from a province)."""
+    from silabu.accounts.tenancy import reading_other_satker
+
+    if reading_other_satker(user) is not None:
+        return []
     actions = []
     for action in ACTIONS.values():
         if action.key == "kembalikan":
