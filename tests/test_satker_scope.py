@@ -545,3 +545,14 @@ def test_a_child_s_lkj_read_from_the_province_offers_no_step(tree, client, app):
     assert api.status_code in (200, 404)
     if api.status_code == 200:
         assert api.json["allowed_actions"] == []
+
+
+def test_nobody_verifies_another_satker_s_work(tree):
+    """The rule of who verifies (Scope.can_verify): the province's Sekretaris verifies the Kasubag of her own units,
+    never Jepara's Kasubag, though a Sekretaris verifies a Kasubag's own entries in her satker."""
+    from silabu.accounts.access import Scope
+
+    jepara_kul = tree["jepara_kasubag"].unit
+    assert not Scope(tree["prov_sekretaris"], date(2026, 11, 2)).can_verify(tree["jepara_kasubag"], jepara_kul)
+    assert Scope(tree["kudus_sekretaris"], date(2026, 11, 2)).can_verify(tree["kudus_kasubag"],
+                                                                           tree["kudus_kasubag"].unit)

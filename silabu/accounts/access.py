@@ -1,7 +1,7 @@
 """Who may see and act on what. Pages use the decorators; services, the queue, the API and the menu use ``Scope``.
 
 The rule of who verifies an entry is written once, in ``Scope.can_verify``:
-- nobody verifies their own work;
+- nobody verifies their own work, nor work of another satker;
 - a Kasubag's own entries go to the unit's head verifier (configured per unit, else the Sekretaris);
 - everyone else's go to whoever verifies the unit's staff that day: its Kasubag, or its Plh/Plt.
 """
@@ -79,8 +79,8 @@ class Scope:
 
     def can_verify(self, owner: User, unit: Unit) -> bool:
         """The one rule of who verifies an entry of ``owner`` logged in ``unit``."""
-        if owner.id == self.user.id:
-            return False
+        if owner.id == self.user.id or unit.satker_id != self.user.unit.satker_id:
+            return False  # nobody verifies their own work, nor another satker's (a province reads, never acts)
         if is_unit_head(owner, unit.id):
             return unit.id in self.head_unit_ids if unit.id in self._units else head_verifier_for(unit, self.user)
         return unit.id in self.staff_unit_ids
