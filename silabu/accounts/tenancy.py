@@ -244,11 +244,5 @@ def _stamp_new_row(session: Session, obj) -> None:
     decided when it is added — not at a later flush, which may happen after the scope is gone."""
     if isinstance(obj, Unit) or not hasattr(type(obj), "satker_id") or getattr(obj, "satker_id", 1) is not None:
         return
-    ids = scope_ids()
-    if ids and len(ids) == 1:
-        obj.satker_id = next(iter(ids))
-        return
     with session.no_autoflush:
-        satker = current_satker()
-    if satker is not None:
-        obj.satker_id = satker.id
+        obj.satker_id = current_satker_id()

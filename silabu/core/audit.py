@@ -92,17 +92,14 @@ def record_refusal(action: str, *, actor: Any, object_type: str, object_id: int 
 
 def _scope_satker_id(actor: Any) -> int | None:
     """The trail an event belongs to: the work's satker (the scope), else the actor's, else the installation's first."""
-    from silabu.accounts.tenancy import current_satker, scope_ids
+    from silabu.accounts.tenancy import current_satker_id, scope_ids
 
     ids = scope_ids()
-    if ids and len(ids) == 1:
-        return next(iter(ids))
     unit = getattr(actor, "unit", None)
-    if unit is not None:
+    if not (ids and len(ids) == 1) and unit is not None:
         return unit.satker_id
     with db.session.no_autoflush:
-        satker = current_satker()
-    return satker.id if satker is not None else None
+        return current_satker_id()
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:

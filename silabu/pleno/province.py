@@ -170,11 +170,15 @@ class _Gap:
     code: str
 
 
-def children_completeness(period: str, packet: Packet | None = None) -> ChildrenCompleteness:
-    """Which children ``packet`` (or a build now) holds no final packet of."""
-    province = current_satker()
-    rows = (packet.summary or {}).get("children", []) if packet is not None else \
-        [c.as_row() for c in children_progress(province, period)]
+def children_completeness(period: str, packet: Packet | None = None,
+                          children: list[ChildMonth] | None = None) -> ChildrenCompleteness:
+    """Which children ``packet`` holds no final packet of; without a packet, a build now (from ``children`` when the
+    caller has read them already)."""
+    if packet is not None:
+        rows = (packet.summary or {}).get("children", [])
+    else:
+        rows = [c.as_row() for c in (children if children is not None
+                                     else children_progress(current_satker(), period))]
     missing = [{"code": r["code"], "name": r["name"]} for r in rows if r.get("final_version") is None]
     return ChildrenCompleteness(period, len(rows), missing)
 

@@ -223,7 +223,7 @@ def province():
     return render_template("pleno/province.html", satker=satker, period=period, label=bulan(period),
                            children=children, versions=versions, latest=latest,
                            summary=(latest.summary or {}) if latest else {},
-                           ahead=prov.children_completeness(period) if not latest or latest.status.value != "final"
+                           ahead=prov.children_completeness(period, children=children) if not latest or latest.status.value != "final"
                            else None, can_manage=services.can_manage(current_user), labels=PACKET_STATUS_LABELS,
                            errors={}, form={},
                            active_task=tasks.active_for("pleno.province_build", period, current_user))
